@@ -1,0 +1,125 @@
+# foshub - hub-core, the hubs and the foshub CLI.
+#
+#   make            build build/foshub (warnings are errors)
+#   make test       unit and HTTP tests, plain and under ASan + UBSan
+#   make run        dev-hub on 127.0.0.1:8001 with the example workplans
+#   make SAN=1 BUILD=build/asan   a sanitizer build
+#
+# Missing Debian -dev packages are installed by scripts/install-deps.sh.
+
+VERSION := 0.1.0
+BUILD ?= build
+SAN ?=
+CC ?= cc
+PYTHON ?= python3
+
+PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm
+TEST_PKGS := cmocka
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
+OPT := -O2
+ifeq ($(SAN),1)
+OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
+
+CPPFLAGS += -Iinclude -I. -D_GNU_SOURCE -DFOSHUB_VERSION='"$(VERSION)"'
+CFLAGS += -std=c17 -g $(OPT) $(WARN) -MMD -MP
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+
+HUBCORE_SRC := $(sort $(wildcard hubcore/*/*.c))
+DEVHUB_SRC := $(sort $(wildcard devhub/*.c))
+CLI_SRC := $(sort $(wildcard cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_HELPERS := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+HUBCORE_OBJ := $(call obj,$(HUBCORE_SRC))
+DEVHUB_OBJ := $(call obj,$(DEVHUB_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+HELPER_OBJ := $(call obj,$(UNIT_HELPERS))
+
+LIBHUBCORE := $(BUILD)/libhubcore.a
+LIBDEVHUB := $(BUILD)/libdevhub.a
+FOSHUB := $(BUILD)/foshub
+DEPS_STAMP := build/.deps-build
+TEST_DEPS_STAMP := build/.deps-test
+
+.PHONY: all deps test-deps unit-bins unit http-test test run clean fmt
+
+all: $(FOSHUB)
+
+$(DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	scripts/install-deps.sh build
+	@touch $@
+
+$(TEST_DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	scripts/install-deps.sh test
+	@touch $@
+
+deps: $(DEPS_STAMP)
+test-deps: $(TEST_DEPS_STAMP)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(TEST_DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBHUBCORE): $(HUBCORE_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBDEVHUB): $(DEVHUB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(FOSHUB): $(CLI_OBJ) $(LIBDEVHUB) $(LIBHUBCORE)
+	$(CC) $(SAN_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBDEVHUB) $(LIBHUBCORE) $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HELPER_OBJ) $(LIBDEVHUB) $(LIBHUBCORE)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_LDFLAGS) -o $@ $< $(HELPER_OBJ) $(LIBDEVHUB) $(LIBHUBCORE) \
+		$(PKG_LIBS) $(TEST_LIBS)
+
+unit-bins: $(UNIT_BIN) $(FOSHUB)
+
+# Each unit test binary runs in its own process from the repository root.
+unit: unit-bins
+	@fail=0; for t in $(UNIT_BIN); do \
+		printf '== %s\n' "$$t"; \
+		timeout 120 $$t || { echo "FAILED: $$t"; fail=1; }; \
+	done; exit $$fail
+
+http-test: $(FOSHUB)
+	$(PYTHON) tests/http/run.py --bin $(FOSHUB)
+
+# The whole suite: the normal build, then the same tests on an
+# AddressSanitizer + UndefinedBehaviorSanitizer build.
+test: test-deps
+	$(MAKE) unit http-test
+	$(MAKE) SAN=1 BUILD=build/asan unit http-test
+
+VAR := var
+run: $(FOSHUB)
+	@mkdir -p $(VAR)
+	$(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans/*
+	$(FOSHUB) serve dev --db sqlite:$(VAR)/dev-hub.db --listen 127.0.0.1:8001
+
+clean:
+	rm -rf build
+
+fmt:
+	clang-format -i $(HUBCORE_SRC) $(DEVHUB_SRC) $(CLI_SRC) include/hubcore/*.h devhub/*.h
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,121 @@
+/*
+ * hubcore/hub.h - a hub: its definition (const data) and its running
+ * context (one struct hc_hub, passed everywhere; no global state).
+ *
+ * A hub is defined by a const struct hc_hub_def: its name, default address,
+ * the migration sets of its schema (hub-core's "core" set first), its route
+ * tables (hub-core's table plus its own) and its resources. The generic
+ * resources every hub has (domains, repos, messages, progress events) come
+ * from hub-core and are declared here.
+ */
+#ifndef HUBCORE_HUB_H
+#define HUBCORE_HUB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hubcore/http.h"
+#include "hubcore/log.h"
+#include "hubcore/resource.h"
+#include "hubcore/status.h"
+#include "hubcore/store.h"
+
+struct hc_hub;
+
+/*
+ * A part of the domain summary (GET /domains/{slug}/summary) that a hub
+ * contributes: it adds members to summary for the given domain slug.
+ */
+typedef int hc_summary_fn(struct hc_conn *c, const char *domain,
+			  json_t *summary, struct hc_err *err);
+
+struct hc_hub_def {
+	const char *name;           /* "dev-hub" */
+	const char *short_name;     /* "dev", as in `foshub serve dev` */
+	const char *description;
+	const char *default_listen; /* "127.0.0.1:8001" */
+	const char *default_db;     /* "sqlite:var/dev-hub.db" */
+	const struct hc_migration_set *migrations;
+	size_t nmigrations;
+	const struct hc_route_table *routes;
+	size_t nroutes;
+	const struct hc_resource *const *resources;
+	size_t nresources;
+	hc_summary_fn *const *summary_parts;
+	size_t nsummary_parts;
+};
+
+struct hc_hub_config {
+	const char *db_url;   /* NULL = def->default_db */
+	const char *listen;   /* NULL = def->default_listen */
+	size_t max_body;      /* 0 = 1 MiB */
+	unsigned threads;     /* 0 = default */
+	enum hc_log_level log_level;
+};
+
+struct hc_hub {
+	const struct hc_hub_def *def;
+	struct hc_hub_config config;
+	struct hc_store *store;
+	struct hc_log log;
+	char *version;
+};
+
+/*
+ * Open a hub: open its store, apply pending migrations, set up logging.
+ * Nothing is served yet (see hc_server_start).
+ */
+int hc_hub_open(struct hc_hub **out, const struct hc_hub_def *def,
+		const struct hc_hub_config *cfg, struct hc_err *err);
+void hc_hub_close(struct hc_hub *hub);
+
+/* Find one of the hub's resources by plural or singular name. */
+const struct hc_resource *hc_hub_resource(const struct hc_hub *hub,
+					  const char *name);
+
+/* The version string of hub-core (and of the foshub binary). */
+const char *hc_version(void);
+
+/* ---- hub-core resources ----------------------------------------------- */
+
+extern const struct hc_resource hc_domain_resource;
+extern const struct hc_resource hc_repo_resource;
+extern const struct hc_resource hc_message_resource;
+extern const struct hc_resource hc_progress_resource;
+
+/* The canonical FOS §10 progress event types. */
+extern const char *const hc_risk_event_types[];  /* NULL-terminated */
+extern const char *const hc_alert_event_types[]; /* NULL-terminated */
+
+/* hub-core's schema ("core") and routes, for hub definitions. */
+extern const struct hc_migration_set hc_core_migrations;
+extern const struct hc_route_table hc_core_routes;
+
+/* ---- hub-core services (REST and MCP both call these) ----------------- */
+
+/*
+ * The orientation summary of a domain: the domain, unread messages, the
+ * latest open risks and alerts, and every part the hub contributes.
+ */
+int hc_domain_summary(struct hc_hub *hub, struct hc_conn *c,
+		      const char *domain_key, json_t **out,
+		      struct hc_err *err);
+
+/* Mark a message read (idempotent); returns the message. */
+int hc_message_mark_read(struct hc_conn *c, const char *id, json_t **out,
+			 struct hc_err *err);
+
+/* Reply to a message: the reply goes to the sender, in the same thread. */
+int hc_message_reply(struct hc_conn *c, const char *id, json_t *in,
+		     json_t **out, struct hc_err *err);
+
+/*
+ * Risks or alerts (FOS §10) as progress events; open_only keeps those whose
+ * latest event (by correlation_id) leaves them open.
+ */
+int hc_progress_view(struct hc_conn *c, const char *const *types,
+		     bool open_only, const struct hc_list_query *q,
+		     json_t **out, struct hc_err *err);
+
+#endif

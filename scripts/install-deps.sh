@@ -1,0 +1,42 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages foshub needs, if missing.
+#
+#   scripts/install-deps.sh build   libraries and tools to build
+#   scripts/install-deps.sh test    everything `make test` needs as well
+#
+# Idempotent: when every package is installed it does nothing, and it runs
+# `apt-get update` only when something is missing. Uses sudo when not root.
+set -eu
+
+build_pkgs="pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
+libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev"
+test_pkgs="libcmocka-dev sqlite3"
+
+case "${1:-build}" in
+build) pkgs=$build_pkgs ;;
+test) pkgs="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+		grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+sudo=
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "install-deps: missing packages:$missing" >&2
+		echo "install-deps: run as root or install sudo" >&2
+		exit 1
+	}
+	sudo=sudo
+fi
+echo "install-deps: installing:$missing" >&2
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+	--no-install-recommends $missing
