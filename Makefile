@@ -16,8 +16,11 @@ PYTHON ?= python3
 PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm
 TEST_PKGS := cmocka
 
+# Messages are cut to fixed sizes on purpose (struct hc_err), so gcc's
+# guesses about snprintf truncation are not errors here.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	-Wmissing-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
+	-Wmissing-prototypes -Wformat=2 -Wvla -Wno-unused-parameter \
+	-Wno-format-truncation
 OPT := -O2
 ifeq ($(SAN),1)
 OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -123,3 +126,4 @@ fmt:
 	clang-format -i $(HUBCORE_SRC) $(DEVHUB_SRC) $(CLI_SRC) include/hubcore/*.h devhub/*.h
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -104,6 +104,20 @@ int hc_err_at(struct hc_err *err, int status, const char *source, int line,
 	return status;
 }
 
+int hc_err_prefix(struct hc_err *err, const char *fmt, ...)
+{
+	char ctx[HC_ERR_MSG_MAX], old[HC_ERR_MSG_MAX];
+	va_list ap;
+	int n;
+	memcpy(old, err->msg, sizeof(old));
+	va_start(ap, fmt);
+	n = vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	n = snprintf(err->msg, sizeof(err->msg), "%s: %s", ctx, old);
+	(void)n; /* truncation of a long message is acceptable */
+	return err->status;
+}
+
 char *hc_err_format(const struct hc_err *err, char *buf, size_t size)
 {
 	size_t n = 0;

@@ -169,10 +169,13 @@ int hc_cursor_decode(const char *cursor, int64_t *position,
 	raw[n] = '\0';
 	if (memcmp(raw, "c1:", 3) != 0)
 		goto bad;
+	if (n > 3 + 19)
+		goto bad;
 	for (size_t i = 3; i < n; i++) {
-		if (raw[i] < '0' || raw[i] > '9' || i > 20)
+		int d = raw[i] - '0';
+		if (d < 0 || d > 9 || v > (INT64_MAX - d) / 10)
 			goto bad;
-		v = v * 10 + (raw[i] - '0');
+		v = v * 10 + d;
 	}
 	*position = v;
 	return HC_OK;

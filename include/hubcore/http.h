@@ -82,7 +82,15 @@ struct hc_req {
 	size_t body_len;
 	const char *content_type; /* NULL when absent */
 	void *conn;               /* the libmicrohttpd connection */
+	struct hc_conn *db;       /* see hc_req_db */
 };
+
+/*
+ * The request's database connection, checked out of the hub's store on
+ * first use and returned by the server when the request ends. NULL (with
+ * err filled) when the store cannot give one.
+ */
+struct hc_conn *hc_req_db(struct hc_req *req, struct hc_err *err);
 
 /* A path parameter by name ("key" for "/domains/{key}"), or NULL. */
 const char *hc_req_param(const struct hc_req *req, const char *name);
@@ -152,7 +160,7 @@ void hc_server_stop(struct hc_server *srv);
  * (may be NULL) set to a comma-separated list of the methods the path
  * supports ("" when the path matches no route at all).
  */
-const struct hc_route *hc_route_find(const struct hc_route_table *tables,
+const struct hc_route *hc_route_find(const struct hc_route_table *const *tables,
 				     size_t ntables, const char *method,
 				     const char *path, struct hc_req *req,
 				     char *allow, size_t allow_size);

@@ -36,9 +36,9 @@ struct hc_hub_def {
 	const char *description;
 	const char *default_listen; /* "127.0.0.1:8001" */
 	const char *default_db;     /* "sqlite:var/dev-hub.db" */
-	const struct hc_migration_set *migrations;
+	const struct hc_migration_set *const *migrations;
 	size_t nmigrations;
-	const struct hc_route_table *routes;
+	const struct hc_route_table *const *routes;
 	size_t nroutes;
 	const struct hc_resource *const *resources;
 	size_t nresources;

@@ -52,6 +52,8 @@ enum hc_fflag {
 	HC_F_UNIQUE = 1u << 4,    /* unique across the table */
 	HC_F_KEY = 1u << 5,       /* alternate lookup key (GET /x/{slug}) */
 	HC_F_INDEX = 1u << 6,     /* index the column (filters are indexed) */
+	HC_F_AUTO = 1u << 7,      /* required, but the prepare hook derives it
+				     when absent (a slug from the name) */
 };
 
 struct hc_resource;
@@ -201,6 +203,9 @@ struct hc_filter {
 struct hc_list_query {
 	struct hc_filter filters[HC_LIST_MAX_FILTERS];
 	size_t nfilters;
+	/* Storage for filter values copied by hc_list_query_add. */
+	char strings[2048];
+	size_t strings_used;
 	size_t limit;       /* 1..HC_LIST_MAX_LIMIT; 0 = default */
 	const char *cursor; /* NULL for the first page */
 	/* Extra SQL condition owned by a hub (never built from input), with

@@ -103,6 +103,13 @@ int hc_err_at(struct hc_err *err, int status, const char *source, int line,
 	__attribute__((format(printf, 6, 7)));
 
 /*
+ * Put context in front of err's message: "<formatted>: <old message>".
+ * Returns err->status.
+ */
+int hc_err_prefix(struct hc_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
  * Format err for a person: "source:line:column: msg" with the parts that are
  * known, or "field 'x': msg" style text already in msg. Writes at most size
  * bytes including the terminating NUL and returns buf.

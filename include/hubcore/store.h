@@ -191,7 +191,7 @@ struct hc_migration_set {
  * than the binary knows is refused (HC_ESCHEMA). applied (may be NULL)
  * receives the number of steps applied.
  */
-int hc_migrate(struct hc_store *s, const struct hc_migration_set *sets,
+int hc_migrate(struct hc_store *s, const struct hc_migration_set *const *sets,
 	       size_t nsets, int *applied, struct hc_err *err);
 
 /* The highest recorded version of a component (0 when none). */

@@ -1,0 +1,34 @@
+/*
+ * cli/cli.h - the foshub command line: a table of subcommands, each a
+ * function taking its own argv (argv[0] is the subcommand's name).
+ */
+#ifndef FOSHUB_CLI_H
+#define FOSHUB_CLI_H
+
+#include "hubcore/hub.h"
+
+struct cli_command {
+	const char *name;    /* "serve", "workplan import" */
+	int (*run)(const struct cli_command *cmd, int argc, char **argv);
+	const char *summary; /* one line for `foshub --help` */
+	const char *usage;   /* the full --help text of the subcommand */
+};
+
+/* The hubs foshub can serve, by short name ("dev"). */
+const struct hc_hub_def *cli_hub(const char *short_name);
+/* "dev" or "dev, ops" for messages. */
+const char *cli_hub_names(void);
+
+/* Print "foshub: error: <formatted err>" to stderr. */
+void cli_error(const struct hc_err *err);
+/* Print "foshub: error: <msg>" and return 2 (usage error). */
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The value of --db, else $FOSHUB_DB, else the hub's default. */
+const char *cli_db(const char *opt, const struct hc_hub_def *def);
+
+int cli_serve(const struct cli_command *cmd, int argc, char **argv);
+int cli_workplan_import(const struct cli_command *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * serve.c - `foshub serve HUB`: open the hub's database, apply migrations,
+ * serve its HTTP API until SIGINT or SIGTERM.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+	if (!s || !*s || *s == '-')
+		return false;
+	v = strtoul(s, &end, 10);
+	if (*end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cli_serve(const struct cli_command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "max-body", required_argument, NULL, 'b' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hc_hub_config cfg = { .log_level = HC_LOG_INFO };
+	struct hc_server_options sopt = { 0 };
+	const struct hc_hub_def *def;
+	const char *listen = NULL, *db = NULL, *env;
+	struct hc_hub *hub = NULL;
+	struct hc_server *srv = NULL;
+	struct hc_err err = { 0 };
+	unsigned long v;
+	sigset_t set;
+	int c, sig = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 't':
+			if (!parse_uint(optarg, 256, &v) || v == 0)
+				return cli_usage_error(cmd,
+						       "--threads must be 1 to "
+						       "256, not '%s'",
+						       optarg);
+			cfg.threads = (unsigned)v;
+			break;
+		case 'b':
+			if (!parse_uint(optarg, 1ul << 30, &v) || v == 0)
+				return cli_usage_error(cmd,
+						       "--max-body must be 1 to "
+						       "1073741824 bytes, not "
+						       "'%s'",
+						       optarg);
+			cfg.max_body = v;
+			break;
+		case 'v': {
+			int lvl = hc_log_level_parse(optarg);
+			if (lvl < 0)
+				return cli_usage_error(cmd,
+						       "--log-level must be "
+						       "debug, info, warn or "
+						       "error, not '%s'",
+						       optarg);
+			cfg.log_level = (enum hc_log_level)lvl;
+			break;
+		}
+		case 'h':
+			fputs(cmd->usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error(cmd, "unknown or incomplete "
+						    "option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(cmd, "which hub? one of: %s",
+				       cli_hub_names());
+	if (optind + 1 < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind + 1]);
+	def = cli_hub(argv[optind]);
+	if (!def)
+		return cli_usage_error(cmd, "unknown hub '%s'; one of: %s",
+				       argv[optind], cli_hub_names());
+	env = getenv("FOSHUB_LISTEN");
+	if (!listen)
+		listen = env && *env ? env : def->default_listen;
+	cfg.db_url = cli_db(db, def);
+	cfg.listen = listen;
+
+	/* Signals are taken by sigwait below, never by a worker thread:
+	 * block them before any thread starts. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (hc_hub_open(&hub, def, &cfg, &err) != HC_OK) {
+		cli_error(&err);
+		return 1;
+	}
+	sopt.listen = listen;
+	sopt.threads = cfg.threads;
+	sopt.max_body = cfg.max_body;
+	if (hc_server_start(&srv, hub, &sopt, &err) != HC_OK) {
+		cli_error(&err);
+		hc_hub_close(hub);
+		return 1;
+	}
+	{
+		/* Say where we listen, with the real port when 0 was asked. */
+		char host[256];
+		const char *colon = strrchr(listen, ':');
+		snprintf(host, sizeof(host), "%.*s",
+			 (int)(colon ? colon - listen : 0), listen);
+		hc_log_info(&hub->log,
+			    "%s %s listening on http://%s:%u (database %s)",
+			    def->name, hc_version(), host,
+			    hc_server_port(srv), cfg.db_url);
+	}
+	sigwait(&set, &sig);
+	hc_log_info(&hub->log, "%s received, shutting down",
+		    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	hc_server_stop(srv);
+	hc_hub_close(hub);
+	return 0;
+}

@@ -1,0 +1,198 @@
+/*
+ * hub.c - dev-hub's definition: its schema, routes, and its part of the
+ * domain summary.
+ */
+#include <string.h>
+
+#include "devhub/devhub.h"
+#include "hubcore/json.h"
+#include "hubcore/rest.h"
+
+/* ---- workplan upload ---------------------------------------------------- */
+
+static bool text_media_type(const char *ct)
+{
+	static const char *const ok[] = { "text/plain", "text/markdown",
+					  "text/x-markdown",
+					  "application/octet-stream", NULL };
+	size_t n;
+	if (!ct)
+		return true;
+	n = strcspn(ct, "; ");
+	for (const char *const *t = ok; *t; t++)
+		if (strlen(*t) == n && strncasecmp(ct, *t, n) == 0)
+			return true;
+	return false;
+}
+
+/* POST /workplans?source=NAME with the workplan file as the body. */
+static int post_workplan(struct hc_req *req, struct hc_resp *resp,
+			 struct hc_err *err)
+{
+	static const char *const allowed[] = { "source", NULL };
+	const char *source = hc_req_arg(req, "source");
+	struct dh_workplan *wp = NULL;
+	struct dh_import_result res;
+	struct hc_conn *c;
+	int rc = hc_req_only_args(req, allowed, err);
+	if (rc != HC_OK)
+		return rc;
+	if (!text_media_type(req->content_type))
+		return hc_err_set(err, HC_EMEDIA,
+				  "content type '%s' is not supported; send "
+				  "the workplan as text/markdown or "
+				  "text/plain",
+				  req->content_type);
+	rc = dh_workplan_parse(source && *source ? source : "upload",
+			       req->body, req->body_len, &wp, err);
+	if (rc != HC_OK)
+		return rc;
+	c = hc_req_db(req, err);
+	rc = c ? dh_workplan_import(c, wp, &res, err) : err->status;
+	dh_workplan_free(wp);
+	if (rc != HC_OK)
+		return rc;
+	return hc_resp_json(resp, res.workstream_created ? 201 : 200,
+			    dh_import_result_json(&res));
+}
+
+/* ---- summary ------------------------------------------------------------ */
+
+static int dev_summary(struct hc_conn *c, const char *domain, json_t *summary,
+		       struct hc_err *err)
+{
+	struct hc_value p[] = { hc_vtext(domain) };
+	static const char tasks_where[] =
+		"workstream IN (SELECT id FROM workstreams WHERE domain = ?)";
+	json_t *ws_status = NULL, *t_status = NULL, *t_prio = NULL;
+	json_t *items = NULL, *page = NULL;
+	struct hc_list_query q = { 0 };
+	json_int_t ws_total = 0, t_total = 0;
+	const char *k;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	rc = hc_res_count_by(c, &dh_workstream_resource, "status",
+			     "domain = ?", p, 1, &ws_status, err);
+	if (rc == HC_OK)
+		rc = hc_res_count_by(c, &dh_task_resource, "status",
+				     tasks_where, p, 1, &t_status, err);
+	if (rc == HC_OK)
+		rc = hc_res_count_by(c, &dh_task_resource, "priority",
+				     tasks_where, p, 1, &t_prio, err);
+	if (rc != HC_OK)
+		goto out;
+	json_object_foreach(ws_status, k, v)
+		ws_total += json_integer_value(v);
+	json_object_foreach(t_status, k, v)
+		t_total += json_integer_value(v);
+
+	/* The workstreams themselves with their task counts (first page). */
+	q.limit = HC_LIST_MAX_LIMIT;
+	q.where_sql = "domain = ?";
+	q.where_params = p;
+	q.where_nparams = 1;
+	rc = hc_res_list(c, &dh_workstream_resource, &q, &page, err);
+	if (rc != HC_OK)
+		goto out;
+	items = json_array();
+	json_array_foreach(json_object_get(page, "items"), i, v)
+	{
+		struct hc_value wp[] = { hc_vtext(hc_json_str(v, "id")) };
+		json_t *counts = NULL;
+		json_int_t n = 0;
+		const char *k2;
+		json_t *v2;
+		rc = hc_res_count_by(c, &dh_task_resource, "status",
+				     "workstream = ?", wp, 1, &counts, err);
+		if (rc != HC_OK)
+			goto out;
+		json_object_foreach(counts, k2, v2)
+			n += json_integer_value(v2);
+		json_array_append_new(
+			items, json_pack("{sOsOsOsOs{sIso}}", "id",
+					 json_object_get(v, "id"), "title",
+					 json_object_get(v, "title"), "status",
+					 json_object_get(v, "status"), "topic",
+					 json_object_get(v, "topic"), "tasks",
+					 "total", n, "by_status", counts));
+	}
+	json_object_set_new(summary, "workstreams",
+			    json_pack("{sIsOsO}", "total", ws_total,
+				      "by_status", ws_status, "items", items));
+	json_object_set_new(summary, "tasks",
+			    json_pack("{sIsOsO}", "total", t_total,
+				      "by_status", t_status, "by_priority",
+				      t_prio));
+out:
+	json_decref(ws_status);
+	json_decref(t_status);
+	json_decref(t_prio);
+	json_decref(items);
+	json_decref(page);
+	return rc;
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+static const struct hc_route dev_routes[] = {
+	HC_ROUTES_CRUD(dh_topic_resource, "topics", "topics"),
+	HC_ROUTES_CRUD(dh_workstream_resource, "workstreams", "workstreams"),
+	HC_ROUTES_CRUD(dh_task_resource, "tasks", "tasks"),
+	HC_ROUTES_CRUD(dh_decision_resource, "decisions", "decisions"),
+	{ "POST", "/workplans", post_workplan, NULL, HC_SCOPE_WRITE,
+	  HC_ROUTE_RAW_BODY,
+	  "Import a workplan file (text or Markdown form) sent as the body" },
+};
+
+static const struct hc_route_table dev_route_table =
+	HC_ROUTE_TABLE(dev_routes);
+
+static const struct hc_route_table *const routes[] = { &hc_core_routes,
+						       &dev_route_table };
+
+static const struct hc_resource *const dev_v1[] = {
+	&dh_topic_resource, &dh_workstream_resource, &dh_task_resource,
+	&dh_decision_resource, NULL
+};
+
+static const struct hc_migration dev_steps[] = {
+	{ .version = 1, .name = "topics, workstreams, tasks, decisions",
+	  .resources = dev_v1 },
+};
+
+static const struct hc_migration_set dev_migrations = {
+	.component = "dev",
+	.steps = dev_steps,
+	.count = HC_COUNT(dev_steps),
+};
+
+static const struct hc_migration_set *const migrations[] = {
+	&hc_core_migrations, &dev_migrations
+};
+
+static const struct hc_resource *const resources[] = {
+	&hc_domain_resource, &hc_repo_resource,     &hc_message_resource,
+	&hc_progress_resource, &dh_topic_resource,  &dh_workstream_resource,
+	&dh_task_resource,     &dh_decision_resource,
+};
+
+static hc_summary_fn *const summary_parts[] = { dev_summary };
+
+const struct hc_hub_def devhub_def = {
+	.name = "dev-hub",
+	.short_name = "dev",
+	.description = "Development coordination: topics, workstreams from "
+		       "workplans, tasks and decisions",
+	.default_listen = "127.0.0.1:8001",
+	.default_db = "sqlite:var/dev-hub.db",
+	.migrations = migrations,
+	.nmigrations = HC_COUNT(migrations),
+	.routes = routes,
+	.nroutes = HC_COUNT(routes),
+	.resources = resources,
+	.nresources = HC_COUNT(resources),
+	.summary_parts = summary_parts,
+	.nsummary_parts = HC_COUNT(summary_parts),
+};

@@ -1,0 +1,171 @@
+/*
+ * request.c - request accessors, response builders and RFC 9457 problem
+ * documents.
+ */
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hubcore/http.h"
+#include "hubcore/hub.h"
+#include "hubcore/json.h"
+
+const char *hc_req_param(const struct hc_req *req, const char *name)
+{
+	for (size_t i = 0; i < req->nparams; i++)
+		if (strcmp(req->param_names[i], name) == 0)
+			return req->param_values[i];
+	return NULL;
+}
+
+const char *hc_req_arg(const struct hc_req *req, const char *name)
+{
+	for (size_t i = 0; i < req->nargs; i++)
+		if (strcmp(req->args[i].name, name) == 0)
+			return req->args[i].value;
+	return NULL;
+}
+
+const char *hc_req_header(const struct hc_req *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct hc_conn *hc_req_db(struct hc_req *req, struct hc_err *err)
+{
+	if (!req->db)
+		req->db = hc_store_acquire(req->hub->store, err);
+	return req->db;
+}
+
+/* application/json, application/<x>+json, or a missing type (and curl's
+ * default for -d, x-www-form-urlencoded) are read as JSON. */
+static bool json_media_type(const char *ct)
+{
+	size_t n;
+	if (!ct)
+		return true;
+	n = strcspn(ct, ";");
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return true;
+	if (n == 33 &&
+	    strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+		return true;
+	return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+	       strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+int hc_req_json(const struct hc_req *req, json_t **out, struct hc_err *err)
+{
+	json_t *j = NULL;
+	int rc;
+	if (!json_media_type(req->content_type))
+		return hc_err_set(err, HC_EMEDIA,
+				  "content type '%s' is not supported; send "
+				  "application/json",
+				  req->content_type);
+	rc = hc_json_parse(req->body ? req->body : "", req->body_len, &j, err);
+	if (rc != HC_OK)
+		return rc;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return hc_err_set(err, HC_EINVAL,
+				  "the request body must be a JSON object");
+	}
+	*out = j;
+	return HC_OK;
+}
+
+int hc_req_only_args(const struct hc_req *req, const char *const *allowed,
+		     struct hc_err *err)
+{
+	for (size_t i = 0; i < req->nargs; i++) {
+		bool ok = false;
+		for (const char *const *a = allowed; a && *a && !ok; a++)
+			ok = strcmp(*a, req->args[i].name) == 0;
+		if (!ok)
+			return hc_err_field(err, HC_EPARAM, req->args[i].name,
+					    "unknown parameter '%s'",
+					    req->args[i].name);
+	}
+	return HC_OK;
+}
+
+int hc_resp_json(struct hc_resp *resp, int status, json_t *json)
+{
+	json_decref(resp->json);
+	resp->status = status;
+	resp->json = json;
+	return json ? HC_OK : HC_ENOMEM;
+}
+
+int hc_resp_empty(struct hc_resp *resp, int status)
+{
+	resp->status = status;
+	return HC_OK;
+}
+
+int hc_resp_header(struct hc_resp *resp, const char *name, const char *value)
+{
+	char *v;
+	if (resp->nheaders >= HC_RESP_MAX_HEADERS)
+		HC_BUG("too many response headers");
+	v = strdup(value);
+	if (!v)
+		return HC_ENOMEM;
+	resp->headers[resp->nheaders].name = name;
+	resp->headers[resp->nheaders].value = v;
+	resp->nheaders++;
+	return HC_OK;
+}
+
+/* A JSON string of s, with bytes that are not valid UTF-8 replaced, since
+ * messages may quote input the server could not decode. */
+static json_t *safe_string(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+	if (j)
+		return j;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+json_t *hc_problem_json(const struct hc_err *err, const char *instance)
+{
+	char type[96];
+	json_t *p = json_object();
+	if (!p)
+		return NULL;
+	snprintf(type, sizeof(type), "urn:foshub:problem:%s",
+		 hc_status_type(err->status));
+	json_object_set_new(p, "type", json_string(type));
+	json_object_set_new(p, "title", json_string(hc_status_title(err->status)));
+	json_object_set_new(p, "status", json_integer(hc_status_http(err->status)));
+	json_object_set_new(p, "detail",
+			    safe_string(err->msg[0] ? err->msg
+						    : hc_status_title(err->status)));
+	if (instance)
+		json_object_set_new(p, "instance", safe_string(instance));
+	if (err->field[0])
+		json_object_set_new(p, "field", safe_string(err->field));
+	if (err->source[0])
+		json_object_set_new(p, "source", safe_string(err->source));
+	if (err->line > 0)
+		json_object_set_new(p, "line", json_integer(err->line));
+	if (err->column > 0)
+		json_object_set_new(p, "column", json_integer(err->column));
+	return p;
+}

@@ -1,0 +1,123 @@
+/*
+ * rest.c - the generic REST handlers of described resources (see
+ * hubcore/rest.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubcore/hub.h"
+#include "hubcore/rest.h"
+
+int hc_rest_list_query(const struct hc_req *req, const struct hc_resource *r,
+		       const char *const *extra, struct hc_list_query *q,
+		       struct hc_err *err)
+{
+	memset(q, 0, sizeof(*q));
+	for (size_t i = 0; i < req->nargs; i++) {
+		const char *name = req->args[i].name;
+		const char *value = req->args[i].value;
+		bool handled = false;
+		int rc;
+		for (const char *const *e = extra; e && *e && !handled; e++)
+			handled = strcmp(*e, name) == 0;
+		if (handled)
+			continue;
+		if (strcmp(name, "limit") == 0) {
+			char *end;
+			long long n = strtoll(value, &end, 10);
+			if (!*value || *end || n < 1 || n > HC_LIST_MAX_LIMIT)
+				return hc_err_field(err, HC_EPARAM, "limit",
+						    "parameter 'limit' must be "
+						    "an integer between 1 and "
+						    "%d",
+						    HC_LIST_MAX_LIMIT);
+			q->limit = (size_t)n;
+			continue;
+		}
+		if (strcmp(name, "cursor") == 0) {
+			q->cursor = value;
+			continue;
+		}
+		rc = hc_list_query_add(q, r, name, value, err);
+		if (rc != HC_OK)
+			return rc;
+	}
+	return HC_OK;
+}
+
+int hc_rest_list(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
+{
+	const struct hc_resource *r = req->route->arg;
+	struct hc_list_query q;
+	struct hc_conn *c;
+	json_t *out = NULL;
+	int rc = hc_rest_list_query(req, r, NULL, &q, err);
+	if (rc != HC_OK)
+		return rc;
+	if (!(c = hc_req_db(req, err)))
+		return err->status;
+	rc = hc_res_list(c, r, &q, &out, err);
+	if (rc != HC_OK)
+		return rc;
+	return hc_resp_json(resp, 200, out);
+}
+
+int hc_rest_get(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
+{
+	const struct hc_resource *r = req->route->arg;
+	struct hc_conn *c = hc_req_db(req, err);
+	json_t *out = NULL;
+	int rc;
+	if (!c)
+		return err->status;
+	rc = hc_res_get(c, r, hc_req_param(req, "key"), &out, err);
+	if (rc != HC_OK)
+		return rc;
+	return hc_resp_json(resp, 200, out);
+}
+
+int hc_rest_created(struct hc_resp *resp, const struct hc_resource *r,
+		    json_t *row)
+{
+	char loc[512];
+	snprintf(loc, sizeof(loc), "/%s/%s", r->plural,
+		 json_string_value(json_object_get(row, "id")));
+	hc_resp_header(resp, "Location", loc);
+	return hc_resp_json(resp, 201, row);
+}
+
+int hc_rest_create(struct hc_req *req, struct hc_resp *resp,
+		   struct hc_err *err)
+{
+	const struct hc_resource *r = req->route->arg;
+	json_t *in = NULL, *out = NULL;
+	struct hc_conn *c;
+	int rc = hc_req_json(req, &in, err);
+	if (rc != HC_OK)
+		return rc;
+	c = hc_req_db(req, err);
+	rc = c ? hc_res_create(c, r, in, &out, err) : err->status;
+	json_decref(in);
+	if (rc != HC_OK)
+		return rc;
+	return hc_rest_created(resp, r, out);
+}
+
+int hc_rest_update(struct hc_req *req, struct hc_resp *resp,
+		   struct hc_err *err)
+{
+	const struct hc_resource *r = req->route->arg;
+	json_t *in = NULL, *out = NULL;
+	struct hc_conn *c;
+	int rc = hc_req_json(req, &in, err);
+	if (rc != HC_OK)
+		return rc;
+	c = hc_req_db(req, err);
+	rc = c ? hc_res_update(c, r, hc_req_param(req, "key"), in, &out, err)
+	       : err->status;
+	json_decref(in);
+	if (rc != HC_OK)
+		return rc;
+	return hc_resp_json(resp, 200, out);
+}

@@ -1,0 +1,393 @@
+/*
+ * server.c - serving a hub's route tables over HTTP with libmicrohttpd.
+ *
+ * libmicrohttpd runs its own epoll thread pool; each request is handled
+ * synchronously on one of those threads: the body is collected (bounded by
+ * max_body), the path normalized, the route found, the handler called, and
+ * the response (or an RFC 9457 problem) queued. Every request is logged in
+ * one line with its status and duration.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubcore/buf.h"
+#include "hubcore/http.h"
+#include "hubcore/hub.h"
+#include "hubcore/json.h"
+#include "hubcore/util.h"
+
+#define DEFAULT_MAX_BODY (1024 * 1024)
+
+struct hc_server {
+	struct MHD_Daemon *daemon;
+	struct hc_hub *hub;
+	struct hc_server_options opt;
+	unsigned port;
+};
+
+/* Per-request state kept by libmicrohttpd between calls. */
+struct request_state {
+	struct hc_buf body;
+	bool too_big;
+	bool responded;
+	int64_t started_ms;
+};
+
+static void request_state_free(struct request_state *rs)
+{
+	if (!rs)
+		return;
+	hc_buf_release(&rs->body);
+	free(rs);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	request_state_free(*con_cls);
+	*con_cls = NULL;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *mc, struct hc_resp *resp,
+			     bool head)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *body = resp->body;
+	size_t len = resp->body_len;
+	const char *ct = resp->content_type;
+
+	if (!body && resp->json) {
+		body = hc_json_dump(resp->json, &len);
+		if (!body) {
+			len = 0;
+			resp->status = 500;
+		}
+		if (!ct)
+			ct = "application/json";
+		resp->body = body;
+	}
+	resp->body = NULL; /* ownership moves to libmicrohttpd */
+	r = MHD_create_response_from_buffer(len, body ? body : (char *)"",
+					    body ? MHD_RESPMEM_MUST_FREE
+						 : MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	if (ct)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	for (size_t i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name,
+					resp->headers[i].value);
+	(void)head; /* libmicrohttpd omits the body of HEAD responses */
+	ret = MHD_queue_response(mc, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void resp_release(struct hc_resp *resp)
+{
+	json_decref(resp->json);
+	free(resp->body);
+	for (size_t i = 0; i < resp->nheaders; i++)
+		free(resp->headers[i].value);
+	memset(resp, 0, sizeof(*resp));
+}
+
+static void set_problem(struct hc_resp *resp, const struct hc_err *err,
+			const char *path)
+{
+	json_decref(resp->json);
+	free(resp->body);
+	resp->body = NULL;
+	resp->status = hc_status_http(err->status);
+	resp->json = hc_problem_json(err, path);
+	resp->content_type = "application/problem+json";
+}
+
+struct args_ctx {
+	struct hc_req *req;
+	bool overflow;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	struct args_ctx *a = cls;
+	if (a->req->nargs >= HC_REQ_MAX_ARGS) {
+		a->overflow = true;
+		return MHD_NO;
+	}
+	a->req->args[a->req->nargs].name = key;
+	a->req->args[a->req->nargs].value = value ? value : "";
+	a->req->nargs++;
+	return MHD_YES;
+}
+
+static void req_release(struct hc_req *req)
+{
+	for (size_t i = 0; i < req->nparams; i++) {
+		free((char *)req->param_names[i]);
+		free(req->param_values[i]);
+	}
+	if (req->db)
+		hc_store_release(req->hub->store, req->db);
+}
+
+static enum MHD_Result dispatch(struct hc_server *srv,
+				struct MHD_Connection *mc, const char *url,
+				const char *method, struct request_state *rs)
+{
+	struct hc_hub *hub = srv->hub;
+	struct hc_req req = { 0 };
+	struct hc_resp resp = { 0 };
+	struct hc_err err = { 0 };
+	struct args_ctx args = { &req, false };
+	char allow[128];
+	char *path = strdup(url);
+	const struct hc_route *route = NULL;
+	enum MHD_Result ret;
+	int rc;
+
+	if (!path)
+		return MHD_NO;
+	req.hub = hub;
+	req.method = method;
+	req.conn = mc;
+	req.path = path;
+	req.body = rs->body.data ? rs->body.data : "";
+	req.body_len = rs->body.len;
+	req.content_type = MHD_lookup_connection_value(
+		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (rs->too_big) {
+		hc_err_set(&err, HC_ETOOBIG,
+			   "request body is larger than the limit of %zu "
+			   "bytes",
+			   srv->opt.max_body);
+		goto problem;
+	}
+	if (hc_path_normalize(path, &err) != HC_OK)
+		goto problem;
+	MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_arg,
+				  &args);
+	if (args.overflow) {
+		hc_err_set(&err, HC_EPARAM, "more than %d query parameters",
+			   HC_REQ_MAX_ARGS);
+		goto problem;
+	}
+	route = hc_route_find(hub->def->routes, hub->def->nroutes, method,
+			      path, &req, allow, sizeof(allow));
+	if (!route) {
+		if (!allow[0]) {
+			hc_err_set(&err, HC_ENOTFOUND, "no resource at '%s'",
+				   path);
+		} else if (strcmp(method, "OPTIONS") == 0) {
+			hc_resp_header(&resp, MHD_HTTP_HEADER_ALLOW, allow);
+			hc_resp_empty(&resp, 204);
+			goto send;
+		} else {
+			hc_err_set(&err, HC_EMETHOD,
+				   "method %s is not allowed on '%s'; allowed: "
+				   "%s",
+				   method, path, allow);
+			hc_resp_header(&resp, MHD_HTTP_HEADER_ALLOW, allow);
+		}
+		goto problem;
+	}
+	req.route = route;
+	resp.status = 200;
+	rc = route->handler(&req, &resp, &err);
+	if (rc != HC_OK) {
+		if (!err.status)
+			err.status = rc;
+		goto problem;
+	}
+	goto send;
+problem:
+	if (hc_status_http(err.status) >= 500)
+		hc_log_error(&hub->log, "%s %s: %s", method, path, err.msg);
+	set_problem(&resp, &err, path);
+send:
+	ret = queue(mc, &resp, strcmp(method, "HEAD") == 0);
+	hc_log(&hub->log, HC_LOG_INFO, "%s %s %d %lldms", method, path,
+	       resp.status, (long long)(hc_clock_ms() - rs->started_ms));
+	resp_release(&resp);
+	req_release(&req);
+	free(path);
+	return ret;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *mc,
+				 const char *url, const char *method,
+				 const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct hc_server *srv = cls;
+	struct request_state *rs = *con_cls;
+
+	if (rs && rs->responded) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!rs) {
+		const char *cl;
+		rs = calloc(1, sizeof(*rs));
+		if (!rs)
+			return MHD_NO;
+		hc_buf_init(&rs->body, srv->opt.max_body);
+		rs->started_ms = hc_clock_ms();
+		*con_cls = rs;
+		/* Refuse an announced oversized body before reading it. */
+		cl = MHD_lookup_connection_value(
+			mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > srv->opt.max_body) {
+			rs->too_big = true;
+			rs->responded = true;
+			return dispatch(srv, mc, url, method, rs);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!rs->too_big &&
+		    hc_buf_add(&rs->body, upload_data, *upload_data_size) !=
+			    HC_OK) {
+			rs->too_big = true;
+			hc_buf_release(&rs->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	rs->responded = true;
+	return dispatch(srv, mc, url, method, rs);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct hc_hub *hub = cls;
+	char msg[512];
+	size_t n;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	hc_log_warn(&hub->log, "http: %s", msg);
+}
+
+/* Parse "HOST:PORT" or "[V6]:PORT" into a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss,
+			bool *v6, struct hc_err *err)
+{
+	char host[256];
+	const char *colon, *port_s;
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char *end;
+	long port;
+	int gai;
+
+	if (listen[0] == '[') {
+		const char *close = strchr(listen, ']');
+		if (!close || close[1] != ':')
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s",
+			 (int)(close - listen - 1), listen + 1);
+		port_s = close + 2;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon || colon == listen)
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen),
+			 listen);
+		port_s = colon + 1;
+	}
+	port = strtol(port_s, &end, 10);
+	if (!*port_s || *end || port < 0 || port > 65535)
+		goto bad;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	gai = getaddrinfo(host, port_s, &hints, &res);
+	if (gai != 0)
+		return hc_err_field(err, HC_EUSAGE, "listen",
+				    "listen address '%s': %s", listen,
+				    gai_strerror(gai));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*v6 = res->ai_family == AF_INET6;
+	freeaddrinfo(res);
+	return HC_OK;
+bad:
+	return hc_err_field(err, HC_EUSAGE, "listen",
+			    "listen address '%s' is not HOST:PORT", listen);
+}
+
+int hc_server_start(struct hc_server **out, struct hc_hub *hub,
+		    const struct hc_server_options *opt, struct hc_err *err)
+{
+	struct hc_server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_storage ss = { 0 };
+	const union MHD_DaemonInfo *info;
+	unsigned flags;
+	bool v6 = false;
+	int rc;
+
+	if (!srv)
+		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	srv->hub = hub;
+	srv->opt = *opt;
+	if (!srv->opt.threads)
+		srv->opt.threads = 4;
+	if (!srv->opt.max_body)
+		srv->opt.max_body = DEFAULT_MAX_BODY;
+	if (!srv->opt.max_connections)
+		srv->opt.max_connections = 1024;
+	if (!srv->opt.timeout_s)
+		srv->opt.timeout_s = 30;
+	rc = parse_listen(opt->listen, &ss, &v6, err);
+	if (rc != HC_OK) {
+		free(srv);
+		return rc;
+	}
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+		MHD_USE_ERROR_LOG | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, access_cb, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, hub,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->opt.threads,
+		MHD_OPTION_CONNECTION_LIMIT, srv->opt.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, srv->opt.timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+		MHD_OPTION_END);
+	if (!srv->daemon) {
+		free(srv);
+		return hc_err_field(err, HC_EIO, "listen",
+				    "cannot listen on %s (address in use or "
+				    "not available)",
+				    opt->listen);
+	}
+	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	*out = srv;
+	return HC_OK;
+}
+
+unsigned hc_server_port(const struct hc_server *srv)
+{
+	return srv->port;
+}
+
+void hc_server_stop(struct hc_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_quiesce_daemon(srv->daemon);
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

@@ -1,0 +1,21 @@
+/*
+ * resource_internal.h - shared between the files of hubcore/resources/.
+ */
+#ifndef HUBCORE_RESOURCE_INTERNAL_H
+#define HUBCORE_RESOURCE_INTERNAL_H
+
+#include "hubcore/buf.h"
+#include "hubcore/resource.h"
+
+/* The condition selecting the events of a risk or alert vocabulary, or
+ * only the open ones (latest event of each correlation still open). */
+int hc__progress_view_sql(const char *const *types, bool open_only,
+			  struct hc_buf *b);
+
+bool hc__enum_has(const struct hc_field *f, const char *value);
+int hc__validate_value(const struct hc_field *f, json_t *obj, json_t *v,
+		       struct hc_err *err);
+int hc__validate_id(const struct hc_resource *r, const json_t *v,
+		    struct hc_err *err);
+
+#endif

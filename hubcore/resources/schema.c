@@ -1,0 +1,167 @@
+/*
+ * schema.c - SQL schema generated from resource descriptors.
+ *
+ * A table holds: seq (the ordering and pagination key), id (the public
+ * identifier), one column per field, created_at and updated_at. Unique and
+ * key fields get UNIQUE constraints, references get foreign keys that follow
+ * renames (ON UPDATE CASCADE), and filterable or referencing fields get an
+ * index on (field, seq) so that a filtered page is an index range scan.
+ */
+#include <string.h>
+
+#include "hubcore/buf.h"
+#include "hubcore/resource.h"
+
+enum hc_coltype hc_field_coltype(const struct hc_field *f)
+{
+	switch (f->type) {
+	case HC_FT_INT:
+		return HC_COL_INT;
+	case HC_FT_BOOL:
+		return HC_COL_BOOL;
+	case HC_FT_JSON:
+		return HC_COL_JSON;
+	default:
+		return HC_COL_TEXT;
+	}
+}
+
+static int column_def(struct hc_buf *b, const struct hc_dialect *d,
+		      const struct hc_field *f, bool added)
+{
+	int rc = hc_buf_addf(b, "\"%s\" %s", f->name,
+			     d->type_name(hc_field_coltype(f)));
+	/* NOT NULL only where every existing row can satisfy it. */
+	if (rc == HC_OK && (f->flags & HC_F_REQUIRED) && !added)
+		rc = hc_buf_adds(b, " NOT NULL");
+	if (rc == HC_OK && (f->flags & (HC_F_UNIQUE | HC_F_KEY)) && !added)
+		rc = hc_buf_adds(b, " UNIQUE");
+	if (rc == HC_OK && f->type == HC_FT_REF)
+		rc = hc_buf_addf(b, " REFERENCES %s(%s) ON UPDATE CASCADE",
+				 f->ref->table,
+				 f->ref_field ? f->ref_field : "id");
+	return rc;
+}
+
+static bool wants_index(const struct hc_field *f)
+{
+	return (f->flags & (HC_F_FILTER | HC_F_INDEX)) ||
+	       f->type == HC_FT_REF;
+}
+
+static int create_index(struct hc_conn *c, const struct hc_resource *r,
+			const struct hc_field *f, struct hc_err *err)
+{
+	struct hc_buf sql = HC_BUF_INIT(4096);
+	int rc = hc_buf_addf(&sql,
+			     "CREATE INDEX IF NOT EXISTS %s_%s_idx ON %s "
+			     "(\"%s\", seq)",
+			     r->table, f->name, r->table, f->name);
+	if (rc == HC_OK)
+		rc = hc_exec_script(c, sql.data, err);
+	else
+		rc = hc_err_set(err, HC_EINTERNAL, "statement too long");
+	hc_buf_release(&sql);
+	return rc;
+}
+
+/* Names go into SQL text, so they must be plain identifiers. */
+static bool identifier(const char *s)
+{
+	if (!*s || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return false;
+	return true;
+}
+
+static void check_names(const struct hc_resource *r)
+{
+	if (!identifier(r->table))
+		HC_BUG("table name '%s' is not an identifier", r->table);
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct hc_field *f = &r->fields[i];
+		if (!identifier(f->name))
+			HC_BUG("field name '%s.%s' is not an identifier",
+			       r->table, f->name);
+		if (f->type == HC_FT_REF && !f->ref)
+			HC_BUG("reference %s.%s has no target", r->table,
+			       f->name);
+		if (f->type == HC_FT_ENUM && !f->enum_values)
+			HC_BUG("enum %s.%s has no values", r->table, f->name);
+	}
+}
+
+int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
+		   const struct hc_resource *r, int version,
+		   struct hc_err *err)
+{
+	struct hc_buf sql = HC_BUF_INIT(64 * 1024);
+	bool exists = false;
+	int rc;
+
+	if (r->since > version)
+		return HC_OK;
+	check_names(r);
+	rc = hc_table_exists(c, r->table, &exists, err);
+	if (rc != HC_OK)
+		return rc;
+	if (!exists) {
+		rc = hc_buf_addf(&sql, "CREATE TABLE %s (%s, id TEXT NOT NULL "
+				       "UNIQUE",
+				 r->table, d->seq_column);
+		for (size_t i = 0; rc == HC_OK && i < r->nfields; i++) {
+			if (r->fields[i].since > version)
+				continue;
+			rc = hc_buf_adds(&sql, ", ");
+			if (rc == HC_OK)
+				rc = column_def(&sql, d, &r->fields[i], false);
+		}
+		if (rc == HC_OK)
+			rc = hc_buf_adds(&sql, ", created_at TEXT NOT NULL, "
+					       "updated_at TEXT NOT NULL)");
+		if (rc != HC_OK) {
+			rc = hc_err_set(err, HC_EINTERNAL,
+					"statement too long");
+			goto out;
+		}
+		rc = hc_exec_script(c, sql.data, err);
+		for (size_t i = 0; rc == HC_OK && i < r->nfields; i++)
+			if (r->fields[i].since <= version &&
+			    wants_index(&r->fields[i]))
+				rc = create_index(c, r, &r->fields[i], err);
+		goto out;
+	}
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct hc_field *f = &r->fields[i];
+		if (f->since != version || f->since <= r->since)
+			continue;
+		hc_buf_reset(&sql);
+		rc = hc_buf_addf(&sql, "ALTER TABLE %s ADD COLUMN ", r->table);
+		if (rc == HC_OK)
+			rc = column_def(&sql, d, f, true);
+		if (rc != HC_OK) {
+			rc = hc_err_set(err, HC_EINTERNAL,
+					"statement too long");
+			goto out;
+		}
+		rc = hc_exec_script(c, sql.data, err);
+		if (rc == HC_OK && (f->flags & (HC_F_UNIQUE | HC_F_KEY))) {
+			hc_buf_reset(&sql);
+			hc_buf_addf(&sql,
+				    "CREATE UNIQUE INDEX %s_%s_key ON %s "
+				    "(\"%s\")",
+				    r->table, f->name, r->table, f->name);
+			rc = hc_exec_script(c, sql.data, err);
+		}
+		if (rc == HC_OK && wants_index(f))
+			rc = create_index(c, r, f, err);
+		if (rc != HC_OK)
+			goto out;
+	}
+out:
+	hc_buf_release(&sql);
+	return rc;
+}

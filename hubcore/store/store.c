@@ -1,0 +1,318 @@
+/*
+ * store.c - the backend-neutral part of the store: URL dispatch, the
+ * connection pool, transactions and convenience queries.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubcore/store.h"
+#include "store_internal.h"
+
+struct hc_value hc_vtext(const char *s)
+{
+	if (!s)
+		return hc_vnull();
+	return hc_vtextn(s, strlen(s));
+}
+
+int hc_store_open(struct hc_store **out, const char *url,
+		  const struct hc_store_options *opt, struct hc_err *err)
+{
+	struct hc_store *s;
+	const char *path;
+
+	if (!url || !*url)
+		return hc_err_set(err, HC_EUSAGE, "no database URL given");
+	if (strncmp(url, "postgresql://", 13) == 0 ||
+	    strncmp(url, "postgres://", 11) == 0)
+		return hc_err_set(err, HC_EUSAGE,
+				  "database '%s': the PostgreSQL backend is "
+				  "not available in this build; use "
+				  "sqlite:PATH",
+				  url);
+	if (strncmp(url, "sqlite:", 7) == 0) {
+		path = url + 7;
+		if (strncmp(path, "//", 2) == 0)
+			path += 2; /* sqlite:///abs/path -> /abs/path */
+	} else if (strstr(url, "://")) {
+		return hc_err_set(err, HC_EUSAGE,
+				  "database '%s': unknown scheme; use "
+				  "sqlite:PATH",
+				  url);
+	} else {
+		path = url;
+	}
+	if (!*path)
+		return hc_err_set(err, HC_EUSAGE,
+				  "database '%s': no file path given", url);
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	s->ops = &hc__sqlite_ops;
+	s->dialect = &hc__sqlite_dialect;
+	s->url = strdup(url);
+	s->target = strdup(path);
+	if (opt)
+		s->opt = *opt;
+	if (!s->opt.pool_size)
+		s->opt.pool_size = 8;
+	if (!s->opt.busy_timeout_ms)
+		s->opt.busy_timeout_ms = 5000;
+	s->all = calloc(s->opt.pool_size, sizeof(*s->all));
+	if (!s->url || !s->target || !s->all) {
+		hc_store_close(s);
+		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->available, NULL);
+
+	/* Open one connection now so that a bad path fails at start-up. */
+	{
+		struct hc_conn *c = hc_store_acquire(s, err);
+		if (!c) {
+			hc_store_close(s);
+			return err ? err->status : HC_ESTORE;
+		}
+		hc_store_release(s, c);
+	}
+	*out = s;
+	return HC_OK;
+}
+
+void hc_store_close(struct hc_store *s)
+{
+	if (!s)
+		return;
+	if (s->all) {
+		pthread_mutex_lock(&s->lock);
+		s->closing = true;
+		pthread_cond_broadcast(&s->available);
+		pthread_mutex_unlock(&s->lock);
+		for (unsigned i = 0; i < s->nall; i++) {
+			s->ops->close_conn(s->all[i]);
+			free(s->all[i]);
+		}
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->available);
+	}
+	free(s->all);
+	free(s->url);
+	free(s->target);
+	free(s);
+}
+
+const struct hc_dialect *hc_store_dialect(const struct hc_store *s)
+{
+	return s->dialect;
+}
+
+const char *hc_store_url(const struct hc_store *s)
+{
+	return s->url;
+}
+
+struct hc_conn *hc_store_acquire(struct hc_store *s, struct hc_err *err)
+{
+	struct hc_conn *c = NULL;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (s->closing) {
+			pthread_mutex_unlock(&s->lock);
+			hc_err_set(err, HC_EBUSY, "the store is closing");
+			return NULL;
+		}
+		if (s->free_list) {
+			c = s->free_list;
+			s->free_list = c->next_free;
+			c->next_free = NULL;
+			pthread_mutex_unlock(&s->lock);
+			return c;
+		}
+		if (s->open_conns < s->opt.pool_size)
+			break;
+		pthread_cond_wait(&s->available, &s->lock);
+	}
+	/* Open a new connection outside the lock; reserve its slot first. */
+	s->open_conns++;
+	pthread_mutex_unlock(&s->lock);
+
+	c = calloc(1, sizeof(*c));
+	if (c) {
+		c->store = s;
+		if (s->ops->open_conn(s, c, err) != HC_OK) {
+			free(c);
+			c = NULL;
+		}
+	} else {
+		hc_err_set(err, HC_ENOMEM, "out of memory");
+	}
+	pthread_mutex_lock(&s->lock);
+	if (c)
+		s->all[s->nall++] = c;
+	else
+		s->open_conns--;
+	pthread_cond_signal(&s->available);
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+void hc_store_release(struct hc_store *s, struct hc_conn *c)
+{
+	if (!c)
+		return;
+	if (c->in_tx)
+		hc_tx_rollback(c);
+	pthread_mutex_lock(&s->lock);
+	c->next_free = s->free_list;
+	s->free_list = c;
+	pthread_cond_signal(&s->available);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int hc_tx_begin(struct hc_conn *c, bool write, struct hc_err *err)
+{
+	const struct hc_store_ops *ops = c->store->ops;
+	int rc;
+	if (c->in_tx)
+		HC_BUG("nested transaction");
+	rc = ops->exec_script(c, write ? ops->begin_write : ops->begin_read,
+			      err);
+	if (rc == HC_OK)
+		c->in_tx = true;
+	return rc;
+}
+
+int hc_tx_commit(struct hc_conn *c, struct hc_err *err)
+{
+	int rc;
+	if (!c->in_tx)
+		HC_BUG("commit without a transaction");
+	rc = c->store->ops->exec_script(c, "COMMIT", err);
+	if (rc != HC_OK) {
+		hc_tx_rollback(c);
+		return rc;
+	}
+	c->in_tx = false;
+	return HC_OK;
+}
+
+void hc_tx_rollback(struct hc_conn *c)
+{
+	if (!c->in_tx)
+		return;
+	c->store->ops->exec_script(c, "ROLLBACK", NULL);
+	c->in_tx = false;
+}
+
+bool hc_tx_active(const struct hc_conn *c)
+{
+	return c->in_tx;
+}
+
+int hc_exec_script(struct hc_conn *c, const char *sql, struct hc_err *err)
+{
+	return c->store->ops->exec_script(c, sql, err);
+}
+
+int hc_query(struct hc_conn *c, struct hc_stmt **out, const char *sql,
+	     const struct hc_value *params, size_t nparams, struct hc_err *err)
+{
+	return c->store->ops->query(c, out, sql, params, nparams, err);
+}
+
+/* Statements remember their connection's ops through the store; the
+ * backend's statement struct starts with a pointer to the connection. */
+struct stmt_head {
+	struct hc_conn *conn;
+};
+
+static const struct hc_store_ops *ops_of(struct hc_stmt *st)
+{
+	return ((struct stmt_head *)(void *)st)->conn->store->ops;
+}
+
+int hc_stmt_step(struct hc_stmt *st, struct hc_err *err)
+{
+	return ops_of(st)->step(st, err);
+}
+
+int hc_stmt_columns(struct hc_stmt *st)
+{
+	return ops_of(st)->columns(st);
+}
+
+const char *hc_stmt_name(struct hc_stmt *st, int col)
+{
+	return ops_of(st)->name(st, col);
+}
+
+bool hc_stmt_isnull(struct hc_stmt *st, int col)
+{
+	return ops_of(st)->isnull(st, col);
+}
+
+int64_t hc_stmt_int(struct hc_stmt *st, int col)
+{
+	return ops_of(st)->col_int(st, col);
+}
+
+const char *hc_stmt_text(struct hc_stmt *st, int col, size_t *len)
+{
+	return ops_of(st)->col_text(st, col, len);
+}
+
+void hc_stmt_finish(struct hc_stmt *st)
+{
+	if (st)
+		ops_of(st)->finish(st);
+}
+
+int64_t hc_changes(struct hc_conn *c)
+{
+	return c->store->ops->changes(c);
+}
+
+int hc_exec(struct hc_conn *c, const char *sql, const struct hc_value *params,
+	    size_t nparams, struct hc_err *err)
+{
+	struct hc_stmt *st;
+	int rc = hc_query(c, &st, sql, params, nparams, err);
+	if (rc != HC_OK)
+		return rc;
+	while ((rc = hc_stmt_step(st, err)) == HC_ROW_READY)
+		;
+	hc_stmt_finish(st);
+	return rc == HC_ROW_DONE ? HC_OK : rc;
+}
+
+int hc_query_int(struct hc_conn *c, int64_t *out, const char *sql,
+		 const struct hc_value *params, size_t nparams,
+		 struct hc_err *err)
+{
+	struct hc_stmt *st;
+	int rc = hc_query(c, &st, sql, params, nparams, err);
+	if (rc != HC_OK)
+		return rc;
+	rc = hc_stmt_step(st, err);
+	if (rc == HC_ROW_READY) {
+		*out = hc_stmt_int(st, 0);
+		rc = HC_OK;
+	} else if (rc == HC_ROW_DONE) {
+		rc = hc_err_set(err, HC_ENOTFOUND, "no row");
+	}
+	hc_stmt_finish(st);
+	return rc;
+}
+
+int hc_table_exists(struct hc_conn *c, const char *table, bool *exists,
+		    struct hc_err *err)
+{
+	return c->store->ops->table_exists(c, table, exists, err);
+}
+
+int hc_column_exists(struct hc_conn *c, const char *table, const char *column,
+		     bool *exists, struct hc_err *err)
+{
+	return c->store->ops->column_exists(c, table, column, exists, err);
+}

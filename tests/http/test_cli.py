@@ -1,0 +1,186 @@
+"""test_cli.py - the foshub command line: help and version, workplan import
+(idempotent, refusing malformed files with file:line and storing nothing),
+environment fallbacks, and data surviving a restart."""
+
+import os
+import re
+import shutil
+import socket
+import tempfile
+import unittest
+
+from harness import DATA, EXAMPLE, EXAMPLES, Hub, run_cli
+
+
+class Help(unittest.TestCase):
+    def test_version(self):
+        code, out, _ = run_cli("--version")
+        self.assertEqual(code, 0)
+        self.assertRegex(out, r"^foshub \d+\.\d+\.\d+\n$")
+
+    def test_help_lists_commands(self):
+        code, out, _ = run_cli("--help")
+        self.assertEqual(code, 0)
+        self.assertIn("serve", out)
+        self.assertIn("workplan import", out)
+
+    def test_subcommand_help(self):
+        for args in (("serve", "--help"), ("workplan", "import", "--help"),
+                     ("help", "serve")):
+            code, out, _ = run_cli(*args)
+            self.assertEqual(code, 0, args)
+            self.assertTrue(out.startswith("usage: foshub "), out)
+        code, out, _ = run_cli("serve", "--help")
+        for opt in ("--listen", "--db", "FOSHUB_DB", "FOSHUB_LISTEN"):
+            self.assertIn(opt, out)
+
+    def test_usage_errors(self):
+        for args, msg in ((("frobnicate",), "unknown command"),
+                          (("serve",), "which hub"),
+                          (("serve", "nope"), "unknown hub 'nope'"),
+                          (("serve", "dev", "--threads", "0"), "--threads"),
+                          (("serve", "dev", "--bogus"), "--bogus"),
+                          (("workplan", "import"), "no workplan files"),
+                          ((), "usage")):
+            code, _, err = run_cli(*args)
+            self.assertEqual(code, 2, args)
+            self.assertIn(msg, err)
+
+
+class Import(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="foshub-cli-")
+        self.db = "sqlite:" + os.path.join(self.dir, "dev.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dump(self):
+        import sqlite3
+        con = sqlite3.connect(os.path.join(self.dir, "dev.db"))
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+
+    def test_import_twice(self):
+        code, out, err = run_cli("workplan", "import", "--db", self.db, EXAMPLE)
+        self.assertEqual(code, 0, err)
+        self.assertIn("imported CUST-WP-0025", out)
+        self.assertIn("26 tasks (26 new, 0 updated, 0 unchanged), 4 decisions",
+                      out)
+        before = self.dump()
+        code, out, err = run_cli("workplan", "import", "--db", self.db, EXAMPLE)
+        self.assertEqual(code, 0, err)
+        self.assertIn("26 tasks (0 new, 0 updated, 26 unchanged)", out)
+        self.assertEqual(self.dump(), before)
+
+    def test_import_directory(self):
+        code, out, err = run_cli("workplan", "import", "--db", self.db,
+                                 EXAMPLES)
+        self.assertEqual(code, 0, err)
+        self.assertGreaterEqual(out.count("imported "), 1)
+
+    def test_malformed_file_changes_nothing(self):
+        run_cli("workplan", "import", "--db", self.db, EXAMPLE)
+        before = self.dump()
+        with open(EXAMPLE, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        i = lines.index("id: CUST-WP-0025-T20")
+        lines[i + 2] = "priority: urgent"
+        bad = os.path.join(self.dir, "bad.txt")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        code, out, err = run_cli("workplan", "import", "--db", self.db, bad)
+        self.assertEqual(code, 1)
+        self.assertIn("%s:%d:" % (bad, i + 3), err)
+        self.assertIn("urgent", err)
+        self.assertEqual(out, "")
+        self.assertEqual(self.dump(), before)
+
+    def test_each_bad_fixture_is_refused_with_its_line(self):
+        bad_dir = os.path.join(DATA, "workplans", "bad")
+        names = sorted(os.listdir(bad_dir))
+        self.assertGreater(len(names), 10)
+        for name in names:
+            path = os.path.join(bad_dir, name)
+            code, out, err = run_cli("workplan", "import", "--db", self.db,
+                                     path)
+            with self.subTest(name=name):
+                self.assertEqual(code, 1, err)
+                self.assertRegex(err, r"foshub: error: %s:\d+:" %
+                                 re.escape(path))
+        # not even a domain was created by any of them
+        self.assertNotIn('INSERT INTO "domains"', self.dump())
+
+    def test_missing_file_and_bad_db(self):
+        code, _, err = run_cli("workplan", "import", "--db", self.db,
+                               "/no/such/plan.md")
+        self.assertEqual(code, 1)
+        self.assertIn("/no/such/plan.md", err)
+        code, _, err = run_cli("workplan", "import", "--db",
+                               "postgresql://localhost/x", EXAMPLE)
+        self.assertEqual(code, 1)
+        self.assertIn("PostgreSQL", err)
+
+    def test_environment_fallbacks(self):
+        code, _, err = run_cli("workplan", "import", EXAMPLE,
+                               env={"FOSHUB_DB": self.db})
+        self.assertEqual(code, 0, err)
+        hub = Hub(workdir=self.dir)
+        hub.db = self.db
+        # FOSHUB_LISTEN and FOSHUB_DB are used when the options are absent
+        import subprocess
+        import signal
+        from harness import foshub_bin, ROOT
+        env = dict(os.environ, FOSHUB_DB=self.db, FOSHUB_LISTEN="127.0.0.1:0")
+        p = subprocess.Popen([foshub_bin(), "serve", "dev"], cwd=ROOT, env=env,
+                             stderr=subprocess.PIPE, text=True)
+        line = ""
+        for line in p.stderr:
+            if "listening on" in line:
+                break
+        self.assertIn(self.db, line)
+        port = int(re.search(r":(\d+) ", line).group(1))
+        hub.port = port
+        self.assertEqual(len(hub.get("/tasks?limit=100").json()["items"]), 26)
+        p.send_signal(signal.SIGTERM)
+        p.stderr.read()
+        self.assertEqual(p.wait(timeout=30), 0)
+
+
+class Serve(unittest.TestCase):
+    def test_data_survives_restart(self):
+        hub = Hub()
+        try:
+            hub.start()
+            r = hub.post("/domains", body={"name": "Durable"})
+            self.assertEqual(r.status, 201)
+            hub.stop()
+            hub.start()
+            self.assertEqual(hub.get("/domains/durable").json()["name"],
+                             "Durable")
+            hub.stop()
+        finally:
+            hub.cleanup()
+
+    def test_port_in_use(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        d = tempfile.mkdtemp(prefix="foshub-cli-")
+        try:
+            code, _, err = run_cli("serve", "dev", "--db",
+                                   "sqlite:" + os.path.join(d, "x.db"),
+                                   "--listen", "127.0.0.1:%d" % port)
+            self.assertEqual(code, 1)
+            self.assertIn("cannot listen on 127.0.0.1:%d" % port, err)
+            code, _, err = run_cli("serve", "dev", "--db",
+                                   "sqlite:" + os.path.join(d, "x.db"),
+                                   "--listen", "localhost")
+            self.assertEqual(code, 1)
+            self.assertIn("not HOST:PORT", err)
+        finally:
+            s.close()
+            shutil.rmtree(d, ignore_errors=True)

@@ -1,0 +1,316 @@
+/*
+ * test_store.c - the SQLite store: URLs, pragmas, bound parameters, error
+ * mapping, transactions, the pool and migrations.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hubcore/store.h"
+#include "testutil.h"
+
+struct fixture {
+	char *dir;
+	struct hc_store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct hc_err err = { 0 };
+	f->dir = tu_tempdir();
+	if (hc_store_open(&f->s, tu_db_url(f->dir, "t.db"), NULL, &err) !=
+	    HC_OK) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	hc_store_close(f->s);
+	tu_rmtree(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_urls(void **state)
+{
+	struct hc_store *s = NULL;
+	struct hc_err err = { 0 };
+	assert_int_equal(hc_store_open(&s, "postgresql://h/db", NULL, &err),
+			 HC_EUSAGE);
+	assert_non_null(strstr(err.msg, "PostgreSQL"));
+	assert_int_equal(hc_store_open(&s, "mysql://x", NULL, &err),
+			 HC_EUSAGE);
+	assert_int_equal(hc_store_open(&s, "sqlite:", NULL, &err), HC_EUSAGE);
+	assert_int_equal(hc_store_open(&s, "", NULL, &err), HC_EUSAGE);
+	assert_int_equal(hc_store_open(&s, "sqlite:/nonexistent-dir/x/y.db",
+				       NULL, &err),
+			 HC_EIO);
+	assert_null(s);
+}
+
+static void test_file_mode_and_pragmas(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct hc_conn *c = hc_store_acquire(f->s, &err);
+	struct hc_stmt *st;
+	struct stat sb;
+	char path[512];
+	int64_t fk = 0;
+
+	snprintf(path, sizeof(path), "%s/t.db", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(hc_query_int(c, &fk, "PRAGMA foreign_keys", NULL, 0,
+				      &err),
+			 HC_OK);
+	assert_int_equal(fk, 1);
+	assert_int_equal(hc_query(c, &st, "PRAGMA journal_mode", NULL, 0,
+				  &err),
+			 HC_OK);
+	assert_int_equal(hc_stmt_step(st, &err), HC_ROW_READY);
+	assert_string_equal(hc_stmt_text(st, 0, NULL), "wal");
+	hc_stmt_finish(st);
+	hc_store_release(f->s, c);
+}
+
+static void test_bound_parameters(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct hc_conn *c = hc_store_acquire(f->s, &err);
+	const char evil[] = "x'); DROP TABLE t; --";
+	const char nul[] = { 'a', '\0', 'b' };
+	struct hc_stmt *st;
+	size_t len;
+	int64_t n = 0;
+
+	assert_int_equal(hc_exec_script(c, "CREATE TABLE t (v TEXT UNIQUE, "
+					   "n INTEGER)",
+					&err),
+			 HC_OK);
+	{
+		struct hc_value p[] = { hc_vtext(evil), hc_vint(1) };
+		assert_int_equal(hc_exec(c, "INSERT INTO t VALUES (?, ?)", p,
+					 2, &err),
+				 HC_OK);
+		assert_int_equal(hc_changes(c), 1);
+	}
+	{
+		struct hc_value p[] = { hc_vtextn(nul, 3), hc_vnull() };
+		assert_int_equal(hc_exec(c, "INSERT INTO t VALUES (?, ?)", p,
+					 2, &err),
+				 HC_OK);
+	}
+	assert_int_equal(hc_query_int(c, &n, "SELECT count(*) FROM t", NULL, 0,
+				      &err),
+			 HC_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(hc_query(c, &st, "SELECT v, n FROM t ORDER BY rowid",
+				  NULL, 0, &err),
+			 HC_OK);
+	assert_int_equal(hc_stmt_step(st, &err), HC_ROW_READY);
+	assert_string_equal(hc_stmt_text(st, 0, NULL), evil);
+	assert_int_equal(hc_stmt_step(st, &err), HC_ROW_READY);
+	hc_stmt_text(st, 0, &len);
+	assert_int_equal(len, 3); /* the NUL byte survives */
+	assert_true(hc_stmt_isnull(st, 1));
+	assert_int_equal(hc_stmt_step(st, &err), HC_ROW_DONE);
+	hc_stmt_finish(st);
+
+	/* a unique violation is a conflict naming the column */
+	{
+		struct hc_value p[] = { hc_vtext(evil), hc_vint(2) };
+		assert_int_equal(hc_exec(c, "INSERT INTO t VALUES (?, ?)", p,
+					 2, &err),
+				 HC_ECONFLICT);
+		assert_string_equal(err.field, "v");
+	}
+	/* a query with no row */
+	assert_int_equal(hc_query_int(c, &n, "SELECT n FROM t WHERE n = 99",
+				      NULL, 0, &err),
+			 HC_ENOTFOUND);
+	/* bad SQL is a storage error with SQLite's message */
+	assert_int_equal(hc_exec(c, "SELEC 1", NULL, 0, &err), HC_ESTORE);
+	assert_non_null(strstr(err.msg, "syntax error"));
+	hc_store_release(f->s, c);
+}
+
+static void test_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct hc_conn *c = hc_store_acquire(f->s, &err);
+	int64_t n = -1;
+	bool exists = false;
+
+	hc_exec_script(c, "CREATE TABLE r (x INTEGER)", &err);
+	assert_int_equal(hc_tx_begin(c, true, &err), HC_OK);
+	assert_true(hc_tx_active(c));
+	hc_exec(c, "INSERT INTO r VALUES (1)", NULL, 0, &err);
+	hc_tx_rollback(c);
+	assert_false(hc_tx_active(c));
+	hc_query_int(c, &n, "SELECT count(*) FROM r", NULL, 0, &err);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(hc_tx_begin(c, true, &err), HC_OK);
+	hc_exec(c, "INSERT INTO r VALUES (1)", NULL, 0, &err);
+	assert_int_equal(hc_tx_commit(c, &err), HC_OK);
+	hc_query_int(c, &n, "SELECT count(*) FROM r", NULL, 0, &err);
+	assert_int_equal(n, 1);
+
+	/* releasing a connection rolls back what it left open */
+	assert_int_equal(hc_tx_begin(c, true, &err), HC_OK);
+	hc_exec(c, "INSERT INTO r VALUES (2)", NULL, 0, &err);
+	hc_store_release(f->s, c);
+	c = hc_store_acquire(f->s, &err);
+	assert_false(hc_tx_active(c));
+	hc_query_int(c, &n, "SELECT count(*) FROM r", NULL, 0, &err);
+	assert_int_equal(n, 1);
+
+	assert_int_equal(hc_table_exists(c, "r", &exists, &err), HC_OK);
+	assert_true(exists);
+	assert_int_equal(hc_column_exists(c, "r", "x", &exists, &err), HC_OK);
+	assert_true(exists);
+	assert_int_equal(hc_column_exists(c, "r", "y", &exists, &err), HC_OK);
+	assert_false(exists);
+	hc_store_release(f->s, c);
+}
+
+struct writer {
+	struct hc_store *s;
+	int id;
+	int failures;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	for (int i = 0; i < 50; i++) {
+		struct hc_err err = { 0 };
+		struct hc_conn *c = hc_store_acquire(w->s, &err);
+		struct hc_value p[] = { hc_vint(w->id), hc_vint(i) };
+		if (!c || hc_tx_begin(c, true, &err) != HC_OK ||
+		    hc_exec(c, "INSERT INTO w VALUES (?, ?)", p, 2, &err) !=
+			    HC_OK ||
+		    hc_tx_commit(c, &err) != HC_OK)
+			w->failures++;
+		hc_store_release(w->s, c);
+	}
+	return NULL;
+}
+
+/* More threads than connections, all writing: every write lands. */
+static void test_pool_concurrent_writers(void **state)
+{
+	struct hc_store *s = NULL;
+	struct hc_err err = { 0 };
+	struct hc_store_options opt = { .pool_size = 3 };
+	struct writer w[6];
+	pthread_t th[6];
+	struct hc_conn *c;
+	int64_t n = 0;
+	char *dir = tu_tempdir();
+
+	assert_int_equal(hc_store_open(&s, tu_db_url(dir, "p.db"), &opt, &err),
+			 HC_OK);
+	c = hc_store_acquire(s, &err);
+	hc_exec_script(c, "CREATE TABLE w (t INTEGER, i INTEGER)", &err);
+	hc_store_release(s, c);
+	for (int i = 0; i < 6; i++) {
+		w[i] = (struct writer){ s, i, 0 };
+		pthread_create(&th[i], NULL, writer_main, &w[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	c = hc_store_acquire(s, &err);
+	hc_query_int(c, &n, "SELECT count(*) FROM w", NULL, 0, &err);
+	assert_int_equal(n, 300);
+	hc_store_release(s, c);
+	hc_store_close(s);
+	tu_rmtree(dir);
+}
+
+/* ---- migrations ---------------------------------------------------------- */
+
+static const struct hc_migration good_steps[] = {
+	{ .version = 1, .name = "one", .sql = "CREATE TABLE a (x INTEGER)" },
+	{ .version = 2, .name = "two",
+	  .sql = "ALTER TABLE a ADD COLUMN y TEXT" },
+};
+
+static const struct hc_migration bad_steps[] = {
+	{ .version = 1, .name = "one", .sql = "CREATE TABLE a (x INTEGER)" },
+	{ .version = 2, .name = "two",
+	  .sql = "ALTER TABLE a ADD COLUMN y TEXT" },
+	{ .version = 3, .name = "three breaks",
+	  .sql = "CREATE TABLE b (z INTEGER); INSERT INTO nowhere VALUES (1)" },
+};
+
+static void test_migrations(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_migration_set good = { "t", good_steps, 2 };
+	struct hc_migration_set bad = { "t", bad_steps, 3 };
+	struct hc_migration_set one = { "t", good_steps, 1 };
+	const struct hc_migration_set *sets[1];
+	struct hc_err err = { 0 };
+	struct hc_conn *c;
+	int applied = -1, version = -1;
+	bool exists = true;
+
+	sets[0] = &good;
+	assert_int_equal(hc_migrate(f->s, sets, 1, &applied, &err), HC_OK);
+	assert_int_equal(applied, 2);
+	assert_int_equal(hc_migrate(f->s, sets, 1, &applied, &err), HC_OK);
+	assert_int_equal(applied, 0);
+
+	/* a failing step leaves the previous version and says why */
+	sets[0] = &bad;
+	assert_int_equal(hc_migrate(f->s, sets, 1, &applied, &err),
+			 HC_ESCHEMA);
+	assert_int_equal(applied, 0);
+	assert_non_null(strstr(err.msg, "t/3 'three breaks'"));
+	assert_non_null(strstr(err.msg, "left at t/2"));
+	assert_non_null(strstr(err.msg, "nowhere"));
+	c = hc_store_acquire(f->s, &err);
+	assert_int_equal(hc_schema_version(c, "t", &version, &err), HC_OK);
+	assert_int_equal(version, 2);
+	/* the half of step 3 that ran is gone too */
+	assert_int_equal(hc_table_exists(c, "b", &exists, &err), HC_OK);
+	assert_false(exists);
+	hc_store_release(f->s, c);
+
+	/* a binary that knows less than the database refuses it */
+	sets[0] = &one;
+	assert_int_equal(hc_migrate(f->s, sets, 1, &applied, &err),
+			 HC_ESCHEMA);
+	assert_non_null(strstr(err.msg, "newer than this binary"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_urls),
+		cmocka_unit_test_setup_teardown(test_file_mode_and_pragmas,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_parameters, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup,
+						teardown),
+		cmocka_unit_test(test_pool_concurrent_writers),
+		cmocka_unit_test_setup_teardown(test_migrations, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
