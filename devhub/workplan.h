@@ -47,7 +47,8 @@ struct dh_wp_task {
 	char *priority;    /* high | medium | low */
 	char *state_hub_task_id; /* UUID or NULL */
 	char *phase;       /* key of the enclosing phase, or NULL */
-	char *description; /* verbatim lines, trailing blank lines dropped */
+	char *description; /* verbatim lines, leading and trailing blank
+			      lines dropped; never NULL, possibly "" */
 	int line;          /* line of the task heading */
 };
 
@@ -93,6 +94,11 @@ extern const char *const dh_task_priorities[];
  * Parse a workplan held in memory. source names it in messages. The form is
  * chosen by content: YAML front matter ("---" on the first line) means
  * Markdown, anything else the flat text form.
+ *
+ * Returns HC_OK, HC_EPARSE (err has source, line and where known column),
+ * HC_ETOOBIG (over 16 MiB), HC_ENOTFOUND (file missing, for _file), HC_EIO
+ * or HC_ENOMEM. On error *out is NULL. Task fields the model has no place
+ * for (owner, assignee, depends_on, estimate) are accepted and dropped.
  */
 int dh_workplan_parse(const char *source, const char *data, size_t len,
 		      struct dh_workplan **out, struct hc_err *err);

@@ -1,0 +1,60 @@
+/*
+ * test_docs.c - the API reference stays true to the code: every field of
+ * every resource a hub serves, and every resource path, is documented in
+ * docs/api.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devhub/devhub.h"
+#include "testutil.h"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_every_field_documented(void **state)
+{
+	char *doc = slurp("docs/api.md");
+	for (size_t i = 0; i < devhub_def.nresources; i++) {
+		const struct hc_resource *r = devhub_def.resources[i];
+		char want[160];
+		snprintf(want, sizeof(want), "`/%s`", r->plural);
+		if (!strstr(doc, want))
+			fail_msg("docs/api.md does not mention %s", want);
+		for (size_t k = 0; k < r->nfields; k++) {
+			snprintf(want, sizeof(want), "`%s`", r->fields[k].name);
+			if (!strstr(doc, want))
+				fail_msg("docs/api.md does not document %s.%s",
+					 r->name, r->fields[k].name);
+			for (const char *const *v = r->fields[k].enum_values;
+			     v && *v; v++)
+				if (!strstr(doc, *v))
+					fail_msg("docs/api.md lacks value '%s' "
+						 "of %s.%s",
+						 *v, r->name, r->fields[k].name);
+		}
+	}
+	free(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_field_documented),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
