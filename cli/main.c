@@ -123,6 +123,27 @@ static const struct cli_command *find(int argc, char **argv, int *words)
 	return NULL;
 }
 
+/* "foshub workplan" or "foshub workplan frob": name the subcommands of
+ * the group. Returns false when word is not a group. */
+static bool group_usage(const char *word, const char *sub)
+{
+	size_t wl = strlen(word);
+	bool group = false;
+	for (size_t i = 0; i < HC_COUNT(commands); i++) {
+		const char *name = commands[i].name;
+		if (strncmp(name, word, wl) != 0 || name[wl] != ' ')
+			continue;
+		if (!group)
+			fprintf(stderr,
+				"foshub: error: %s%s%s: expected one of:\n",
+				sub ? "unknown subcommand '" : "'", sub ? sub : word,
+				sub ? "'" : "' needs a subcommand");
+		group = true;
+		fprintf(stderr, "  foshub %-18s %s\n", name, commands[i].summary);
+	}
+	return group;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *cmd;
@@ -146,6 +167,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	cmd = find(argc - 1, argv + 1, &words);
+	if (!cmd && group_usage(argv[1], argc > 2 ? argv[2] : NULL))
+		return 2;
 	if (!cmd) {
 		fprintf(stderr, "foshub: error: unknown command '%s'%s%s\n",
 			argv[1], argc > 2 ? " " : "", argc > 2 ? argv[2] : "");

@@ -141,8 +141,10 @@ class Hub:
         if self.own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def request(self, method, path, body=None, headers=None, raw=None):
-        """body: a JSON value to send; raw: bytes or str sent as is."""
+    def request(self, method, path, body=None, headers=None, raw=None,
+                chunks=None):
+        """body: a JSON value to send; raw: bytes or str sent as is;
+        chunks: a list of byte strings sent with chunked encoding."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         h = dict(headers or {})
         data = None
@@ -151,7 +153,12 @@ class Hub:
         elif body is not None:
             data = json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=data, headers=h)
+        if chunks is not None:
+            h["Transfer-Encoding"] = "chunked"
+            conn.request(method, path, body=iter(chunks), headers=h,
+                         encode_chunked=True)
+        else:
+            conn.request(method, path, body=data, headers=h)
         r = conn.getresponse()
         resp = Response(r.status, r.getheaders(),
                         r.read().decode("utf-8", "replace"))

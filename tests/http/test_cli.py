@@ -41,6 +41,8 @@ class Help(unittest.TestCase):
                           (("serve", "dev", "--threads", "0"), "--threads"),
                           (("serve", "dev", "--bogus"), "--bogus"),
                           (("workplan", "import"), "no workplan files"),
+                          (("workplan",), "needs a subcommand"),
+                          (("workplan", "frob"), "unknown subcommand 'frob'"),
                           ((), "usage")):
             code, _, err = run_cli(*args)
             self.assertEqual(code, 2, args)

@@ -275,6 +275,11 @@ class Errors(HubTestCase):
         r = self.hub.post("/domains", raw=big,
                           headers={"Content-Type": "application/json"})
         self.assertProblem(r, 413)
+        # the same without a Content-Length: counted while it arrives
+        chunk = b'{"name": "' + b"x" * 8000
+        r = self.hub.post("/domains", chunks=[chunk] + [b"y" * 8000] * 10
+                          + [b'"}'], headers={"Content-Type": "application/json"})
+        self.assertProblem(r, 413)
         self.assertUnchanged()
 
     def test_method_not_allowed(self):
@@ -324,6 +329,15 @@ class Writes(HubTestCase):
         self.assertEqual(r.json()["created_at"], d["created_at"])
         archived = self.hub.get("/domains?archived=true").json()["items"]
         self.assertEqual([x["slug"] for x in archived], ["ops-hub"])
+
+    def test_chunked_body(self):
+        r = self.hub.post("/topics", chunks=[b'{"name": "Chunked", ',
+                                             b'"slug": "chunked", ',
+                                             b'"domain": "custodian"}'],
+                          headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.hub.get("/topics/chunked").json()["name"],
+                         "Chunked")
 
     def test_task_lifecycle(self):
         r = self.hub.post("/tasks", body={"workstream": WS, "title": "New work",
