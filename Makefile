@@ -114,9 +114,14 @@ test: test-deps
 	$(MAKE) SAN=1 BUILD=build/asan unit http-test
 
 VAR := var
+# The examples are imported into a new database only: a restart keeps what
+# was changed through the API since.
 run: $(FOSHUB)
 	@mkdir -p $(VAR)
-	$(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans/*
+	@if [ ! -e $(VAR)/dev-hub.db ]; then \
+		echo $(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans; \
+		$(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans; \
+	fi
 	$(FOSHUB) serve dev --db sqlite:$(VAR)/dev-hub.db --listen 127.0.0.1:8001
 
 clean:

@@ -123,6 +123,27 @@ static const struct cli_command *find(int argc, char **argv, int *words)
 	return NULL;
 }
 
+/* "foshub workplan --help": the subcommands of the group, on stdout. */
+static bool group_help(const char *word)
+{
+	size_t wl = strlen(word);
+	bool group = false;
+	for (size_t i = 0; i < HC_COUNT(commands); i++) {
+		const char *name = commands[i].name;
+		if (strncmp(name, word, wl) != 0 || name[wl] != ' ')
+			continue;
+		if (!group)
+			printf("usage: foshub %s COMMAND [ARGS]\n\ncommands:\n",
+			       word);
+		group = true;
+		printf("  foshub %-18s %s\n", name, commands[i].summary);
+	}
+	if (group)
+		printf("\nRun 'foshub %s COMMAND --help' for its options.\n",
+		       word);
+	return group;
+}
+
 /* "foshub workplan" or "foshub workplan frob": name the subcommands of
  * the group. Returns false when word is not a group. */
 static bool group_usage(const char *word, const char *sub)
@@ -167,6 +188,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	cmd = find(argc - 1, argv + 1, &words);
+	if (!cmd && argc > 2 &&
+	    (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) &&
+	    group_help(argv[1]))
+		return 0;
 	if (!cmd && group_usage(argv[1], argc > 2 ? argv[2] : NULL))
 		return 2;
 	if (!cmd) {

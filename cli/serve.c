@@ -107,6 +107,10 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		listen = env && *env ? env : def->default_listen;
 	cfg.db_url = cli_db(db, def);
 	cfg.listen = listen;
+	if (hc_listen_check(listen, &err) != HC_OK) {
+		cli_error(&err);
+		return 1;
+	}
 
 	/* Signals are taken by sigwait below, never by a worker thread:
 	 * block them before any thread starts. */
@@ -129,15 +133,21 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		return 1;
 	}
 	{
-		/* Say where we listen, with the real port when 0 was asked. */
+		/* Say where we listen, with the real port when 0 was asked;
+		 * "[::1]:0" keeps its brackets, as a URL needs them. */
 		char host[256];
 		const char *colon = strrchr(listen, ':');
 		snprintf(host, sizeof(host), "%.*s",
 			 (int)(colon ? colon - listen : 0), listen);
-		hc_log_info(&hub->log,
-			    "%s %s listening on http://%s:%u (database %s)",
-			    def->name, hc_version(), host,
-			    hc_server_port(srv), cfg.db_url);
+		if (strchr(host, ':') && host[0] != '[') {
+			char v6[260];
+			snprintf(v6, sizeof(v6), "[%s]", host);
+			snprintf(host, sizeof(host), "%s", v6);
+		}
+		hc_log_notice(&hub->log,
+			      "%s %s listening on http://%s:%u (database %s)",
+			      def->name, hc_version(), host,
+			      hc_server_port(srv), cfg.db_url);
 	}
 	sigwait(&set, &sig);
 	hc_log_info(&hub->log, "%s received, shutting down",

@@ -1,6 +1,8 @@
 /*
  * decisions.c - decisions: what was chosen, in which context, and why.
  */
+#include <string.h>
+
 #include "devhub/devhub.h"
 #include "hubcore/json.h"
 #include "hubcore/util.h"
@@ -24,13 +26,23 @@ static int decision_prepare(struct hc_conn *c, const struct hc_resource *r,
 			    const json_t *old, struct hc_err *err)
 {
 	const char *ws = hc_json_str(obj, "workstream");
+	const char *domain = hc_json_str(obj, "domain");
+	const char *ws_domain;
 	json_t *row = NULL;
 	int rc;
-	if (!ws || hc_json_str(obj, "domain"))
+	if (!ws)
 		return HC_OK;
 	rc = hc_res_get_plain(c, &dh_workstream_resource, ws, &row, err);
-	if (rc == HC_OK)
-		rc = hc_json_set_str(obj, "domain", hc_json_str(row, "domain"));
+	if (rc != HC_OK)
+		return rc;
+	ws_domain = hc_json_str(row, "domain");
+	if (!domain)
+		rc = hc_json_set_str(obj, "domain", ws_domain);
+	else if (strcmp(domain, ws_domain) != 0)
+		rc = hc_err_field(err, HC_EINVAL, "domain",
+				  "field 'domain': workstream '%s' belongs to "
+				  "domain '%s', not '%s'",
+				  ws, ws_domain, domain);
 	json_decref(row);
 	return rc;
 }

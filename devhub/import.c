@@ -53,11 +53,19 @@ static json_t *phases_json(const struct dh_workplan *wp)
 	return a;
 }
 
-/* Give an error that came from a write the position of the workplan. */
+/*
+ * Give an error that came from a write the position in the workplan. What
+ * the file says but the store refuses (a title too long, a bad status) is
+ * a problem of the document; conflicts with other rows stay conflicts.
+ */
 static int at(struct hc_err *err, const struct dh_workplan *wp, int line,
 	      const char *what)
 {
 	int n;
+	if (err->status == HC_EINVAL)
+		err->status = HC_EPARSE;
+	if (!line)
+		line = wp->meta_line;
 	hc_err_prefix(err, "%s", what);
 	n = snprintf(err->source, sizeof(err->source), "%s", wp->source);
 	(void)n;
@@ -77,7 +85,7 @@ int dh_workplan_import(struct hc_conn *c, const struct dh_workplan *wp,
 	snprintf(res->workstream, sizeof(res->workstream), "%s", wp->id);
 	if (hc_slugify(wp->domain, strlen(wp->domain), domain, sizeof(domain),
 		       NULL) != HC_OK)
-		return hc_err_at(err, HC_EPARSE, wp->source, 0, 0,
+		return hc_err_at(err, HC_EPARSE, wp->source, wp->meta_line, 0,
 				 "domain '%s' is not a usable name (it needs "
 				 "letters or digits, at most %d)",
 				 wp->domain, HC_SLUG_MAX);
@@ -85,7 +93,7 @@ int dh_workplan_import(struct hc_conn *c, const struct dh_workplan *wp,
 	if (wp->topic_slug &&
 	    hc_slugify(wp->topic_slug, strlen(wp->topic_slug), topic,
 		       sizeof(topic), NULL) != HC_OK)
-		return hc_err_at(err, HC_EPARSE, wp->source, 0, 0,
+		return hc_err_at(err, HC_EPARSE, wp->source, wp->meta_line, 0,
 				 "topic_slug '%s' is not a usable slug (it "
 				 "needs letters or digits, at most %d)",
 				 wp->topic_slug, HC_SLUG_MAX);

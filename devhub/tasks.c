@@ -48,18 +48,34 @@ static int task_make_id(struct hc_conn *c, const struct hc_resource *r,
 	return HC_OK;
 }
 
-/* A phase must be one of the workstream's phases, when it has any. */
+/*
+ * A task's id is "<workstream>-T<number>", so that it names its workstream
+ * and cannot be moved to another. A phase given or changed must be one of
+ * the workstream's phases, when it has any (a task whose phase was dropped
+ * from the workstream stays editable).
+ */
 static int task_prepare(struct hc_conn *c, const struct hc_resource *r,
 			enum hc_write_mode mode, json_t *obj,
 			const json_t *old, struct hc_err *err)
 {
+	const char *id = hc_json_str(obj, "id");
+	const char *wsid = hc_json_str(obj, "workstream");
 	const char *phase = hc_json_str(obj, "phase");
+	const char *old_phase = old ? hc_json_str(old, "phase") : NULL;
 	json_t *ws = NULL, *phases, *p;
-	size_t i;
+	size_t i, wl = wsid ? strlen(wsid) : 0;
 	bool found = false;
 	int rc;
 
-	if (!phase)
+	if (mode == HC_WRITE_CREATE && id && wsid &&
+	    (strncmp(id, wsid, wl) != 0 || strncmp(id + wl, "-T", 2) != 0 ||
+	     !id[wl + 2] || strspn(id + wl + 2, "0123456789") !=
+				    strlen(id + wl + 2)))
+		return hc_err_field(err, HC_EINVAL, "id",
+				    "task id '%s' must be '%s-T' followed by "
+				    "a number",
+				    id, wsid);
+	if (!phase || (old_phase && strcmp(phase, old_phase) == 0))
 		return HC_OK;
 	rc = hc_res_get_plain(c, &dh_workstream_resource,
 			      hc_json_str(obj, "workstream"), &ws, err);

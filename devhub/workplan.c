@@ -753,7 +753,7 @@ bool dh__match_task(struct hc_slice s, struct hc_slice *key,
 		return false;
 	while (i < s.len && is_digit(s.ptr[i]))
 		i++;
-	if (i < 3)
+	if (i < 2)
 		return false;
 	*key = hc_slice_from(s.ptr, i);
 	if (!match_dash(s, &i))
@@ -857,6 +857,7 @@ int dh__meta_check(struct dh__ctx *c, const int *pos, int dflt)
 	int line, col;
 	size_t i;
 
+	meta_pos(pos, "id", dflt, &wp->meta_line, &col);
 	for (i = 0; required[i]; i++) {
 		if (*meta_field(wp, (size_t)meta_index(required[i])))
 			continue;

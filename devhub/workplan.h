@@ -77,6 +77,8 @@ struct dh_workplan {
 	char *state_hub_workstream_id;
 
 	char *description; /* text before the first phase */
+	int meta_line;     /* where the metadata is (id field or table row),
+			      for errors that concern the workplan itself */
 
 	struct dh_wp_phase *phases;
 	size_t nphases;

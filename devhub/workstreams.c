@@ -13,13 +13,38 @@ const char *const dh_workstream_statuses[] = {
 	"archived",  "superseded", NULL
 };
 
+/* Workstream ids are workplan ids: CUST-WP-0025, upper-case letters and
+ * digits in groups joined by single dashes, starting with a letter. */
+static bool workplan_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || s[0] < 'A' || s[0] > 'Z' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool ok = (s[i] >= 'A' && s[i] <= 'Z') ||
+			  (s[i] >= '0' && s[i] <= '9') ||
+			  (s[i] == '-' && s[i + 1] != '-');
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 /* phases: [{"key": "1", "title": "...", "description": "..."}] */
 static int workstream_prepare(struct hc_conn *c, const struct hc_resource *r,
 			      enum hc_write_mode mode, json_t *obj,
 			      const json_t *old, struct hc_err *err)
 {
 	json_t *phases = json_object_get(obj, "phases"), *p;
+	const char *id = hc_json_str(obj, "id");
 	size_t i;
+
+	if (mode == HC_WRITE_CREATE && id && !workplan_id(id))
+		return hc_err_field(err, HC_EINVAL, "id",
+				    "workstream id '%s' must be a workplan id "
+				    "like CUST-WP-0025: upper-case letters "
+				    "and digits joined by single dashes",
+				    id);
 	json_array_foreach(phases, i, p)
 	{
 		const char *key = hc_json_str(p, "key");

@@ -26,7 +26,12 @@ int hc_rest_list_query(const struct hc_req *req, const struct hc_resource *r,
 		if (strcmp(name, "limit") == 0) {
 			char *end;
 			long long n = strtoll(value, &end, 10);
-			if (!*value || *end || n < 1 || n > HC_LIST_MAX_LIMIT)
+			if (q->limit)
+				return hc_err_field(err, HC_EPARAM, "limit",
+						    "parameter 'limit' is given "
+						    "more than once");
+			if (!*value || *end || n < 1 || n > HC_LIST_MAX_LIMIT ||
+			    strspn(value, "0123456789") != strlen(value))
 				return hc_err_field(err, HC_EPARAM, "limit",
 						    "parameter 'limit' must be "
 						    "an integer between 1 and "
@@ -36,6 +41,10 @@ int hc_rest_list_query(const struct hc_req *req, const struct hc_resource *r,
 			continue;
 		}
 		if (strcmp(name, "cursor") == 0) {
+			if (q->cursor)
+				return hc_err_field(err, HC_EPARAM, "cursor",
+						    "parameter 'cursor' is "
+						    "given more than once");
 			q->cursor = value;
 			continue;
 		}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hubcore/buf.h"
 #include "hubcore/http.h"
@@ -33,7 +34,9 @@ struct hc_server {
 struct request_state {
 	struct hc_buf body;
 	bool too_big;
+	bool ambiguous; /* several Content-Length headers */
 	bool responded;
+	size_t discarded; /* bytes dropped after the limit was passed */
 	int64_t started_ms;
 };
 
@@ -121,6 +124,8 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
 				   const char *key, const char *value)
 {
 	struct args_ctx *a = cls;
+	if (!key || !*key) /* "?&a=1" or "a=1&&b=2": an empty separator */
+		return MHD_YES;
 	if (a->req->nargs >= HC_REQ_MAX_ARGS) {
 		a->overflow = true;
 		return MHD_NO;
@@ -129,6 +134,48 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
 	a->req->args[a->req->nargs].value = value ? value : "";
 	a->req->nargs++;
 	return MHD_YES;
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind,
+				    const char *key, const char *value)
+{
+	struct { const char *name; int n; } *c = cls;
+	if (strcasecmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+/* How many times a request header was sent. */
+static int header_count(struct MHD_Connection *mc, const char *name)
+{
+	struct { const char *name; int n; } c = { name, 0 };
+	MHD_get_connection_values(mc, MHD_HEADER_KIND, count_header, &c);
+	return c.n;
+}
+
+/* The text of a path or method for a log line: control characters and
+ * bytes that are not printable ASCII are escaped, so no request can forge
+ * log lines or send terminal escapes. */
+static void log_safe(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+	for (; *in && n + 5 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (c < 0x20 || c >= 0x7f || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = 'x';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		} else {
+			out[n++] = (char)c;
+		}
+	}
+	if (*in && n + 4 < size) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
 }
 
 static void req_release(struct hc_req *req)
@@ -167,6 +214,12 @@ static enum MHD_Result dispatch(struct hc_server *srv,
 	req.content_type = MHD_lookup_connection_value(
 		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
+	if (rs->ambiguous) {
+		hc_err_set(&err, HC_EBADREQ,
+			   "the request has more than one Content-Length "
+			   "header");
+		goto problem;
+	}
 	if (rs->too_big) {
 		hc_err_set(&err, HC_ETOOBIG,
 			   "request body is larger than the limit of %zu "
@@ -212,13 +265,22 @@ static enum MHD_Result dispatch(struct hc_server *srv,
 	}
 	goto send;
 problem:
-	if (hc_status_http(err.status) >= 500)
-		hc_log_error(&hub->log, "%s %s: %s", method, path, err.msg);
+	if (hc_status_http(err.status) >= 500) {
+		char safe[512];
+		log_safe(path, safe, sizeof(safe));
+		hc_log_error(&hub->log, "%s %s: %s", method, safe, err.msg);
+	}
 	set_problem(&resp, &err, path);
 send:
 	ret = queue(mc, &resp, strcmp(method, "HEAD") == 0);
-	hc_log(&hub->log, HC_LOG_INFO, "%s %s %d %lldms", method, path,
-	       resp.status, (long long)(hc_clock_ms() - rs->started_ms));
+	if (hub->log.level <= HC_LOG_INFO) {
+		char safe_m[64], safe_p[512];
+		log_safe(method, safe_m, sizeof(safe_m));
+		log_safe(path, safe_p, sizeof(safe_p));
+		hc_log(&hub->log, HC_LOG_INFO, "%s %s %d %lldms", safe_m,
+		       safe_p, resp.status,
+		       (long long)(hc_clock_ms() - rs->started_ms));
+	}
 	resp_release(&resp);
 	req_release(&req);
 	free(path);
@@ -245,6 +307,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *mc,
 		hc_buf_init(&rs->body, srv->opt.max_body);
 		rs->started_ms = hc_clock_ms();
 		*con_cls = rs;
+		/* Two lengths make the body's end ambiguous (request
+		 * smuggling): refuse before reading anything. */
+		if (header_count(mc, MHD_HTTP_HEADER_CONTENT_LENGTH) > 1) {
+			rs->ambiguous = true;
+			rs->responded = true;
+			return dispatch(srv, mc, url, method, rs);
+		}
 		/* Refuse an announced oversized body before reading it. */
 		cl = MHD_lookup_connection_value(
 			mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -262,11 +331,53 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *mc,
 			rs->too_big = true;
 			hc_buf_release(&rs->body);
 		}
+		if (rs->too_big) {
+			/* A body without a length that runs on past the
+			 * limit is answered 413 when it ends; one that runs
+			 * on much further is cut off by closing. */
+			rs->discarded += *upload_data_size;
+			if (rs->discarded > srv->opt.max_body)
+				return MHD_NO;
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	rs->responded = true;
 	return dispatch(srv, mc, url, method, rs);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decoding of paths and query values, in place. "%00" is left as
+ * it is: a decoded NUL would silently cut a C string short ("todo%00x"
+ * would filter on "todo"), while the literal text is simply refused or
+ * not found downstream.
+ */
+static size_t unescape_cb(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *r = s, *w = s;
+	while (*r) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 &&
+		    (lo = hexval(r[2])) >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -307,8 +418,11 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
 			 listen);
 		port_s = colon + 1;
 	}
+	if (!*port_s || strspn(port_s, "0123456789") != strlen(port_s) ||
+	    strlen(port_s) > 5)
+		goto bad;
 	port = strtol(port_s, &end, 10);
-	if (!*port_s || *end || port < 0 || port > 65535)
+	if (port > 65535)
 		goto bad;
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -325,6 +439,13 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss,
 bad:
 	return hc_err_field(err, HC_EUSAGE, "listen",
 			    "listen address '%s' is not HOST:PORT", listen);
+}
+
+int hc_listen_check(const char *listen, struct hc_err *err)
+{
+	struct sockaddr_storage ss;
+	bool v6;
+	return parse_listen(listen, &ss, &v6, err);
 }
 
 int hc_server_start(struct hc_server **out, struct hc_hub *hub,
@@ -356,14 +477,22 @@ int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		MHD_USE_ERROR_LOG | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+	/* One thread is the polling thread itself; more make a pool. */
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, hub,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)srv->opt.threads,
+		MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)(srv->opt.threads > 1 ? srv->opt.threads : 0),
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+		/* room for long query strings: their parameters are then
+		 * refused with a problem document rather than by a closed
+		 * connection */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_CONNECTION_LIMIT, srv->opt.max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, srv->opt.timeout_s,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		free(srv);

@@ -21,6 +21,13 @@ int hc_json_parse(const char *data, size_t len, json_t **out,
 			return hc_err_at(err, HC_EJSON, NULL, 1, 1,
 					 "request body is empty; expected a "
 					 "JSON document");
+		/* jansson names its own flag here; say what is wrong */
+		if (strstr(jerr.text, "JSON_ALLOW_NUL"))
+			return hc_err_at(err, HC_EJSON, NULL, line, col,
+					 "malformed JSON at line %d, column %d: "
+					 "\\u0000 (NUL) is not allowed in "
+					 "strings",
+					 line, col);
 		return hc_err_at(err, HC_EJSON, NULL, line, col,
 				 "malformed JSON at line %d, column %d: %s",
 				 line, col, jerr.text);

@@ -6,6 +6,20 @@
 
 #include "hubcore/hub.h"
 
+/* An absolute path without "." or ".." segments. */
+static bool clean_abs_path(const char *p)
+{
+	if (!p || p[0] != '/' || strlen(p) > 4096)
+		return false;
+	for (const char *s = p; (s = strchr(s, '/')) != NULL; s++) {
+		size_t n = strcspn(s + 1, "/");
+		if ((n == 1 && s[1] == '.') ||
+		    (n == 2 && s[1] == '.' && s[2] == '.'))
+			return false;
+	}
+	return true;
+}
+
 /* host_paths maps a machine name to an absolute path. */
 static int repo_prepare(struct hc_conn *c, const struct hc_resource *r,
 			enum hc_write_mode mode, json_t *obj,
@@ -17,24 +31,23 @@ static int repo_prepare(struct hc_conn *c, const struct hc_resource *r,
 
 	json_object_foreach(paths, host, v)
 	{
-		const char *p = json_string_value(v);
-		if (!p || p[0] != '/' || strlen(p) > 4096)
+		if (!clean_abs_path(json_string_value(v)))
 			return hc_err_field(err, HC_EINVAL, "host_paths",
 					    "field 'host_paths': the path for "
 					    "host '%s' must be an absolute "
-					    "path",
+					    "path without . or .. segments",
 					    host);
 	}
 	dp = json_string_value(json_object_get(obj, "default_path"));
-	if (dp && dp[0] != '/')
+	if (dp && !clean_abs_path(dp))
 		return hc_err_field(err, HC_EINVAL, "default_path",
 				    "field 'default_path' must be an absolute "
-				    "path");
+				    "path without . or .. segments");
 	return HC_OK;
 }
 
 static const struct hc_field repo_fields[] = {
-	{ .name = "name", .type = HC_FT_STRING,
+	{ .name = "name", .type = HC_FT_NAME,
 	  .flags = HC_F_REQUIRED | HC_F_KEY, .max_len = 100,
 	  .doc = "Repository name, unique (e.g. \"the-custodian\")." },
 	{ .name = "domain", .type = HC_FT_REF, .flags = HC_F_REQUIRED |

@@ -377,7 +377,7 @@ static int write_row(struct hc_conn *c, const struct hc_resource *r,
 	if (rc == HC_ECONFLICT)
 		return explain_conflict(r, obj, err);
 	if (rc == HC_OK && out)
-		rc = load_row(c, r, hc_json_str(obj, "id"), out, NULL, err);
+		rc = hc_res_get(c, r, hc_json_str(obj, "id"), out, err);
 	return rc;
 }
 
@@ -516,6 +516,37 @@ int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
 	}
 	if (created)
 		*created = false;
+	/* An upsert may not do what an update may not: move a row by
+	 * changing an immutable field (a task to another workstream). */
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct hc_field *f = &r->fields[i];
+		json_t *nv = json_object_get(obj, f->name);
+		json_t *ov = json_object_get(old, f->name);
+		if (!(f->flags & HC_F_IMMUTABLE) || !nv || json_equal(nv, ov))
+			continue;
+		if (f->type == HC_FT_REF && json_is_string(nv) &&
+		    json_is_string(ov)) {
+			/* the same row may be named by id or by key */
+			char *canon = NULL;
+			struct hc_err e3 = { 0 };
+			bool same = hc_res_resolve(c, f->ref,
+						   json_string_value(nv),
+						   f->ref_field ? f->ref_field
+								: "id",
+						   &canon, &e3) == HC_OK &&
+				    strcmp(canon, json_string_value(ov)) == 0;
+			free(canon);
+			if (same)
+				continue;
+		}
+		rc = hc_err_field(err, HC_EINVAL, f->name,
+				  "%s '%s' exists with %s '%s', which cannot "
+				  "be changed",
+				  r->name, id, f->name,
+				  json_is_string(ov) ? json_string_value(ov)
+						     : "(none)");
+		goto done;
+	}
 	merged = json_deep_copy(old);
 	if (!merged || json_object_update(merged, obj)) {
 		rc = hc_err_set(err, HC_ENOMEM, "out of memory");

@@ -5,6 +5,7 @@
  * object itself (slugs are normalized, nothing else). Checks that need the
  * database (references, uniqueness) happen in the write path.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,25 @@ static const char *type_word(enum hc_ftype t)
 	default:
 		return "a string";
 	}
+}
+
+static bool is_alnum_ascii(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* A name that can stand in a URL path segment as it is: letters, digits
+ * and - _ . :, starting with a letter or digit (so never "." or ".."). */
+static bool url_name(const char *s, size_t len)
+{
+	if (len == 0 || !is_alnum_ascii(s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum_ascii(s[i]) && s[i] != '-' && s[i] != '_' &&
+		    s[i] != '.' && s[i] != ':')
+			return false;
+	return true;
 }
 
 /* No control characters in one-line strings; no NULs anywhere. */
@@ -132,9 +152,18 @@ int hc__validate_value(const struct hc_field *f, json_t *obj, json_t *v,
 	switch (f->type) {
 	case HC_FT_STRING:
 	case HC_FT_TEXT:
-		if (len == 0 && (f->flags & HC_F_REQUIRED))
+		if ((f->flags & HC_F_REQUIRED) &&
+		    hc_slice_trim(hc_slice_from(s, len)).len == 0)
 			return hc_err_field(err, HC_EINVAL, f->name,
 					    "field '%s' must not be empty",
+					    f->name);
+		return HC_OK;
+	case HC_FT_NAME:
+		if (!url_name(s, len))
+			return hc_err_field(err, HC_EINVAL, f->name,
+					    "field '%s' must start with a "
+					    "letter or digit and contain only "
+					    "letters, digits and - _ . :",
 					    f->name);
 		return HC_OK;
 	case HC_FT_ENUM:
@@ -162,12 +191,20 @@ int hc__validate_value(const struct hc_field *f, json_t *obj, json_t *v,
 					    "date-time",
 					    f->name);
 		return HC_OK;
-	case HC_FT_UUID:
+	case HC_FT_UUID: {
+		char lower[HC_UUID_LEN + 1];
 		if (!hc_is_uuid(s))
 			return hc_err_field(err, HC_EINVAL, f->name,
 					    "field '%s' must be a UUID",
 					    f->name);
+		/* one spelling per UUID, so uniqueness means something */
+		for (size_t i = 0; i <= HC_UUID_LEN; i++)
+			lower[i] = (char)tolower((unsigned char)s[i]);
+		if (strcmp(lower, s) != 0 &&
+		    json_object_set_new(obj, f->name, json_string(lower)))
+			return hc_err_set(err, HC_ENOMEM, "out of memory");
 		return HC_OK;
+	}
 	case HC_FT_SLUG: {
 		char slug[HC_SLUG_MAX + 1];
 		struct hc_err e2 = { 0 };
@@ -193,32 +230,25 @@ wrong_type:
 			    f->name, type_word(f->type));
 }
 
-/* Client-supplied ids: printable, no spaces or slashes (they appear in
- * URLs), bounded. */
+/* Client-supplied ids appear in URLs: see url_name; bounded. */
 int hc__validate_id(const struct hc_resource *r, const json_t *v,
 		    struct hc_err *err)
 {
 	size_t max = r->id_max_len ? r->id_max_len : 64;
-	const char *s;
 	size_t len;
 	if (!json_is_string(v))
 		return hc_err_field(err, HC_EINVAL, "id",
 				    "field 'id' must be a string");
-	s = json_string_value(v);
 	len = json_string_length(v);
 	if (len == 0 || len > max)
 		return hc_err_field(err, HC_EINVAL, "id",
 				    "field 'id' must be 1 to %zu characters",
 				    max);
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.' || c == ':'))
-			return hc_err_field(err, HC_EINVAL, "id",
-					    "field 'id' may contain only "
-					    "letters, digits and - _ . :");
-	}
+	if (!url_name(json_string_value(v), len))
+		return hc_err_field(err, HC_EINVAL, "id",
+				    "field 'id' must start with a letter or "
+				    "digit and contain only letters, digits "
+				    "and - _ . :");
 	return HC_OK;
 }
 

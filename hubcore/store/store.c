@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hubcore/store.h"
 #include "store_internal.h"
@@ -23,14 +24,14 @@ int hc_store_open(struct hc_store **out, const char *url,
 
 	if (!url || !*url)
 		return hc_err_set(err, HC_EUSAGE, "no database URL given");
-	if (strncmp(url, "postgresql://", 13) == 0 ||
-	    strncmp(url, "postgres://", 11) == 0)
+	if (strncasecmp(url, "postgresql://", 13) == 0 ||
+	    strncasecmp(url, "postgres://", 11) == 0)
 		return hc_err_set(err, HC_EUSAGE,
 				  "database '%s': the PostgreSQL backend is "
 				  "not available in this build; use "
 				  "sqlite:PATH",
 				  url);
-	if (strncmp(url, "sqlite:", 7) == 0) {
+	if (strncasecmp(url, "sqlite:", 7) == 0) {
 		path = url + 7;
 		if (strncmp(path, "//", 2) == 0)
 			path += 2; /* sqlite:///abs/path -> /abs/path */
@@ -39,8 +40,14 @@ int hc_store_open(struct hc_store **out, const char *url,
 				  "database '%s': unknown scheme; use "
 				  "sqlite:PATH",
 				  url);
+	} else if (strchr(url, '/') ||
+		   (strlen(url) > 3 && strcmp(url + strlen(url) - 3, ".db") == 0)) {
+		path = url; /* a plain file path */
 	} else {
-		path = url;
+		return hc_err_set(err, HC_EUSAGE,
+				  "database '%s': give sqlite:PATH (or a path "
+				  "containing '/' or ending in .db)",
+				  url);
 	}
 	if (!*path)
 		return hc_err_set(err, HC_EUSAGE,

@@ -7,7 +7,8 @@
 #include "hubcore/log.h"
 #include "hubcore/util.h"
 
-static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const level_names[] = { "debug", "info", "warn", "error",
+					   "notice" };
 
 void hc_log_init(struct hc_log *log, FILE *out, const char *name,
 		 enum hc_log_level level)

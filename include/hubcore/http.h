@@ -151,6 +151,8 @@ struct hc_server_options {
 int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 		    const struct hc_server_options *opt, struct hc_err *err);
 unsigned hc_server_port(const struct hc_server *srv);
+/* Check a "HOST:PORT" or "[V6]:PORT" listen address without binding. */
+int hc_listen_check(const char *listen, struct hc_err *err);
 /* Stop accepting, finish in-flight requests, and free the server. */
 void hc_server_stop(struct hc_server *srv);
 

@@ -11,7 +11,15 @@
 #include <pthread.h>
 #include <stdio.h>
 
-enum hc_log_level { HC_LOG_DEBUG, HC_LOG_INFO, HC_LOG_WARN, HC_LOG_ERROR };
+/* NOTICE records are always written, whatever the level (the address a
+ * server listens on must be findable even with --log-level error). */
+enum hc_log_level {
+	HC_LOG_DEBUG,
+	HC_LOG_INFO,
+	HC_LOG_WARN,
+	HC_LOG_ERROR,
+	HC_LOG_NOTICE,
+};
 
 struct hc_log {
 	FILE *out;
@@ -33,5 +41,6 @@ void hc_log(struct hc_log *log, enum hc_log_level level, const char *fmt, ...)
 #define hc_log_info(l, ...) hc_log((l), HC_LOG_INFO, __VA_ARGS__)
 #define hc_log_warn(l, ...) hc_log((l), HC_LOG_WARN, __VA_ARGS__)
 #define hc_log_error(l, ...) hc_log((l), HC_LOG_ERROR, __VA_ARGS__)
+#define hc_log_notice(l, ...) hc_log((l), HC_LOG_NOTICE, __VA_ARGS__)
 
 #endif

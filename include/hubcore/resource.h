@@ -37,8 +37,10 @@ enum hc_ftype {
 	HC_FT_JSON,     /* an object or array (json_kind), stored as JSON */
 	HC_FT_DATE,     /* YYYY-MM-DD */
 	HC_FT_DATETIME, /* RFC 3339 */
-	HC_FT_UUID,     /* canonical UUID text */
+	HC_FT_UUID,     /* canonical UUID text, stored lower-case */
 	HC_FT_SLUG,     /* normalized on input: "Ops Hub!" -> "ops-hub" */
+	HC_FT_NAME,     /* a name usable in a URL path: letters, digits and
+			   . _ - : starting with a letter or digit */
 	HC_FT_REF,      /* the key of a row of another resource */
 };
 

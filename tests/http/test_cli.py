@@ -26,7 +26,7 @@ class Help(unittest.TestCase):
 
     def test_subcommand_help(self):
         for args in (("serve", "--help"), ("workplan", "import", "--help"),
-                     ("help", "serve")):
+                     ("help", "serve"), ("workplan", "--help")):
             code, out, _ = run_cli(*args)
             self.assertEqual(code, 0, args)
             self.assertTrue(out.startswith("usage: foshub "), out)
@@ -115,6 +115,33 @@ class Import(unittest.TestCase):
         # not even a domain was created by any of them
         self.assertNotIn('INSERT INTO "domains"', self.dump())
 
+    def test_same_workplan_twice_in_one_run(self):
+        other = os.path.join(self.dir, "copy.txt")
+        shutil.copy(EXAMPLE, other)
+        code, out, err = run_cli("workplan", "import", "--db", self.db,
+                                 EXAMPLE, other)
+        self.assertEqual(code, 1)
+        self.assertEqual(out.count("imported CUST-WP-0025"), 1)
+        self.assertIn("%s:5:" % other, err)  # the metadata row
+        self.assertIn("already imported from %s" % EXAMPLE, err)
+
+    def test_workplan_level_errors_have_a_line(self):
+        with open(EXAMPLE, encoding="utf-8") as f:
+            text = f.read()
+        bad = os.path.join(self.dir, "long.txt")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write(text.replace("FOS Hub Bootstrap", "X" * 400, 2))
+        code, _, err = run_cli("workplan", "import", "--db", self.db, bad)
+        self.assertEqual(code, 1)
+        self.assertIn("%s:5: workstream: field 'title'" % bad, err)
+
+    def test_empty_directory(self):
+        empty = os.path.join(self.dir, "empty")
+        os.mkdir(empty)
+        code, _, err = run_cli("workplan", "import", "--db", self.db, empty)
+        self.assertEqual(code, 1)
+        self.assertIn("no workplan files", err)
+
     def test_missing_file_and_bad_db(self):
         code, _, err = run_cli("workplan", "import", "--db", self.db,
                                "/no/such/plan.md")
@@ -124,6 +151,16 @@ class Import(unittest.TestCase):
                                "postgresql://localhost/x", EXAMPLE)
         self.assertEqual(code, 1)
         self.assertIn("PostgreSQL", err)
+        # a bare word is not silently taken as a file name
+        code, _, err = run_cli("workplan", "import", "--db", "sqlite", EXAMPLE)
+        self.assertEqual(code, 1)
+        self.assertIn("give sqlite:PATH", err)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "sqlite")))
+        # the scheme is case-insensitive
+        code, _, err = run_cli("workplan", "import", "--db",
+                               "SQLITE:" + os.path.join(self.dir, "u.db"),
+                               EXAMPLE)
+        self.assertEqual(code, 0, err)
 
     def test_environment_fallbacks(self):
         code, _, err = run_cli("workplan", "import", EXAMPLE,
@@ -163,6 +200,30 @@ class Serve(unittest.TestCase):
             self.assertEqual(hub.get("/domains/durable").json()["name"],
                              "Durable")
             hub.stop()
+        finally:
+            hub.cleanup()
+
+    def test_bad_listen_is_refused_before_touching_the_database(self):
+        d = tempfile.mkdtemp(prefix="foshub-cli-")
+        try:
+            db = os.path.join(d, "never.db")
+            for listen in ("", "127.0.0.1: 80", "127.0.0.1:+80",
+                           "127.0.0.1:65536"):
+                code, _, err = run_cli("serve", "dev", "--db", "sqlite:" + db,
+                                       "--listen", listen)
+                self.assertEqual(code, 1, listen)
+                self.assertIn("listen address", err)
+                self.assertFalse(os.path.exists(db), listen)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_quiet_log_still_says_where(self):
+        hub = Hub(args=("--log-level", "error"))
+        try:
+            hub.start()   # finds the port in the "listening on" line
+            self.assertEqual(hub.get("/healthz").status, 200)
+            hub.stop()
+            self.assertFalse(any(" info " in l for l in hub.log), hub.log)
         finally:
             hub.cleanup()
 

@@ -133,10 +133,23 @@ class ListsAndLookups(HubTestCase):
 
     def test_bad_list_parameters(self):
         for q, field in (("limit=0", "limit"), ("limit=501", "limit"),
+                         ("limit=+5", "limit"), ("limit=%205", "limit"),
+                         ("limit=1&limit=2", "limit"),
                          ("limit=abc", "limit"), ("cursor=zzz", "cursor"),
                          ("status=doing", "status"), ("colour=red", "colour"),
                          ("title=x", "title"), ("priority=", "priority")):
             self.assertProblem(self.hub.get("/tasks?" + q), 400, field)
+
+    def test_nul_bytes_are_not_decoded(self):
+        # %00 must not cut a value short: "todo%00x" is not "todo"
+        self.assertProblem(self.hub.get("/tasks?status=todo%00x"), 400,
+                           "status")
+        self.assertProblem(self.hub.get("/tasks/CUST-WP-0025-T01%00x"), 404)
+        r = self.hub.get("/tasks?workstream=%s%%00" % WS)
+        self.assertEqual(r.json()["items"], [])
+        # other escapes decode as usual
+        r = self.hub.get("/tasks?workstream=CUST%2DWP-0025&limit=1")
+        self.assertEqual(len(r.json()["items"]), 1)
 
     def test_injection_strings_are_values(self):
         for v in ("x' OR '1'='1", "x\"; DROP TABLE tasks; --", "%27"):
@@ -145,6 +158,12 @@ class ListsAndLookups(HubTestCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual(r.json()["items"], [])
         self.assertEqual(len(self.hub.get("/tasks?limit=500").json()["items"]), 26)
+
+    def test_empty_query_separators(self):
+        a = self.hub.get("/tasks?&status=done&&priority=high&").json()
+        b = self.hub.get("/tasks?status=done&priority=high").json()
+        self.assertEqual(a, b)
+        self.assertEqual(len(a["items"]), 2)
 
     def test_trailing_slash(self):
         a = self.hub.get("/tasks/?limit=3").json()
@@ -253,6 +272,28 @@ class Errors(HubTestCase):
         for path, body, field in cases:
             with self.subTest(path=path, body=body):
                 self.assertProblem(self.hub.post(path, body=body), 422, field)
+        more = (
+            # a task id names its workstream: no foreign or odd ids
+            ("/tasks", {"workstream": WS, "id": "FOSHUB-WP-0001-T99",
+                        "title": "t"}, "id"),
+            ("/tasks", {"workstream": WS, "id": WS + "-T1x", "title": "t"},
+             "id"),
+            ("/tasks", {"workstream": WS, "id": ".", "title": "t"}, "id"),
+            ("/tasks", {"workstream": WS, "id": "..", "title": "t"}, "id"),
+            ("/tasks", {"workstream": WS, "title": "   "}, "title"),
+            ("/workstreams", {"id": "new-wp-1", "title": "t",
+                              "domain": "custodian"}, "id"),
+            ("/repos", {"name": "a/b", "domain": "custodian"}, "name"),
+            ("/repos", {"name": "..", "domain": "custodian"}, "name"),
+            ("/repos", {"name": "r", "domain": "custodian",
+                        "default_path": "/abs/../etc"}, "default_path"),
+            ("/decisions", {"title": "d", "workstream": WS,
+                            "domain": "foshub"}, "domain"),
+            ("/decisions", {"title": "d"}, "domain"),
+        )
+        for path, body, field in more:
+            with self.subTest(path=path, body=body):
+                self.assertProblem(self.hub.post(path, body=body), 422, field)
         r = self.hub.patch("/tasks/CUST-WP-0025-T01", body={"status": "nope"})
         self.assertProblem(r, 422, "status")
         r = self.hub.patch("/tasks/CUST-WP-0025-T01", body={"workstream": "X"})
@@ -268,6 +309,10 @@ class Errors(HubTestCase):
         r = self.hub.post("/tasks", body={"id": "CUST-WP-0025-T01",
                                           "workstream": WS, "title": "dup"})
         self.assertProblem(r, 409, "id")
+        # UUIDs are compared in one spelling: upper case is the same UUID
+        r = self.hub.patch("/tasks/CUST-WP-0025-T10", body={
+            "state_hub_task_id": "F55078B6-7FA3-49AB-BE30-37DB622D64C9"})
+        self.assertProblem(r, 409, "state_hub_task_id")
         self.assertUnchanged()
 
     def test_body_too_large(self):
@@ -292,6 +337,35 @@ class Errors(HubTestCase):
         self.assertEqual(r.header("Allow"), "GET, HEAD, POST")
         self.assertUnchanged()
 
+    def test_ambiguous_content_length(self):
+        import socket
+        s = socket.create_connection(("127.0.0.1", self.hub.port))
+        s.sendall(b"POST /domains HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\n"
+                  b"Content-Length: 2\r\nContent-Length: 40\r\n"
+                  b"Connection: close\r\n\r\n"
+                  b'{}{"name": "smuggled domain", "x": 1}')
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 400"), data[:100])
+        self.assertIn(b"more than one Content-Length", data)
+        self.assertEqual(data.count(b"HTTP/1.1"), 1)
+        self.assertUnchanged()
+
+    def test_log_lines_cannot_be_forged(self):
+        self.hub.get("/tasks/x%0A2026-01-01T00:00:00.000Z%20error%20FORGED"
+                     "%1B[31m")
+        lines = [l for l in self.hub.log if "FORGED" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("\\x0a2026", lines[0])
+        self.assertIn("\\x1b[31m", lines[0])
+        self.assertNotIn("\x1b", lines[0])
+
     def test_unsupported_media_type(self):
         r = self.hub.post("/domains", raw='{"name": "Zed"}',
                           headers={"Content-Type": "text/csv"})
@@ -311,6 +385,14 @@ class Errors(HubTestCase):
         self.assertEqual(p["source"], "plan.txt")
         self.assertEqual(p["line"], line)
         self.assertIn("finished", p["detail"])
+        # what the store refuses of a parsed file is a document problem
+        # at the line of the metadata
+        long_title = text.replace("FOS Hub Bootstrap", "X" * 400, 2)
+        r = self.hub.post("/workplans?source=long.txt", raw=long_title,
+                          headers={"Content-Type": "text/plain"})
+        p = self.assertProblem(r, 422)
+        self.assertEqual(p["type"], "urn:foshub:problem:unprocessable-document")
+        self.assertEqual((p["source"], p["line"]), ("long.txt", 5))
         self.assertUnchanged()
 
 
@@ -362,6 +444,29 @@ class Writes(HubTestCase):
         self.assertEqual(res["workstream"], WS)
         self.assertFalse(res["workstream_created"])
         self.assertEqual(res["tasks"], 26)
+
+    def test_phases_can_change_under_tasks(self):
+        self.hub.post("/workstreams", body={
+            "id": "PH-WP-1", "title": "phased", "domain": "custodian",
+            "phases": [{"key": "1", "title": "one"},
+                       {"key": "2", "title": "two"}]})
+        r = self.hub.post("/tasks", body={"workstream": "PH-WP-1",
+                                          "title": "in one", "phase": "1"})
+        self.assertEqual(r.status, 201, r)
+        tid = r.json()["id"]
+        self.assertEqual(tid, "PH-WP-1-T01")
+        r = self.hub.patch("/workstreams/PH-WP-1",
+                           body={"phases": [{"key": "2", "title": "two"}]})
+        self.assertEqual(r.status, 200, r)
+        # the update answers with the same counts a GET adds
+        self.assertEqual(r.json()["tasks"]["total"], 1)
+        self.assertEqual(r.json()["phases"][0]["task_count"], 0)
+        # the task whose phase went away stays editable ...
+        r = self.hub.patch("/tasks/" + tid, body={"title": "still editable"})
+        self.assertEqual(r.status, 200, r)
+        # ... but cannot be moved to a phase that does not exist
+        self.assertProblem(self.hub.patch("/tasks/" + tid,
+                                          body={"phase": "3"}), 422, "phase")
 
     def test_repos(self):
         r = self.hub.post("/repos", body={

@@ -306,6 +306,19 @@ static void test_upsert(void **state)
 	json_decref(out);
 	json_decref(in);
 
+	/* an upsert cannot change an immutable field either */
+	in = J("{\"id\": \"u2\", \"name\": \"k\", \"kind\": \"a\"}");
+	assert_int_equal(hc_res_upsert(f->c, &widgets, in, &created, &changed,
+				       NULL, &err),
+			 HC_OK);
+	json_decref(in);
+	in = J("{\"id\": \"u2\", \"name\": \"k\", \"kind\": \"b\"}");
+	assert_int_equal(hc_res_upsert(f->c, &widgets, in, &created, &changed,
+				       NULL, &err),
+			 HC_EINVAL);
+	assert_string_equal(err.field, "kind");
+	json_decref(in);
+
 	in = J("{\"id\": \"u1\", \"name\": \"second\", \"count\": 3}");
 	assert_int_equal(hc_res_upsert(f->c, &widgets, in, &created, &changed,
 				       &out, &err),
