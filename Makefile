@@ -13,7 +13,7 @@ SAN ?=
 CC ?= cc
 PYTHON ?= python3
 
-PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm
+PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm libcrypto
 TEST_PKGS := cmocka
 
 # Messages are cut to fixed sizes on purpose (struct hc_err), so gcc's
@@ -54,7 +54,8 @@ FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
-.PHONY: all deps test-deps unit-bins unit http-test test run clean fmt
+.PHONY: all deps test-deps mcp-deps unit-bins unit http-test mcp-test test \
+	run clean fmt
 
 all: $(FOSHUB)
 
@@ -70,6 +71,14 @@ $(TEST_DEPS_STAMP): scripts/install-deps.sh
 
 deps: $(DEPS_STAMP)
 test-deps: $(TEST_DEPS_STAMP)
+
+# The MCP tests' npm packages (official SDK clients, conformance suite,
+# a Node 22 binary for the suite), pinned by tests/mcp/package-lock.json.
+MCP_STAMP := tests/mcp/node_modules/.installed
+$(MCP_STAMP): tests/mcp/package.json tests/mcp/package-lock.json
+	cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+mcp-deps: $(MCP_STAMP)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -107,11 +116,17 @@ unit: unit-bins
 http-test: $(FOSHUB)
 	$(PYTHON) tests/http/run.py --bin $(FOSHUB)
 
+# MCP: the official TypeScript SDK clients over stdio and HTTP, then the
+# official conformance suite for both protocol eras.
+mcp-test: $(FOSHUB) $(MCP_STAMP)
+	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/mcp/*.test.mjs
+	tests/mcp/conformance.sh $(abspath $(FOSHUB))
+
 # The whole suite: the normal build, then the same tests on an
 # AddressSanitizer + UndefinedBehaviorSanitizer build.
-test: test-deps
-	$(MAKE) unit http-test
-	$(MAKE) SAN=1 BUILD=build/asan unit http-test
+test: test-deps mcp-deps
+	$(MAKE) unit http-test mcp-test
+	$(MAKE) SAN=1 BUILD=build/asan unit http-test mcp-test
 
 VAR := var
 # The examples are imported into a new database only: a restart keeps what

@@ -28,7 +28,19 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 /* The value of --db, else $FOSHUB_DB, else the hub's default. */
 const char *cli_db(const char *opt, const struct hc_hub_def *def);
 
+/* MCP options shared by `serve` and `mcp`. */
+struct cli_mcp_opts {
+	const char *tools;  /* "core", "full" or a comma-separated list */
+	bool test_fixtures;
+	bool disabled;
+};
+/* Create hub->mcp from the hub's MCP definition (a no-op for a hub
+ * without one). */
+int cli_mcp_open(struct hc_hub *hub, const struct cli_mcp_opts *o,
+		 struct hc_err *err);
+
 int cli_serve(const struct cli_command *cmd, int argc, char **argv);
+int cli_mcp(const struct cli_command *cmd, int argc, char **argv);
 int cli_workplan_import(const struct cli_command *cmd, int argc, char **argv);
 
 #endif

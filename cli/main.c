@@ -25,7 +25,33 @@ static const struct cli_command commands[] = {
 	  "  --threads N         worker threads (default 4)\n"
 	  "  --max-body BYTES    largest request body (default 1048576)\n"
 	  "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+	  "  --policy-dir DIR    serve the policy documents of DIR at /policy\n"
+	  "                      (env FOSHUB_POLICY_DIR; default: none)\n"
+	  "  --policy-writable   allow PUT /policy/... to write them\n"
+	  "  --mcp-tools SET     MCP tools to serve at /mcp: full (default),\n"
+	  "                      core (a small set for small context windows)\n"
+	  "                      or a comma-separated list of tool names\n"
+	  "                      (env FOSHUB_MCP_TOOLS)\n"
+	  "  --mcp-test-fixtures also serve the MCP conformance suite's\n"
+	  "                      fixture tools, prompts and resources\n"
+	  "  --no-mcp            do not serve /mcp\n"
 	  "  -h, --help          show this help\n" },
+	{ "mcp", cli_mcp, "Serve a hub's MCP tools over stdio",
+	  "usage: foshub mcp HUB [--db URL] [--mcp-tools SET]\n"
+	  "\n"
+	  "Serve a hub over the Model Context Protocol on stdin and stdout\n"
+	  "(one JSON-RPC message per line; logs on stderr), for MCP clients\n"
+	  "that start their servers as processes. HUB is one of: dev.\n"
+	  "Both protocol eras are served: 2025-03-26, 2025-06-18 and\n"
+	  "2025-11-25 (initialize) and 2026-07-28 (stateless).\n"
+	  "\n"
+	  "options:\n"
+	  "  --db URL          database, sqlite:PATH (default:\n"
+	  "                    sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
+	  "  --mcp-tools SET   full (default), core, or a comma-separated\n"
+	  "                    list of tool names (env FOSHUB_MCP_TOOLS)\n"
+	  "  --log-level LEVEL debug, info, warn (default) or error\n"
+	  "  -h, --help        show this help\n" },
 	{ "workplan import", cli_workplan_import,
 	  "Import workplan files into dev-hub's database",
 	  "usage: foshub workplan import [--db URL] PATH...\n"
@@ -45,6 +71,7 @@ static const struct cli_command commands[] = {
 };
 
 static const struct hc_hub_def *const hubs[] = { &devhub_def };
+
 
 const struct hc_hub_def *cli_hub(const char *short_name)
 {

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "hubcore/mcp.h"
+#include "hubcore/policy.h"
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -31,13 +33,19 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "policy-dir", required_argument, NULL, 'p' },
+		{ "policy-writable", no_argument, NULL, 'w' },
+		{ "mcp-tools", required_argument, NULL, 'm' },
+		{ "mcp-test-fixtures", no_argument, NULL, 'F' },
+		{ "no-mcp", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_mcp_opts mcp = { 0 };
 	struct hc_hub_config cfg = { .log_level = HC_LOG_INFO };
 	struct hc_server_options sopt = { 0 };
 	const struct hc_hub_def *def;
-	const char *listen = NULL, *db = NULL, *env;
+	const char *listen = NULL, *db = NULL, *policy = NULL, *env;
 	struct hc_hub *hub = NULL;
 	struct hc_server *srv = NULL;
 	struct hc_err err = { 0 };
@@ -83,6 +91,21 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 			cfg.log_level = (enum hc_log_level)lvl;
 			break;
 		}
+		case 'p':
+			policy = optarg;
+			break;
+		case 'w':
+			cfg.policy_writable = true;
+			break;
+		case 'm':
+			mcp.tools = optarg;
+			break;
+		case 'F':
+			mcp.test_fixtures = true;
+			break;
+		case 'N':
+			mcp.disabled = true;
+			break;
 		case 'h':
 			fputs(cmd->usage, stdout);
 			return 0;
@@ -111,6 +134,20 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		cli_error(&err);
 		return 1;
 	}
+	env = getenv("FOSHUB_POLICY_DIR");
+	if (!policy && env && *env)
+		policy = env;
+	if (cfg.policy_writable && !policy)
+		return cli_usage_error(cmd, "--policy-writable needs a policy "
+					    "directory (--policy-dir or "
+					    "FOSHUB_POLICY_DIR)");
+	/* A missing directory is a mistake to report now, not on the first
+	 * request. */
+	if (policy && hc_policy_check_dir(policy, &err) != HC_OK) {
+		cli_error(&err);
+		return 1;
+	}
+	cfg.policy_dir = policy;
 
 	/* Signals are taken by sigwait below, never by a worker thread:
 	 * block them before any thread starts. */
@@ -124,11 +161,17 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		cli_error(&err);
 		return 1;
 	}
+	if (!mcp.disabled && cli_mcp_open(hub, &mcp, &err) != HC_OK) {
+		cli_error(&err);
+		hc_hub_close(hub);
+		return 1;
+	}
 	sopt.listen = listen;
 	sopt.threads = cfg.threads;
 	sopt.max_body = cfg.max_body;
 	if (hc_server_start(&srv, hub, &sopt, &err) != HC_OK) {
 		cli_error(&err);
+		hc_mcp_server_free(hub->mcp);
 		hc_hub_close(hub);
 		return 1;
 	}
@@ -149,10 +192,17 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 			      def->name, hc_version(), host,
 			      hc_server_port(srv), cfg.db_url);
 	}
+	if (policy)
+		hc_log_info(&hub->log, "policy documents from %s (%s)", policy,
+			    cfg.policy_writable ? "writable" : "read-only");
 	sigwait(&set, &sig);
 	hc_log_info(&hub->log, "%s received, shutting down",
 		    sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* MCP first: it ends its sessions and wakes calls waiting on
+	 * clients, so that the HTTP server's streams can finish. */
+	hc_mcp_server_shutdown(hub->mcp);
 	hc_server_stop(srv);
+	hc_mcp_server_free(hub->mcp);
 	hc_hub_close(hub);
 	return 0;
 }

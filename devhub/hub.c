@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "devhub/devhub.h"
+#include "hubcore/capabilities.h"
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
+#include "hubcore/tpsc.h"
 
 /* ---- workplan upload ---------------------------------------------------- */
 
@@ -54,6 +56,78 @@ static int post_workplan(struct hc_req *req, struct hc_resp *resp,
 		return rc;
 	return hc_resp_json(resp, res.workstream_created ? 201 : 200,
 			    dh_import_result_json(&res));
+}
+
+/* ---- taking work ----------------------------------------------------------- */
+
+/* POST /workstreams/{key}/claim {"agent"} */
+static int post_claim(struct hc_req *req, struct hc_resp *resp,
+		      struct hc_err *err)
+{
+	json_t *in = NULL, *out = NULL;
+	struct hc_conn *c;
+	int rc = hc_req_json(req, &in, err);
+	if (rc != HC_OK)
+		return rc;
+	c = hc_req_db(req, err);
+	rc = c ? dh_claim_next_task(c, hc_req_param(req, "key"),
+				    hc_json_str(in, "agent"), &out, err)
+	       : err->status;
+	json_decref(in);
+	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+}
+
+/* POST /tasks/{key}/release {"agent"} */
+static int post_release(struct hc_req *req, struct hc_resp *resp,
+			struct hc_err *err)
+{
+	json_t *in = NULL, *out = NULL;
+	struct hc_conn *c;
+	int rc = hc_req_json(req, &in, err);
+	if (rc != HC_OK)
+		return rc;
+	c = hc_req_db(req, err);
+	rc = c ? dh_release_task(c, hc_req_param(req, "key"),
+				 hc_json_str(in, "agent"), &out, err)
+	       : err->status;
+	json_decref(in);
+	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+}
+
+/* POST /tasks/{key}/status {"status", "agent", "note"} */
+static int post_status(struct hc_req *req, struct hc_resp *resp,
+		       struct hc_err *err)
+{
+	json_t *in = NULL, *out = NULL;
+	struct hc_conn *c;
+	int rc = hc_req_json(req, &in, err);
+	if (rc != HC_OK)
+		return rc;
+	c = hc_req_db(req, err);
+	rc = c ? dh_set_task_status(c, hc_req_param(req, "key"),
+				    hc_json_str(in, "status"),
+				    hc_json_str(in, "agent"),
+				    hc_json_str(in, "note"), &out, err)
+	       : err->status;
+	json_decref(in);
+	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+}
+
+/* GET /workplans/{key}: the workstream as a Markdown workplan file. */
+static int get_workplan(struct hc_req *req, struct hc_resp *resp,
+			struct hc_err *err)
+{
+	struct hc_conn *c = hc_req_db(req, err);
+	char *md = NULL;
+	int rc = c ? dh_workplan_render(c, hc_req_param(req, "key"), &md, err)
+		   : err->status;
+	if (rc != HC_OK)
+		return rc;
+	resp->status = 200;
+	resp->body = md;
+	resp->body_len = strlen(md);
+	resp->content_type = "text/markdown; charset=utf-8";
+	return HC_OK;
 }
 
 /* ---- summary ------------------------------------------------------------ */
@@ -141,25 +215,40 @@ static const struct hc_route dev_routes[] = {
 	HC_ROUTES_CRUD(dh_workstream_resource, "workstreams", "workstreams"),
 	HC_ROUTES_CRUD(dh_task_resource, "tasks", "tasks"),
 	HC_ROUTES_CRUD(dh_decision_resource, "decisions", "decisions"),
+	{ "POST", "/workstreams/{key}/claim", post_claim, NULL,
+	  HC_SCOPE_WRITE, 0,
+	  "Claim the highest-priority ready task of a workstream for an "
+	  "agent" },
+	{ "POST", "/tasks/{key}/release", post_release, NULL, HC_SCOPE_WRITE,
+	  0, "Give back a claimed task" },
+	{ "POST", "/tasks/{key}/status", post_status, NULL, HC_SCOPE_WRITE, 0,
+	  "Change a task's status on behalf of an agent (recorded)" },
 	{ "POST", "/workplans", post_workplan, NULL, HC_SCOPE_WRITE,
 	  HC_ROUTE_RAW_BODY,
 	  "Import a workplan file (text or Markdown form) sent as the body" },
+	{ "GET", "/workplans/{key}", get_workplan, NULL, HC_SCOPE_READ,
+	  HC_ROUTE_READONLY, "A workstream as a Markdown workplan file" },
 };
 
 static const struct hc_route_table dev_route_table =
 	HC_ROUTE_TABLE(dev_routes);
 
-static const struct hc_route_table *const routes[] = { &hc_core_routes,
-						       &dev_route_table };
+static const struct hc_route_table *const routes[] = {
+	&hc_core_routes, &dev_route_table, &hc_mcp_routes
+};
 
 static const struct hc_resource *const dev_v1[] = {
 	&dh_topic_resource, &dh_workstream_resource, &dh_task_resource,
 	&dh_decision_resource, NULL
 };
 
+static const struct hc_resource *const dev_v2[] = { &dh_task_resource,
+						    NULL };
+
 static const struct hc_migration dev_steps[] = {
 	{ .version = 1, .name = "topics, workstreams, tasks, decisions",
 	  .resources = dev_v1 },
+	{ .version = 2, .name = "tasks.claimed_at", .resources = dev_v2 },
 };
 
 static const struct hc_migration_set dev_migrations = {
@@ -173,9 +262,12 @@ static const struct hc_migration_set *const migrations[] = {
 };
 
 static const struct hc_resource *const resources[] = {
-	&hc_domain_resource, &hc_repo_resource,     &hc_message_resource,
-	&hc_progress_resource, &dh_topic_resource,  &dh_workstream_resource,
-	&dh_task_resource,     &dh_decision_resource,
+	&hc_domain_resource,	       &hc_repo_resource,
+	&hc_message_resource,	       &hc_progress_resource,
+	&hc_capability_resource,       &hc_capreq_resource,
+	&hc_capreq_transition_resource, &hc_tpsc_service_resource,
+	&dh_topic_resource,	       &dh_workstream_resource,
+	&dh_task_resource,	       &dh_decision_resource,
 };
 
 static hc_summary_fn *const summary_parts[] = { dev_summary };
@@ -195,4 +287,5 @@ const struct hc_hub_def devhub_def = {
 	.nresources = HC_COUNT(resources),
 	.summary_parts = summary_parts,
 	.nsummary_parts = HC_COUNT(summary_parts),
+	.mcp = &devhub_mcp,
 };

@@ -76,6 +76,14 @@ static int at(struct hc_err *err, const struct dh_workplan *wp, int line,
 int dh_workplan_import(struct hc_conn *c, const struct dh_workplan *wp,
 		       struct dh_import_result *res, struct hc_err *err)
 {
+	return dh_workplan_import_ex(c, wp, NULL, NULL, res, err);
+}
+
+int dh_workplan_import_ex(struct hc_conn *c, const struct dh_workplan *wp,
+			  void (*progress)(void *ctx, int done, int total),
+			  void *ctx, struct dh_import_result *res,
+			  struct hc_err *err)
+{
 	char domain[HC_SLUG_MAX + 1], topic[HC_SLUG_MAX + 1];
 	json_t *obj = NULL;
 	bool created = false, changed = false;
@@ -174,6 +182,9 @@ int dh_workplan_import(struct hc_conn *c, const struct dh_workplan *wp,
 			goto fail;
 		}
 		res->tasks++;
+		if (progress && (res->tasks % 10 == 0 ||
+				 (size_t)res->tasks == wp->ntasks))
+			progress(ctx, res->tasks, (int)wp->ntasks);
 		if (created)
 			res->tasks_created++;
 		else if (changed)

@@ -123,6 +123,8 @@ static const struct hc_field task_fields[] = {
 	  .doc = "Ids in other systems: {\"github\": \"org/repo#12\"}." },
 	{ .name = "position", .type = HC_FT_INT,
 	  .doc = "Order of the task in its workplan." },
+	{ .name = "claimed_at", .type = HC_FT_DATETIME, .flags = HC_F_READONLY,
+	  .since = 2, .doc = "When the assignee claimed it." },
 };
 
 const struct hc_resource dh_task_resource = {

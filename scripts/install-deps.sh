@@ -9,7 +9,7 @@
 set -eu
 
 build_pkgs="pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
-libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev"
+libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev"
 test_pkgs="libcmocka-dev sqlite3"
 
 case "${1:-build}" in

@@ -57,6 +57,67 @@ out:
 	return rc;
 }
 
+/* The count of a summary part: part.total, or part.open, or 0. */
+static json_int_t part_count(json_t *sum, const char *part, const char *key)
+{
+	return json_integer_value(
+		json_object_get(json_object_get(sum, part), key));
+}
+
+int hc_state_summary(struct hc_hub *hub, struct hc_conn *c, json_t **out,
+		     struct hc_err *err)
+{
+	struct hc_list_query q = { 0 };
+	json_t *page = NULL, *domains = json_array(), *d;
+	bool own = !hc_tx_active(c);
+	size_t i;
+	int rc;
+
+	rc = own ? hc_tx_begin(c, false, err) : HC_OK;
+	if (rc != HC_OK) {
+		json_decref(domains);
+		return rc;
+	}
+	q.limit = HC_LIST_MAX_LIMIT;
+	rc = hc_list_query_add(&q, &hc_domain_resource, "archived", "false",
+			       err);
+	if (rc == HC_OK)
+		rc = hc_res_list(c, &hc_domain_resource, &q, &page, err);
+	json_array_foreach(json_object_get(page, "items"), i, d)
+	{
+		json_t *sum = NULL;
+		if (rc != HC_OK)
+			break;
+		rc = hc_domain_summary(hub, c, hc_json_str(d, "slug"), &sum,
+				       err);
+		if (rc != HC_OK)
+			break;
+		json_array_append_new(
+			domains,
+			json_pack("{sOsOsIsIsIsIsI}", "slug",
+				  json_object_get(d, "slug"), "name",
+				  json_object_get(d, "name"), "unread_messages",
+				  part_count(sum, "messages", "unread"),
+				  "open_risks", part_count(sum, "risks", "open"),
+				  "open_alerts",
+				  part_count(sum, "alerts", "open"),
+				  "workstreams",
+				  part_count(sum, "workstreams", "total"),
+				  "tasks", part_count(sum, "tasks", "total")));
+		json_decref(sum);
+	}
+	if (own)
+		hc_tx_rollback(c);
+	json_decref(page);
+	if (rc != HC_OK) {
+		json_decref(domains);
+		return rc;
+	}
+	*out = json_pack("{ssssso}", "hub", hub->def->name, "version",
+			 hc_version(), "domains", domains);
+	return HC_OK;
+}
+
 int hc_domain_summary(struct hc_hub *hub, struct hc_conn *c,
 		      const char *domain_key, json_t **out,
 		      struct hc_err *err)

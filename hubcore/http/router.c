@@ -2,14 +2,27 @@
  * router.c - matching a method and a normalized path against route tables.
  *
  * A pattern is a path whose segments are literals or "{name}" captures of
- * exactly one non-empty segment. Tables are searched in order, and within a
- * table routes in order, so that a literal route listed first wins over a
- * capture ("/progress/risks" before "/progress/{key}").
+ * exactly one non-empty segment. The last segment of a pattern may instead
+ * be a "{name...}" capture of the rest of the path: one or more segments,
+ * slashes included ("/policy/{path...}" takes "/policy/a/b.md" with path
+ * "a/b.md"), for routes that serve a tree. Tables are searched in order, and
+ * within a table routes in order, so that a literal route listed first wins
+ * over a capture ("/progress/risks" before "/progress/{key}").
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hubcore/http.h"
+
+/* The length of a capture's name, stored up to its '}' in the static
+ * pattern, without the "..." of a rest capture. */
+static size_t name_len(const char *name)
+{
+	size_t n = strcspn(name, "}");
+	if (n > 3 && memcmp(name + n - 3, "...", 3) == 0)
+		n -= 3;
+	return n;
+}
 
 /* Match one pattern; on success fill req's params (malloc'd values). */
 static bool match(const char *pattern, const char *path, struct hc_req *req)
@@ -28,6 +41,11 @@ static bool match(const char *pattern, const char *path, struct hc_req *req)
 		if (*p == '{') {
 			const char *close = strchr(p, '}');
 			size_t seg = strcspn(s, "/");
+			/* "{name...}" at the end takes every segment left;
+			 * anywhere else it is a plain one-segment capture */
+			if (close && close - p > 4 &&
+			    memcmp(close - 3, "...", 3) == 0 && !close[1])
+				seg = strlen(s);
 			if (!close || seg == 0 || n >= HC_ROUTE_MAX_PARAMS)
 				return false;
 			names[n] = p + 1;
@@ -49,8 +67,7 @@ static bool match(const char *pattern, const char *path, struct hc_req *req)
 	if (!req)
 		return true;
 	for (size_t i = 0; i < n; i++) {
-		/* Names are stored up to their '}' in the static pattern. */
-		size_t nl = strcspn(names[i], "}");
+		size_t nl = name_len(names[i]);
 		char *name = malloc(nl + 1), *val = malloc(lens[i] + 1);
 		if (!name || !val) {
 			free(name);

@@ -12,8 +12,10 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "hubcore/buf.h"
 #include "hubcore/http.h"
@@ -28,7 +30,173 @@ struct hc_server {
 	struct hc_hub *hub;
 	struct hc_server_options opt;
 	unsigned port;
+	pthread_mutex_t pipes_lock;
+	struct hc_pipe *pipes; /* live streaming bodies, closed on stop */
+	bool stopping;
 };
+
+/* ---- pipes: bodies written while they are sent ---------------------------- */
+
+#define PIPE_MAX_BUFFERED (16 * 1024 * 1024)
+
+struct hc_pipe {
+	pthread_mutex_t lock;
+	struct MHD_Connection *mc;
+	struct hc_server *srv;
+	struct hc_buf buf;
+	size_t off;      /* bytes of buf already sent */
+	bool closed;     /* the writer has finished */
+	bool broken;     /* the client is gone or the server stops */
+	bool suspended;  /* the connection sleeps until more is written */
+	int refs;        /* the writer and the response */
+	struct hc_pipe *next, *prev;
+};
+
+static void pipe_unref(struct hc_pipe *p)
+{
+	struct hc_server *srv = p->srv;
+	bool last;
+	pthread_mutex_lock(&p->lock);
+	last = --p->refs == 0;
+	pthread_mutex_unlock(&p->lock);
+	if (!last)
+		return;
+	pthread_mutex_lock(&srv->pipes_lock);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		srv->pipes = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	pthread_mutex_unlock(&srv->pipes_lock);
+	hc_buf_release(&p->buf);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+/* Called by libmicrohttpd on its thread when it can send more. */
+static ssize_t pipe_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct hc_pipe *p = cls;
+	ssize_t n;
+	pthread_mutex_lock(&p->lock);
+	if (p->broken) {
+		n = MHD_CONTENT_READER_END_WITH_ERROR;
+	} else if (p->off < p->buf.len) {
+		size_t avail = p->buf.len - p->off;
+		n = (ssize_t)(avail < max ? avail : max);
+		memcpy(out, p->buf.data + p->off, (size_t)n);
+		p->off += (size_t)n;
+		if (p->off == p->buf.len) {
+			hc_buf_reset(&p->buf);
+			p->off = 0;
+		}
+	} else if (p->closed) {
+		n = MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		/* Nothing to send yet: sleep until the writer wakes us. */
+		p->suspended = true;
+		MHD_suspend_connection(p->mc);
+		n = 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+static void pipe_response_done(void *cls)
+{
+	struct hc_pipe *p = cls;
+	pthread_mutex_lock(&p->lock);
+	p->broken = true; /* nobody reads any more */
+	pthread_mutex_unlock(&p->lock);
+	pipe_unref(p);
+}
+
+/* Wake a sleeping connection; the caller holds p->lock. */
+static void pipe_wake(struct hc_pipe *p)
+{
+	if (p->suspended) {
+		p->suspended = false;
+		MHD_resume_connection(p->mc);
+	}
+}
+
+struct hc_pipe *hc_resp_pipe(struct hc_req *req, struct hc_resp *resp,
+			     int status, const char *content_type)
+{
+	struct hc_server *srv = req->server;
+	struct hc_pipe *p;
+	if (!srv || resp->pipe)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	pthread_mutex_init(&p->lock, NULL);
+	hc_buf_init(&p->buf, PIPE_MAX_BUFFERED);
+	p->mc = req->conn;
+	p->srv = srv;
+	p->refs = 2; /* the writer, and the response once queued */
+	pthread_mutex_lock(&srv->pipes_lock);
+	p->broken = srv->stopping;
+	p->next = srv->pipes;
+	if (srv->pipes)
+		srv->pipes->prev = p;
+	srv->pipes = p;
+	pthread_mutex_unlock(&srv->pipes_lock);
+	resp->pipe = p;
+	resp->status = status;
+	resp->content_type = content_type;
+	return p;
+}
+
+int hc_pipe_write(struct hc_pipe *p, const void *data, size_t len)
+{
+	int rc;
+	pthread_mutex_lock(&p->lock);
+	if (p->broken || p->closed)
+		rc = HC_EIO;
+	else
+		rc = hc_buf_add(&p->buf, data, len);
+	if (rc == HC_OK)
+		pipe_wake(p);
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+void hc_pipe_close(struct hc_pipe *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->closed = true;
+	pipe_wake(p);
+	pthread_mutex_unlock(&p->lock);
+	pipe_unref(p);
+}
+
+bool hc_pipe_broken(struct hc_pipe *p)
+{
+	bool b;
+	pthread_mutex_lock(&p->lock);
+	b = p->broken;
+	pthread_mutex_unlock(&p->lock);
+	return b;
+}
+
+/* On stop: end every stream and wake its connection, since libmicrohttpd
+ * must not be stopped with connections asleep. */
+static void break_pipes(struct hc_server *srv)
+{
+	pthread_mutex_lock(&srv->pipes_lock);
+	srv->stopping = true;
+	for (struct hc_pipe *p = srv->pipes; p; p = p->next) {
+		pthread_mutex_lock(&p->lock);
+		p->broken = true;
+		pipe_wake(p);
+		pthread_mutex_unlock(&p->lock);
+	}
+	pthread_mutex_unlock(&srv->pipes_lock);
+}
 
 /* Per-request state kept by libmicrohttpd between calls. */
 struct request_state {
@@ -75,9 +243,24 @@ static enum MHD_Result queue(struct MHD_Connection *mc, struct hc_resp *resp,
 		resp->body = body;
 	}
 	resp->body = NULL; /* ownership moves to libmicrohttpd */
-	r = MHD_create_response_from_buffer(len, body ? body : (char *)"",
-					    body ? MHD_RESPMEM_MUST_FREE
-						 : MHD_RESPMEM_PERSISTENT);
+	if (resp->pipe) {
+		/* The pipe's second reference now belongs to the response. */
+		struct hc_pipe *p = resp->pipe;
+		resp->pipe = NULL;
+		free(body);
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384,
+						      pipe_read, p,
+						      pipe_response_done);
+		if (!r) {
+			pipe_response_done(p);
+			return MHD_NO;
+		}
+		MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	} else {
+		r = MHD_create_response_from_buffer(
+			len, body ? body : (char *)"",
+			body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	}
 	if (!r) {
 		free(body);
 		return MHD_NO;
@@ -97,6 +280,8 @@ static enum MHD_Result queue(struct MHD_Connection *mc, struct hc_resp *resp,
 
 static void resp_release(struct hc_resp *resp)
 {
+	if (resp->pipe) /* never queued: the response's reference goes */
+		pipe_response_done(resp->pipe);
 	json_decref(resp->json);
 	free(resp->body);
 	for (size_t i = 0; i < resp->nheaders; i++)
@@ -107,6 +292,10 @@ static void resp_release(struct hc_resp *resp)
 static void set_problem(struct hc_resp *resp, const struct hc_err *err,
 			const char *path)
 {
+	if (resp->pipe) {
+		pipe_response_done(resp->pipe);
+		resp->pipe = NULL;
+	}
 	json_decref(resp->json);
 	free(resp->body);
 	resp->body = NULL;
@@ -208,6 +397,7 @@ static enum MHD_Result dispatch(struct hc_server *srv,
 	req.hub = hub;
 	req.method = method;
 	req.conn = mc;
+	req.server = srv;
 	req.path = path;
 	req.body = rs->body.data ? rs->body.data : "";
 	req.body_len = rs->body.len;
@@ -476,7 +666,9 @@ int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 		return rc;
 	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		MHD_USE_ERROR_LOG | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+		MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+		(v6 ? MHD_USE_IPv6 : 0);
+	pthread_mutex_init(&srv->pipes_lock, NULL);
 	/* One thread is the polling thread itself; more make a pool. */
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, srv,
@@ -495,6 +687,7 @@ int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
+		pthread_mutex_destroy(&srv->pipes_lock);
 		free(srv);
 		return hc_err_field(err, HC_EIO, "listen",
 				    "cannot listen on %s (address in use or "
@@ -517,6 +710,30 @@ void hc_server_stop(struct hc_server *srv)
 	if (!srv)
 		return;
 	MHD_quiesce_daemon(srv->daemon);
+	break_pipes(srv);
+	/* let the polling threads act on the resumed connections */
+	{
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 	MHD_stop_daemon(srv->daemon);
-	free(srv);
+	/* Writers still hold pipes that point here: wait for them to see the
+	 * broken pipes and let go (they are told to stop before this). */
+	for (int i = 0; i < 1000; i++) {
+		bool empty;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		pthread_mutex_lock(&srv->pipes_lock);
+		empty = srv->pipes == NULL;
+		pthread_mutex_unlock(&srv->pipes_lock);
+		if (empty) {
+			pthread_mutex_destroy(&srv->pipes_lock);
+			free(srv);
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+	/* A writer that never finished: keep the server's memory rather
+	 * than let it write into freed memory. */
+	hc_log_warn(&srv->hub->log, "http: a streaming response did not end "
+				    "within 10 s of shutdown");
 }

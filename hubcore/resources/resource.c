@@ -268,6 +268,96 @@ static int check_required(const struct hc_resource *r, const json_t *obj,
 	return HC_OK;
 }
 
+/* "domain 'x', vendor 'y' and service 'z'" for a conflict message. */
+static void describe_values(const struct hc_unique *u, const json_t *obj,
+			    struct hc_buf *b)
+{
+	size_t n = 0, i = 0;
+	while (u->fields[n])
+		n++;
+	for (const char *const *f = u->fields; *f; f++, i++) {
+		json_t *v = json_object_get(obj, *f);
+		char *text = json_is_string(v) ? NULL
+					       : json_dumps(v, JSON_ENCODE_ANY);
+		hc_buf_addf(b, "%s%s '%s'",
+			    i == 0 ? "" : i + 1 == n ? " and " : ", ", *f,
+			    text ? text : json_string_value(v));
+		free(text);
+	}
+}
+
+/*
+ * Refuse a write that would give two rows the same values of a unique
+ * constraint over several fields, naming every value: the database's own
+ * error names only one column. Inside the write transaction this check is
+ * exact; the unique index stays the guarantee.
+ */
+static int check_uniques(struct hc_conn *c, const struct hc_resource *r,
+			 const json_t *obj, struct hc_err *err)
+{
+	for (size_t i = 0; i < r->nuniques; i++) {
+		const struct hc_unique *u = &r->uniques[i];
+		struct hc_buf sql = HC_BUF_INIT(SQL_MAX);
+		struct hc_value params[HC_FILTER_MAX_VALUES + 1];
+		char *owned[HC_FILTER_MAX_VALUES] = { 0 };
+		struct hc_stmt *st = NULL;
+		const char *last = NULL;
+		size_t np = 0;
+		bool constrained = true;
+		int rc = hc_buf_addf(&sql, "SELECT id FROM %s WHERE id <> ?",
+				     r->table);
+
+		params[np++] = hc_vtext(hc_json_str(obj, "id"));
+		for (const char *const *f = u->fields; rc == HC_OK && *f; f++) {
+			const struct hc_field *fd = hc_res_field(r, *f);
+			if (np > HC_FILTER_MAX_VALUES)
+				HC_BUG("unique constraint of %s has too many "
+				       "fields",
+				       r->table);
+			rc = bind_field(fd, obj, &params[np], &owned[np - 1],
+					err);
+			if (rc == HC_OK && params[np].type == HC_V_NULL)
+				constrained = false;
+			np++;
+			if (rc == HC_OK)
+				rc = hc_buf_addf(&sql, " AND \"%s\" = ?", *f);
+			last = *f;
+		}
+		if (rc == HC_OK && constrained) {
+			rc = hc_buf_adds(&sql, " LIMIT 1");
+			if (rc == HC_OK)
+				rc = hc_query(c, &st, sql.data, params, np,
+					      err);
+			else
+				rc = hc_err_set(err, HC_EINTERNAL,
+						"query too long");
+		}
+		if (rc == HC_OK && st) {
+			rc = hc_stmt_step(st, err);
+			if (rc == HC_ROW_READY) {
+				struct hc_buf what = HC_BUF_INIT(2048);
+				describe_values(u, obj, &what);
+				rc = hc_err_field(err, HC_ECONFLICT, last,
+						  "a %s with %s already exists "
+						  "(id %s)",
+						  r->name,
+						  what.data ? what.data : "",
+						  hc_stmt_text(st, 0, NULL));
+				hc_buf_release(&what);
+			} else if (rc == HC_ROW_DONE) {
+				rc = HC_OK;
+			}
+		}
+		hc_stmt_finish(st);
+		for (size_t k = 0; k + 1 < np; k++)
+			free(owned[k]);
+		hc_buf_release(&sql);
+		if (rc != HC_OK)
+			return rc;
+	}
+	return HC_OK;
+}
+
 /* INSERT (old == NULL) or UPDATE the row described by obj. */
 static int store_row(struct hc_conn *c, const struct hc_resource *r,
 		     const json_t *obj, bool insert, struct hc_err *err)
@@ -373,9 +463,12 @@ static int write_row(struct hc_conn *c, const struct hc_resource *r,
 	if (rc == HC_OK)
 		rc = check_required(r, obj, err);
 	if (rc == HC_OK)
+		rc = check_uniques(c, r, obj, err);
+	if (rc == HC_OK) {
 		rc = store_row(c, r, obj, old == NULL, err);
-	if (rc == HC_ECONFLICT)
-		return explain_conflict(r, obj, err);
+		if (rc == HC_ECONFLICT)
+			return explain_conflict(r, obj, err);
+	}
 	if (rc == HC_OK && out)
 		rc = hc_res_get(c, r, hc_json_str(obj, "id"), out, err);
 	return rc;
@@ -507,7 +600,10 @@ int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
 			*created = true;
 		if (changed)
 			*changed = true;
-		rc = write_row(c, r, HC_WRITE_CREATE, obj, NULL, out, err);
+		rc = hc__complete_new(r, obj, err);
+		if (rc == HC_OK)
+			rc = write_row(c, r, HC_WRITE_CREATE, obj, NULL, out,
+				       err);
 		return end_tx(c, own, rc, err);
 	}
 	if (rc != HC_OK) {
@@ -571,9 +667,12 @@ int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
 		*changed = true;
 	rc = check_required(r, merged, err);
 	if (rc == HC_OK)
+		rc = check_uniques(c, r, merged, err);
+	if (rc == HC_OK) {
 		rc = store_row(c, r, merged, false, err);
-	if (rc == HC_ECONFLICT)
-		rc = explain_conflict(r, merged, err);
+		if (rc == HC_ECONFLICT)
+			rc = explain_conflict(r, merged, err);
+	}
 	if (rc == HC_OK && out)
 		rc = load_row(c, r, id, &current, NULL, err);
 	if (rc == HC_OK && out)

@@ -15,6 +15,14 @@ int hc__progress_view_sql(const char *const *types, bool open_only,
 bool hc__enum_has(const struct hc_field *f, const char *value);
 int hc__validate_value(const struct hc_field *f, json_t *obj, json_t *v,
 		       struct hc_err *err);
+/* Check that obj's member field, when present and not null, is an array
+ * of at most max_items non-empty one-line strings of at most max_len bytes
+ * (tags, data categories). HC_EINVAL naming the field otherwise. */
+int hc__check_strings(const json_t *obj, const char *field, size_t max_items,
+		      size_t max_len, struct hc_err *err);
+/* A new row: defaults filled in, required fields present. */
+int hc__complete_new(const struct hc_resource *r, json_t *in,
+		     struct hc_err *err);
 int hc__validate_id(const struct hc_resource *r, const json_t *v,
 		    struct hc_err *err);
 

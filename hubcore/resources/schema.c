@@ -3,9 +3,10 @@
  *
  * A table holds: seq (the ordering and pagination key), id (the public
  * identifier), one column per field, created_at and updated_at. Unique and
- * key fields get UNIQUE constraints, references get foreign keys that follow
- * renames (ON UPDATE CASCADE), and filterable or referencing fields get an
- * index on (field, seq) so that a filtered page is an index range scan.
+ * key fields get UNIQUE constraints, unique constraints over several fields
+ * get a unique index each, references get foreign keys that follow renames
+ * (ON UPDATE CASCADE), and filterable or referencing fields get an index on
+ * (field, seq) so that a filtered page is an index range scan.
  */
 #include <string.h>
 
@@ -65,6 +66,32 @@ static int create_index(struct hc_conn *c, const struct hc_resource *r,
 	return rc;
 }
 
+/* CREATE UNIQUE INDEX <table>_<f1>_<f2>..._key ON <table> (f1, f2, ...):
+ * an index rather than a table constraint, so that a later version can add
+ * one to an existing table. */
+static int create_unique(struct hc_conn *c, const struct hc_resource *r,
+			 const struct hc_unique *u, struct hc_err *err)
+{
+	struct hc_buf sql = HC_BUF_INIT(4096);
+	int rc = hc_buf_addf(&sql, "CREATE UNIQUE INDEX IF NOT EXISTS %s",
+			     r->table);
+	for (const char *const *f = u->fields; rc == HC_OK && *f; f++)
+		rc = hc_buf_addf(&sql, "_%s", *f);
+	if (rc == HC_OK)
+		rc = hc_buf_addf(&sql, "_key ON %s (", r->table);
+	for (const char *const *f = u->fields; rc == HC_OK && *f; f++)
+		rc = hc_buf_addf(&sql, "%s\"%s\"", f == u->fields ? "" : ", ",
+				 *f);
+	if (rc == HC_OK)
+		rc = hc_buf_adds(&sql, ")");
+	if (rc == HC_OK)
+		rc = hc_exec_script(c, sql.data, err);
+	else
+		rc = hc_err_set(err, HC_EINTERNAL, "statement too long");
+	hc_buf_release(&sql);
+	return rc;
+}
+
 /* Names go into SQL text, so they must be plain identifiers. */
 static bool identifier(const char *s)
 {
@@ -91,6 +118,23 @@ static void check_names(const struct hc_resource *r)
 			       f->name);
 		if (f->type == HC_FT_ENUM && !f->enum_values)
 			HC_BUG("enum %s.%s has no values", r->table, f->name);
+	}
+	for (size_t i = 0; i < r->nuniques; i++) {
+		const struct hc_unique *u = &r->uniques[i];
+		if (!u->fields || !u->fields[0])
+			HC_BUG("unique constraint %zu of %s has no fields", i,
+			       r->table);
+		for (const char *const *f = u->fields; *f; f++) {
+			const struct hc_field *fd = hc_res_field(r, *f);
+			if (!fd)
+				HC_BUG("unique constraint of %s names unknown "
+				       "field '%s'",
+				       r->table, *f);
+			if (fd->since > u->since && fd->since > r->since)
+				HC_BUG("unique constraint of %s is older than "
+				       "its field '%s'",
+				       r->table, *f);
+		}
 	}
 }
 
@@ -132,6 +176,9 @@ int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
 			if (r->fields[i].since <= version &&
 			    wants_index(&r->fields[i]))
 				rc = create_index(c, r, &r->fields[i], err);
+		for (size_t i = 0; rc == HC_OK && i < r->nuniques; i++)
+			if (r->uniques[i].since <= version)
+				rc = create_unique(c, r, &r->uniques[i], err);
 		goto out;
 	}
 	for (size_t i = 0; i < r->nfields; i++) {
@@ -161,6 +208,12 @@ int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
 		if (rc != HC_OK)
 			goto out;
 	}
+	/* Constraints added after the table, once their columns exist (rows
+	 * that already collide make this step fail, and so the migration). */
+	for (size_t i = 0; rc == HC_OK && i < r->nuniques; i++)
+		if (r->uniques[i].since == version &&
+		    r->uniques[i].since > r->since)
+			rc = create_unique(c, r, &r->uniques[i], err);
 out:
 	hc_buf_release(&sql);
 	return rc;

@@ -230,6 +230,43 @@ wrong_type:
 			    f->name, type_word(f->type));
 }
 
+int hc__check_strings(const json_t *obj, const char *field, size_t max_items,
+		      size_t max_len, struct hc_err *err)
+{
+	json_t *arr = json_object_get(obj, field), *v;
+	size_t i;
+	if (!arr || json_is_null(arr))
+		return HC_OK;
+	if (!json_is_array(arr))
+		return hc_err_field(err, HC_EINVAL, field,
+				    "field '%s' must be a JSON array", field);
+	if (json_array_size(arr) > max_items)
+		return hc_err_field(err, HC_EINVAL, field,
+				    "field '%s' has more than %zu items",
+				    field, max_items);
+	json_array_foreach(arr, i, v)
+	{
+		const char *s = json_string_value(v);
+		size_t len = json_string_length(v);
+		if (!s || hc_slice_trim(hc_slice_from(s, len)).len == 0)
+			return hc_err_field(err, HC_EINVAL, field,
+					    "field '%s': item %zu must be a "
+					    "non-empty string",
+					    field, i);
+		if (len > max_len)
+			return hc_err_field(err, HC_EINVAL, field,
+					    "field '%s': item %zu is longer "
+					    "than %zu bytes",
+					    field, i, max_len);
+		if (!clean_text(s, len, false))
+			return hc_err_field(err, HC_EINVAL, field,
+					    "field '%s': item %zu contains "
+					    "control characters",
+					    field, i);
+	}
+	return HC_OK;
+}
+
 /* Client-supplied ids appear in URLs: see url_name; bounded. */
 int hc__validate_id(const struct hc_resource *r, const json_t *v,
 		    struct hc_err *err)
@@ -300,8 +337,16 @@ int hc_res_validate(const struct hc_resource *r, json_t *in,
 		if (rc != HC_OK)
 			return rc;
 	}
-	if (mode == HC_WRITE_UPDATE)
+	/* An update and an upsert of an existing row keep what is absent;
+	 * defaults and required fields concern new rows only. */
+	if (mode != HC_WRITE_CREATE)
 		return HC_OK;
+	return hc__complete_new(r, in, err);
+}
+
+int hc__complete_new(const struct hc_resource *r, json_t *in,
+		     struct hc_err *err)
+{
 	if (r->id_policy == HC_ID_CLIENT && !json_object_get(in, "id"))
 		return hc_err_field(err, HC_EINVAL, "id",
 				    "missing required field 'id'");

@@ -36,6 +36,9 @@ enum hc_scope {
 enum hc_route_flag {
 	HC_ROUTE_READONLY = 1u << 0, /* changes nothing */
 	HC_ROUTE_RAW_BODY = 1u << 1, /* body is not JSON (e.g. a file upload) */
+	HC_ROUTE_PER_MESSAGE = 1u << 2, /* a protocol endpoint (MCP) whose
+					   messages carry their own policy:
+					   each tool has its scope */
 };
 
 typedef int hc_handler_fn(struct hc_req *req, struct hc_resp *resp,
@@ -82,6 +85,7 @@ struct hc_req {
 	size_t body_len;
 	const char *content_type; /* NULL when absent */
 	void *conn;               /* the libmicrohttpd connection */
+	struct hc_server *server; /* the server handling the request */
 	struct hc_conn *db;       /* see hc_req_db */
 };
 
@@ -123,6 +127,7 @@ struct hc_resp {
 		char *value;      /* owned */
 	} headers[HC_RESP_MAX_HEADERS];
 	size_t nheaders;
+	struct hc_pipe *pipe; /* a body written while it is sent, or NULL */
 };
 
 /* Answer with a JSON value (the reference is stolen). */
@@ -132,6 +137,23 @@ int hc_resp_header(struct hc_resp *resp, const char *name, const char *value);
 /* Answer with no body. */
 int hc_resp_empty(struct hc_resp *resp, int status);
 
+/*
+ * A response body written by another thread while it is being sent, for
+ * server-sent events. hc_resp_pipe makes the response stream from a new
+ * pipe and returns it with one reference held by the caller (the writer);
+ * the writer appends with hc_pipe_write from any thread and ends the body
+ * with hc_pipe_close, which drops its reference. Bytes are sent as they
+ * come; the connection sleeps (suspended) while the pipe is empty.
+ * hc_pipe_write fails with HC_EIO once the client has gone or the server
+ * is stopping, so a writer learns to stop.
+ */
+struct hc_pipe;
+struct hc_pipe *hc_resp_pipe(struct hc_req *req, struct hc_resp *resp,
+			     int status, const char *content_type);
+int hc_pipe_write(struct hc_pipe *p, const void *data, size_t len);
+void hc_pipe_close(struct hc_pipe *p);
+/* True once the body can no longer reach the client. */
+bool hc_pipe_broken(struct hc_pipe *p);
 /* ---- server ----------------------------------------------------------- */
 
 struct hc_server;

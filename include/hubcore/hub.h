@@ -22,6 +22,8 @@
 #include "hubcore/store.h"
 
 struct hc_hub;
+struct hc_mcp_def;
+struct hc_mcp_server;
 
 /*
  * A part of the domain summary (GET /domains/{slug}/summary) that a hub
@@ -44,6 +46,8 @@ struct hc_hub_def {
 	size_t nresources;
 	hc_summary_fn *const *summary_parts;
 	size_t nsummary_parts;
+	/* What the hub offers over MCP (tools, prompts, resources). */
+	const struct hc_mcp_def *mcp;
 };
 
 struct hc_hub_config {
@@ -52,6 +56,10 @@ struct hc_hub_config {
 	size_t max_body;      /* 0 = 1 MiB */
 	unsigned threads;     /* 0 = default */
 	enum hc_log_level log_level;
+	/* The directory of policy documents served at /policy, or NULL for
+	 * none; PUT /policy/... writes there only when policy_writable. */
+	const char *policy_dir;
+	bool policy_writable;
 };
 
 struct hc_hub {
@@ -60,6 +68,8 @@ struct hc_hub {
 	struct hc_store *store;
 	struct hc_log log;
 	char *version;
+	/* The hub's MCP server, when it serves /mcp (see hubcore/mcp.h). */
+	struct hc_mcp_server *mcp;
 };
 
 /*
@@ -101,6 +111,13 @@ extern const struct hc_route_table hc_core_routes;
 int hc_domain_summary(struct hc_hub *hub, struct hc_conn *c,
 		      const char *domain_key, json_t **out,
 		      struct hc_err *err);
+
+/*
+ * Every domain of the hub with the counts of its summary: where to start
+ * when the domain is not known yet.
+ */
+int hc_state_summary(struct hc_hub *hub, struct hc_conn *c, json_t **out,
+		     struct hc_err *err);
 
 /* Mark a message read (idempotent); returns the message. */
 int hc_message_mark_read(struct hc_conn *c, const char *id, json_t **out,

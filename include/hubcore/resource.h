@@ -111,9 +111,23 @@ struct hc_resource_hooks {
 			json_t *obj, struct hc_err *err);
 };
 
+/*
+ * A unique constraint over several fields together, such as (domain,
+ * vendor, service): one row per combination. A single field is made unique
+ * with HC_F_UNIQUE instead. As in SQL, a row where any of the fields is
+ * null is not constrained. Writes check it first so that a conflict names
+ * every value; a unique index enforces it.
+ */
+struct hc_unique {
+	const char *const *fields; /* NULL-terminated field names */
+	/* Schema version of the owning component that added it (0 = with
+	 * the table). */
+	int since;
+};
+
 struct hc_resource {
 	const char *name;    /* singular, e.g. "domain" */
-	const char *plural;  /* route segment, e.g. "domains" */
+	const char *plural;  /* route path, e.g. "domains", "tpsc/services" */
 	const char *table;   /* SQL table */
 	const char *doc;
 	enum hc_id_policy id_policy;
@@ -121,6 +135,9 @@ struct hc_resource {
 	size_t id_max_len;
 	const struct hc_field *fields;
 	size_t nfields;
+	/* Unique constraints over several fields, or NULL. */
+	const struct hc_unique *uniques;
+	size_t nuniques;
 	/* Lists are newest first when true, oldest first otherwise. */
 	bool newest_first;
 	struct hc_resource_hooks hooks;
@@ -161,7 +178,7 @@ int hc_res_create(struct hc_conn *c, const struct hc_resource *r, json_t *in,
 
 /*
  * Insert or update by id (the id must be in obj). Fields absent from obj
- * keep their stored value on update. created (may be NULL) tells which
+ * keep their stored value on update (defaults apply to a new row only). created (may be NULL) tells which
  * happened; changed (may be NULL) tells whether any stored value differs.
  */
 int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
@@ -247,8 +264,10 @@ enum hc_coltype hc_field_coltype(const struct hc_field *f);
 
 /*
  * Create the table of r with the fields whose since <= version, its unique
- * constraints, foreign keys and indexes; or, when the table exists, add the
- * columns whose since == version. Used by descriptor-driven migrations.
+ * constraints (multi-field ones as unique indexes), foreign keys and
+ * indexes; or, when the table exists, add the columns and multi-field
+ * unique constraints whose since == version. Used by descriptor-driven
+ * migrations.
  */
 int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
 		   const struct hc_resource *r, int version,

@@ -35,6 +35,7 @@
 	X(EIO, 500, "io", "I/O error")                                      \
 	X(ENOMEM, 500, "out-of-memory", "Out of memory")                    \
 	X(EUSAGE, 400, "usage", "Usage error")                              \
+	X(ECAPABILITY, 400, "missing-capability", "Client capability missing") \
 	X(EINTERNAL, 500, "internal", "Internal error")
 
 enum hc_status {

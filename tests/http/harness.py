@@ -36,6 +36,7 @@ def run_cli(*args, env=None, timeout=60):
     e = dict(os.environ)
     e.pop("FOSHUB_DB", None)
     e.pop("FOSHUB_LISTEN", None)
+    e.pop("FOSHUB_POLICY_DIR", None)
     if env:
         e.update(env)
     p = subprocess.run([foshub_bin(), *args], capture_output=True, text=True,
@@ -87,6 +88,7 @@ class Hub:
         e = dict(os.environ)
         e.pop("FOSHUB_DB", None)
         e.pop("FOSHUB_LISTEN", None)
+        e.pop("FOSHUB_POLICY_DIR", None)
         if self.env:
             e.update(self.env)
         cmd = [foshub_bin(), "serve", self.hub, "--db", self.db,

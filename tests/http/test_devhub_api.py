@@ -3,6 +3,7 @@ the figures the example must show, lists and pagination, lookups, every
 error case with its RFC 9457 problem body, and the hub-core resources."""
 
 import json
+import time
 import uuid
 
 from harness import EXAMPLE, HubTestCase
@@ -360,7 +361,13 @@ class Errors(HubTestCase):
     def test_log_lines_cannot_be_forged(self):
         self.hub.get("/tasks/x%0A2026-01-01T00:00:00.000Z%20error%20FORGED"
                      "%1B[31m")
-        lines = [l for l in self.hub.log if "FORGED" in l]
+        # the hub logs the request after it has answered: wait for it
+        deadline = time.time() + 5
+        while True:
+            lines = [l for l in self.hub.log if "FORGED" in l]
+            if lines or time.time() > deadline:
+                break
+            time.sleep(0.01)
         self.assertEqual(len(lines), 1, lines)
         self.assertIn("\\x0a2026", lines[0])
         self.assertIn("\\x1b[31m", lines[0])

@@ -48,13 +48,34 @@ static const struct hc_resource widgets = {
 	.nfields = HC_COUNT(widget_fields),
 };
 
+/* Unique together: (bin, code) from the start, (code, label) from v2. */
+static const struct hc_field part_fields[] = {
+	{ .name = "bin", .type = HC_FT_REF, .ref = &bins, .ref_field = "slug" },
+	{ .name = "code", .type = HC_FT_STRING, .flags = HC_F_REQUIRED },
+	{ .name = "size", .type = HC_FT_INT },
+	{ .name = "label", .type = HC_FT_STRING, .since = 2 },
+};
+static const char *const bin_code[] = { "bin", "code", NULL };
+static const char *const code_label[] = { "code", "label", NULL };
+static const struct hc_unique part_uniques[] = {
+	{ .fields = bin_code },
+	{ .fields = code_label, .since = 2 },
+};
+static const struct hc_resource parts = {
+	.name = "part", .plural = "parts", .table = "parts",
+	.id_policy = HC_ID_UUID, .fields = part_fields,
+	.nfields = HC_COUNT(part_fields), .uniques = part_uniques,
+	.nuniques = HC_COUNT(part_uniques),
+};
+
 struct fixture {
 	char *dir;
 	struct hc_store *s;
 	struct hc_conn *c;
 };
 
-static const struct hc_resource *const v1[] = { &bins, &widgets, NULL };
+static const struct hc_resource *const v1[] = { &bins, &widgets, &parts,
+						NULL };
 static const struct hc_migration steps[] = {
 	{ .version = 1, .name = "bins and widgets", .resources = v1 },
 	{ .version = 2, .name = "widgets.later", .resources = v1 },
@@ -306,6 +327,21 @@ static void test_upsert(void **state)
 	json_decref(out);
 	json_decref(in);
 
+	/* fields left out keep their value: defaults are for new rows */
+	in = J("{\"id\": \"u3\", \"name\": \"c\", \"color\": \"blue\"}");
+	assert_int_equal(hc_res_upsert(f->c, &widgets, in, &created, &changed,
+				       NULL, &err),
+			 HC_OK);
+	json_decref(in);
+	in = J("{\"id\": \"u3\", \"name\": \"c2\"}");
+	assert_int_equal(hc_res_upsert(f->c, &widgets, in, &created, &changed,
+				       &out, &err),
+			 HC_OK);
+	assert_string_equal(hc_json_str(out, "color"), "blue");
+	assert_string_equal(hc_json_str(out, "name"), "c2");
+	json_decref(out);
+	json_decref(in);
+
 	/* an upsert cannot change an immutable field either */
 	in = J("{\"id\": \"u2\", \"name\": \"k\", \"kind\": \"a\"}");
 	assert_int_equal(hc_res_upsert(f->c, &widgets, in, &created, &changed,
@@ -418,6 +454,105 @@ static void test_list_pages_and_filters(void **state)
 	json_decref(out);
 }
 
+static int64_t count_rows(struct fixture *f, const char *sql)
+{
+	struct hc_err err = { 0 };
+	int64_t n = -1;
+	assert_int_equal(hc_query_int(f->c, &n, sql, NULL, 0, &err), HC_OK);
+	return n;
+}
+
+static void test_unique_together(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	json_t *p2 = NULL, *patch, *out = NULL;
+	bool created;
+	int64_t before;
+
+	/* one unique index per constraint, the second added by step 2 to a
+	 * table that already existed */
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM sqlite_master "
+				       "WHERE type = 'index' AND name IN "
+				       "('parts_bin_code_key', "
+				       "'parts_code_label_key')"),
+			 2);
+	assert_int_equal(create(f, &bins, "{\"slug\": \"b1\"}", NULL, &err),
+			 HC_OK);
+	assert_int_equal(create(f, &bins, "{\"slug\": \"b2\"}", NULL, &err),
+			 HC_OK);
+	assert_int_equal(create(f, &parts, "{\"bin\": \"b1\", \"code\": \"x\"}",
+				NULL, &err),
+			 HC_OK);
+	before = count_rows(f, "SELECT count(*) FROM parts");
+
+	/* the same pair again: a conflict naming every value */
+	assert_int_equal(create(f, &parts, "{\"bin\": \"b1\", \"code\": \"x\"}",
+				NULL, &err),
+			 HC_ECONFLICT);
+	assert_string_equal(err.field, "code");
+	assert_non_null(strstr(err.msg, "bin 'b1' and code 'x'"));
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM parts"), before);
+
+	/* one value differing is another row; a null is never a conflict */
+	assert_int_equal(create(f, &parts, "{\"bin\": \"b2\", \"code\": \"x\"}",
+				&p2, &err),
+			 HC_OK);
+	assert_int_equal(create(f, &parts, "{\"code\": \"x\"}", NULL, &err),
+			 HC_OK);
+	assert_int_equal(create(f, &parts, "{\"code\": \"x\"}", NULL, &err),
+			 HC_OK);
+
+	/* an update into a taken pair is refused, and changes nothing */
+	patch = J("{\"bin\": \"b1\"}");
+	assert_int_equal(hc_res_update(f->c, &parts, hc_json_str(p2, "id"),
+				       patch, &out, &err),
+			 HC_ECONFLICT);
+	json_decref(patch);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM parts WHERE bin "
+				       "= 'b2'"),
+			 1);
+	/* an update that keeps its own pair is no conflict with itself */
+	patch = J("{\"size\": 3}");
+	assert_int_equal(hc_res_update(f->c, &parts, hc_json_str(p2, "id"),
+				       patch, &out, &err),
+			 HC_OK);
+	json_decref(patch);
+	json_decref(out);
+
+	/* an upsert of a new row into a taken pair is refused too */
+	{
+		json_t *in = J("{\"id\": "
+			       "\"6d0e4ad4-3a55-4a51-9b1c-3d1d6a41c2a0\", "
+			       "\"bin\": \"b2\", \"code\": \"x\"}");
+		assert_int_equal(hc_res_upsert(f->c, &parts, in, &created,
+					       NULL, NULL, &err),
+				 HC_ECONFLICT);
+		json_decref(in);
+	}
+
+	/* the constraint added later, over fields of both versions */
+	assert_int_equal(create(f, &parts, "{\"code\": \"y\", \"label\": "
+					   "\"L\"}",
+				NULL, &err),
+			 HC_OK);
+	assert_int_equal(create(f, &parts, "{\"code\": \"y\", \"label\": "
+					   "\"L\", \"bin\": \"b2\"}",
+				NULL, &err),
+			 HC_ECONFLICT);
+	assert_string_equal(err.field, "label");
+	assert_non_null(strstr(err.msg, "code 'y' and label 'L'"));
+
+	/* the index holds even for SQL that skips the check */
+	assert_int_equal(hc_exec(f->c,
+				 "INSERT INTO parts (id, bin, code, "
+				 "created_at, updated_at) VALUES ('z', 'b1', "
+				 "'x', '', '')",
+				 NULL, 0, &err),
+			 HC_ECONFLICT);
+	json_decref(p2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +565,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_pages_and_filters,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unique_together, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,81 @@ static void test_not_found_and_allow(void **state)
 	release(&req);
 }
 
+/* "{name...}" at the end of a pattern takes the rest of the path. */
+static void test_rest_capture(void **state)
+{
+	static const struct hc_route routes[] = {
+		{ "GET", "/files", NULL, NULL, HC_SCOPE_READ, 0, "list" },
+		{ "GET", "/files/{path...}", NULL, NULL, HC_SCOPE_READ, 0,
+		  "one" },
+		{ "PUT", "/files/{path...}", NULL, NULL, HC_SCOPE_WRITE, 0,
+		  "put" },
+		{ "GET", "/trees/{tree}/{path...}", NULL, NULL, HC_SCOPE_READ,
+		  0, "in a tree" },
+		/* not last: an ordinary one-segment capture */
+		{ "GET", "/odd/{x...}/end", NULL, NULL, HC_SCOPE_READ, 0,
+		  "odd" },
+	};
+	static const struct hc_route_table table = HC_ROUTE_TABLE(routes);
+	static const struct hc_route_table *const tables[] = { &table };
+	struct hc_req req = { 0 };
+	char allow[128];
+	const struct hc_route *r;
+
+	r = hc_route_find(tables, 1, "GET", "/files/a.md", &req, allow, 128);
+	assert_non_null(r);
+	assert_string_equal(r->summary, "one");
+	assert_string_equal(hc_req_param(&req, "path"), "a.md");
+	release(&req);
+
+	r = hc_route_find(tables, 1, "GET", "/files/a/b/c.md", &req, allow,
+			  128);
+	assert_non_null(r);
+	assert_string_equal(hc_req_param(&req, "path"), "a/b/c.md");
+	assert_null(hc_req_param(&req, "path..."));
+	release(&req);
+
+	r = hc_route_find(tables, 1, "GET", "/trees/t1/x/y", &req, allow, 128);
+	assert_non_null(r);
+	assert_string_equal(hc_req_param(&req, "tree"), "t1");
+	assert_string_equal(hc_req_param(&req, "path"), "x/y");
+	release(&req);
+
+	/* the literal route still answers its own path; nothing empty is
+	 * captured */
+	r = hc_route_find(tables, 1, "GET", "/files", &req, allow, 128);
+	assert_non_null(r);
+	assert_string_equal(r->summary, "list");
+	release(&req);
+	assert_null(hc_route_find(tables, 1, "GET", "/files/", &req, allow,
+				  128));
+	assert_null(hc_route_find(tables, 1, "GET", "/trees/t1", &req, allow,
+				  128));
+	release(&req);
+
+	/* a capture that is not last takes one segment */
+	r = hc_route_find(tables, 1, "GET", "/odd/a/end", &req, allow, 128);
+	assert_non_null(r);
+	assert_string_equal(hc_req_param(&req, "x"), "a");
+	release(&req);
+	assert_null(hc_route_find(tables, 1, "GET", "/odd/a/b/end", &req, allow,
+				  128));
+	release(&req);
+
+	/* 405 lists the methods of the whole tree */
+	assert_null(hc_route_find(tables, 1, "DELETE", "/files/a/b", &req,
+				  allow, 128));
+	assert_string_equal(allow, "GET, HEAD, PUT");
+	release(&req);
+
+	/* and in the hub: the policy documents */
+	r = find("PUT", "/policy/legal/privacy.md", &req, allow);
+	assert_non_null(r);
+	assert_string_equal(r->pattern, "/policy/{path...}");
+	assert_string_equal(hc_req_param(&req, "path"), "legal/privacy.md");
+	release(&req);
+}
+
 static bool known_method(const char *m)
 {
 	static const char *const methods[] = { "GET", "POST", "PATCH", "PUT",
@@ -99,6 +174,10 @@ static void test_route_table_audit(void **state)
 			assert_non_null(r->handler);
 			assert_true(known_method(r->method));
 			assert_true(r->pattern[0] == '/');
+			/* a rest capture "{name...}" ends its pattern */
+			if (strstr(r->pattern, "...}"))
+				assert_string_equal(
+					strstr(r->pattern, "...}"), "...}");
 			assert_non_null(r->summary);
 			assert_true(r->scope <= HC_SCOPE_ADMIN);
 			/* only health and the root are public */
@@ -109,7 +188,11 @@ static void test_route_table_audit(void **state)
 			/* reads are read-only, writes are not */
 			assert_int_equal(!!(r->flags & HC_ROUTE_READONLY),
 					 strcmp(r->method, "GET") == 0);
-			if (strcmp(r->method, "GET") != 0)
+			/* writes need the write scope, except protocol
+			 * endpoints whose messages carry their own (each MCP
+			 * tool has its scope) */
+			if (strcmp(r->method, "GET") != 0 &&
+			    !(r->flags & HC_ROUTE_PER_MESSAGE))
 				assert_true(r->scope >= HC_SCOPE_WRITE);
 			for (size_t u = 0; u <= t; u++) {
 				const struct hc_route_table *o =
@@ -132,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_and_params),
 		cmocka_unit_test(test_not_found_and_allow),
+		cmocka_unit_test(test_rest_capture),
 		cmocka_unit_test(test_route_table_audit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
