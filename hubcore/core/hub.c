@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hubcore/hub.h"
+#include "hubcore/watch.h"
 
 const char *hc_version(void)
 {
@@ -22,6 +23,7 @@ int hc_hub_open(struct hc_hub **out, const struct hc_hub_def *def,
 	if (!hub)
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	hub->def = def;
+	pthread_mutex_init(&hub->watch_lock, NULL);
 	if (cfg)
 		hub->config = *cfg;
 	if (!hub->config.db_url)
@@ -51,9 +53,22 @@ void hc_hub_close(struct hc_hub *hub)
 {
 	if (!hub)
 		return;
+	hc_watch_stop(hub->watch);
+	pthread_mutex_destroy(&hub->watch_lock);
 	hc_store_close(hub->store);
 	hc_log_release(&hub->log);
 	free(hub);
+}
+
+struct hc_watch *hc_hub_watch(struct hc_hub *hub, struct hc_err *err)
+{
+	struct hc_watch *w;
+	pthread_mutex_lock(&hub->watch_lock);
+	if (!hub->watch)
+		hc_watch_start(&hub->watch, hub->store, 0, err);
+	w = hub->watch;
+	pthread_mutex_unlock(&hub->watch_lock);
+	return w;
 }
 
 const struct hc_resource *hc_hub_resource(const struct hc_hub *hub,

@@ -231,29 +231,37 @@ int hc__mcp_templates_list(struct hc_mcp_call *call, json_t *params,
 	return 0;
 }
 
+int hc__mcp_read(struct hc_mcp_call *call, const char *uri, json_t **contents,
+		 struct hc_err *err)
+{
+	struct hc_mcp_server *srv = call->srv;
+	for (size_t i = 0; i < srv->nfamilies; i++) {
+		int rc = srv->families[i]->read(call, uri, contents, err);
+		if (rc != HC_ENOTFOUND)
+			return rc;
+		hc_err_clear(err);
+	}
+	return HC_ENOTFOUND;
+}
+
 int hc__mcp_resources_read(struct hc_mcp_call *call, json_t *params,
 			   json_t **result, struct mcp_error *e)
 {
-	struct hc_mcp_server *srv = call->srv;
 	const char *uri = json_string_value(json_object_get(params, "uri"));
 	json_t *contents = NULL;
 	struct hc_err err = { 0 };
+	int rc;
 
 	if (!uri)
 		return hc__mcp_error(e, HC_RPC_INVALID_PARAMS,
 				     "Invalid params: uri is required");
-	for (size_t i = 0; i < srv->nfamilies; i++) {
-		int rc = srv->families[i]->read(call, uri, &contents, &err);
-		if (rc == HC_ENOTFOUND) {
-			hc_err_clear(&err);
-			continue;
-		}
-		if (rc != HC_OK)
-			return hc__mcp_error(e, HC_RPC_INTERNAL_ERROR, "%s",
-					     err.msg);
+	rc = hc__mcp_read(call, uri, &contents, &err);
+	if (rc == HC_OK) {
 		*result = json_pack("{so}", "contents", contents);
 		return 0;
 	}
+	if (rc != HC_ENOTFOUND)
+		return hc__mcp_error(e, HC_RPC_INTERNAL_ERROR, "%s", err.msg);
 	/* 2026-07-28 moved "resource not found" to Invalid params. */
 	hc__mcp_error(e, call->modern ? HC_RPC_INVALID_PARAMS
 				      : HC_RPC_RESOURCE_NOT_FOUND,

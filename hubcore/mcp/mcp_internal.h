@@ -40,6 +40,7 @@ struct hc_mcp_session {
 	time_t last_used;
 	struct mcp_pending *pending;
 	struct hc_pipe *stream; /* the GET stream, or NULL */
+	json_t *subs;           /* subscribed URIs -> hash of their content */
 	struct hc_mcp_session *next;
 };
 
@@ -65,6 +66,7 @@ struct hc_mcp_server {
 	size_t nsessions;
 	unsigned long next_id;
 	int active; /* requests running on their own threads */
+	int watch_id; /* our listener on the hub's watch, or 0 */
 	_Atomic bool stopping;
 };
 
@@ -126,6 +128,11 @@ void hc__mcp_tools_free(struct hc_mcp_server *srv);
 /* The served tool by name, or NULL. */
 const struct hc_mcp_tool *hc__mcp_tool(struct hc_mcp_server *srv,
 				       const char *name);
+/* Read a resource by URI through the families; HC_ENOTFOUND when none
+ * knows it. */
+int hc__mcp_read(struct hc_mcp_call *call, const char *uri, json_t **contents,
+		 struct hc_err *err);
+
 /* Prompts and resource families, including fixtures (resources.c). */
 int hc__mcp_catalog_init(struct hc_mcp_server *srv, struct hc_err *err);
 void hc__mcp_catalog_free(struct hc_mcp_server *srv);

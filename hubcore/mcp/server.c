@@ -19,6 +19,7 @@
 #include "hubcore/buf.h"
 #include "hubcore/json.h"
 #include "hubcore/util.h"
+#include "hubcore/watch.h"
 #include "mcp_internal.h"
 
 #define META_VERSION "io.modelcontextprotocol/protocolVersion"
@@ -229,6 +230,7 @@ static void session_destroy(struct hc_mcp_session *s)
 	}
 	if (s->stream)
 		hc_pipe_close(s->stream);
+	json_decref(s->subs);
 	json_decref(s->client_caps);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
@@ -700,14 +702,138 @@ static int m_set_level(struct hc_mcp_call *call, json_t *params,
 	return 0;
 }
 
+/* The hash of a resource's contents, to tell when it changed. */
+static char *contents_hash(json_t *contents)
+{
+	char *text = hc_json_dump(contents, NULL), *out;
+	uint64_t h = 1469598103934665603ull;
+	if (!text)
+		return NULL;
+	for (const char *p = text; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	free(text);
+	out = malloc(17);
+	if (out)
+		snprintf(out, 17, "%016llx", (unsigned long long)h);
+	return out;
+}
+
+/* Subscribe to a resource that exists; its updates go to the session's
+ * GET stream. */
 static int m_subscribe(struct hc_mcp_call *call, json_t *params,
 		       json_t **result, struct mcp_error *e)
 {
-	if (!json_is_string(json_object_get(params, "uri")))
+	const char *uri = json_string_value(json_object_get(params, "uri"));
+	struct hc_mcp_session *s = call->session;
+	struct hc_err err = { 0 };
+	json_t *contents = NULL;
+	char *hash;
+	int rc;
+	if (!uri)
 		return hc__mcp_error(e, HC_RPC_INVALID_PARAMS,
 				     "Invalid params: uri is required");
+	rc = hc__mcp_read(call, uri, &contents, &err);
+	if (rc == HC_ENOTFOUND) {
+		hc__mcp_error(e, HC_RPC_RESOURCE_NOT_FOUND,
+			      "Resource not found: %s", uri);
+		e->data = json_pack("{ss}", "uri", uri);
+		return -1;
+	}
+	if (rc != HC_OK)
+		return hc__mcp_error(e, HC_RPC_INTERNAL_ERROR, "%s", err.msg);
+	hash = contents_hash(contents);
+	json_decref(contents);
+	pthread_mutex_lock(&s->lock);
+	if (!s->subs)
+		s->subs = json_object();
+	if (json_object_size(s->subs) < 1000)
+		json_object_set_new(s->subs, uri, json_string(hash ? hash : ""));
+	pthread_mutex_unlock(&s->lock);
+	free(hash);
 	*result = json_object();
 	return 0;
+}
+
+static int m_unsubscribe(struct hc_mcp_call *call, json_t *params,
+			 json_t **result, struct mcp_error *e)
+{
+	const char *uri = json_string_value(json_object_get(params, "uri"));
+	if (!uri)
+		return hc__mcp_error(e, HC_RPC_INVALID_PARAMS,
+				     "Invalid params: uri is required");
+	pthread_mutex_lock(&call->session->lock);
+	json_object_del(call->session->subs, uri);
+	pthread_mutex_unlock(&call->session->lock);
+	*result = json_object();
+	return 0;
+}
+
+/* After a change to the database: tell each session whose subscribed
+ * resources now read differently, on its stream. */
+static void on_change(void *ctx, uint64_t seq)
+{
+	struct hc_mcp_server *srv = ctx;
+	struct hc_mcp_session *list[64];
+	size_t n = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (struct hc_mcp_session *s = srv->sessions; s && n < 64;
+	     s = s->next) {
+		pthread_mutex_lock(&s->lock);
+		if (s->subs && json_object_size(s->subs) && s->stream) {
+			s->refs++;
+			list[n++] = s;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct hc_mcp_session *s = list[i];
+		struct hc_mcp_call call = { .srv = srv, .session = s,
+					    .version = "2025-11-25" };
+		json_t *uris;
+		const char *uri;
+		json_t *old;
+		pthread_mutex_lock(&s->lock);
+		uris = json_deep_copy(s->subs);
+		pthread_mutex_unlock(&s->lock);
+		json_object_foreach(uris, uri, old)
+		{
+			struct hc_err err = { 0 };
+			json_t *contents = NULL;
+			char *hash = NULL;
+			if (hc__mcp_read(&call, uri, &contents, &err) == HC_OK)
+				hash = contents_hash(contents);
+			json_decref(contents);
+			if (hash && strcmp(hash, json_string_value(old)) != 0) {
+				json_t *note = json_pack(
+					"{sssss{ss}}", "jsonrpc", "2.0",
+					"method",
+					"notifications/resources/updated",
+					"params", "uri", uri);
+				char *text = hc_json_dump(note, NULL);
+				pthread_mutex_lock(&s->lock);
+				json_object_set_new(s->subs, uri,
+						    json_string(hash));
+				if (s->stream && text) {
+					hc_pipe_write(s->stream,
+						      "event: message\ndata: ",
+						      21);
+					hc_pipe_write(s->stream, text,
+						      strlen(text));
+					hc_pipe_write(s->stream, "\n\n", 2);
+				}
+				pthread_mutex_unlock(&s->lock);
+				free(text);
+				json_decref(note);
+			}
+			free(hash);
+		}
+		json_decref(uris);
+		hc__mcp_call_release(&call);
+		hc_mcp_session_put(s);
+	}
+	(void)seq;
 }
 
 static int m_discover(struct hc_mcp_call *call, json_t *params,
@@ -741,7 +867,7 @@ static const struct method methods[] = {
 	{ "ping", ERA_LEGACY, false, m_ping },
 	{ "logging/setLevel", ERA_LEGACY, false, m_set_level },
 	{ "resources/subscribe", ERA_LEGACY, false, m_subscribe },
-	{ "resources/unsubscribe", ERA_LEGACY, false, m_subscribe },
+	{ "resources/unsubscribe", ERA_LEGACY, false, m_unsubscribe },
 	{ "server/discover", ERA_MODERN, false, m_discover },
 	{ "tools/list", ERA_BOTH, true, hc__mcp_tools_list },
 	{ "tools/call", ERA_BOTH, false, hc__mcp_tools_call },
@@ -1169,6 +1295,13 @@ int hc_mcp_server_new(struct hc_mcp_server **out, struct hc_hub *hub,
 	rc = srv->name ? hc__mcp_tools_init(srv, err) : HC_ENOMEM;
 	if (rc == HC_OK)
 		rc = hc__mcp_catalog_init(srv, err);
+	if (rc == HC_OK) {
+		/* resource subscriptions follow the database */
+		struct hc_watch *w = hc_hub_watch(hub, err);
+		srv->watch_id = w ? hc_watch_listen(w, on_change, srv) : 0;
+		if (!srv->watch_id)
+			rc = err && err->status ? err->status : HC_EIO;
+	}
 	if (rc != HC_OK) {
 		hc_mcp_server_free(srv);
 		return rc;
@@ -1214,6 +1347,8 @@ void hc_mcp_server_free(struct hc_mcp_server *srv)
 {
 	if (!srv)
 		return;
+	if (srv->watch_id)
+		hc_watch_unlisten(srv->hub->watch, srv->watch_id);
 	hc_mcp_server_shutdown(srv);
 	pthread_mutex_lock(&srv->lock);
 	while (srv->active > 0)

@@ -12,6 +12,7 @@
 #define HUBCORE_HUB_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,6 +23,7 @@
 #include "hubcore/store.h"
 
 struct hc_hub;
+struct hc_watch;
 struct hc_mcp_def;
 struct hc_mcp_server;
 
@@ -70,7 +72,14 @@ struct hc_hub {
 	char *version;
 	/* The hub's MCP server, when it serves /mcp (see hubcore/mcp.h). */
 	struct hc_mcp_server *mcp;
+	/* The watch over the database, started by the first hc_hub_watch. */
+	struct hc_watch *watch;
+	pthread_mutex_t watch_lock;
 };
+
+/* The hub's watch over committed changes (hubcore/watch.h), started on
+ * first use and stopped by hc_hub_close. */
+struct hc_watch *hc_hub_watch(struct hc_hub *hub, struct hc_err *err);
 
 /*
  * Open a hub: open its store, apply pending migrations, set up logging.

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as StdioV1 } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport as HttpV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as HttpV2 } from '@modelcontextprotocol/client';
 import { StdioClientTransport as StdioV2 } from '@modelcontextprotocol/client/stdio';
 
@@ -191,6 +192,31 @@ describe('Streamable HTTP', () => {
     const ids = await c.complete({ ref: { type: 'ref/resource', uri: 'foshub://dev-hub/workplans/{id}' },
                                    argument: { name: 'id', value: 'FOS' } });
     assert.deepEqual(ids.completion.values, ['FOSHUB-WP-0001']);
+    await c.close();
+  });
+
+  test('subscribed resources announce their changes on the session stream', async () => {
+    const c = v1();
+    const updated = [];
+    c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => updated.push(n.params.uri));
+    await c.connect(new HttpV1(new URL(hub.url + '/mcp')));
+    const uri = 'foshub://dev-hub/domains/custodian/summary';
+    await c.subscribeResource({ uri });
+    await assert.rejects(c.subscribeResource({ uri: 'foshub://dev-hub/domains/nope/summary' }),
+                         /not found/i);
+    // a change made elsewhere (REST) changes what the resource reads
+    const r = await fetch(hub.url + '/messages', { method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ from_agent: 'x', to_domain: 'custodian', subject: 'ping' }) });
+    assert.equal(r.status, 201);
+    for (let i = 0; i < 50 && updated.length === 0; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(updated, [uri]);
+    // unsubscribed: no more news
+    await c.unsubscribeResource({ uri });
+    await fetch(hub.url + '/messages', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ from_agent: 'x', to_domain: 'custodian', subject: 'again' }) });
+    await new Promise((res) => setTimeout(res, 800));
+    assert.equal(updated.length, 1);
     await c.close();
   });
 
