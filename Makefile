@@ -36,20 +36,23 @@ TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
 HUBCORE_SRC := $(sort $(wildcard hubcore/*/*.c))
-DEVHUB_SRC := $(sort $(wildcard devhub/*.c))
+# Each hub is a folder of its own on top of hub-core's public API; all of
+# them go into one library that the foshub binary links.
+HUB_DIRS := devhub opshub finhub idp
+HUBS_SRC := $(sort $(foreach d,$(HUB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_HELPERS := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 HUBCORE_OBJ := $(call obj,$(HUBCORE_SRC))
-DEVHUB_OBJ := $(call obj,$(DEVHUB_SRC))
+HUBS_OBJ := $(call obj,$(HUBS_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_OBJ := $(call obj,$(UNIT_HELPERS))
 
 LIBHUBCORE := $(BUILD)/libhubcore.a
-LIBDEVHUB := $(BUILD)/libdevhub.a
+LIBHUBS := $(BUILD)/libhubs.a
 FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
@@ -92,16 +95,16 @@ $(LIBHUBCORE): $(HUBCORE_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIBDEVHUB): $(DEVHUB_OBJ)
+$(LIBHUBS): $(HUBS_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(FOSHUB): $(CLI_OBJ) $(LIBDEVHUB) $(LIBHUBCORE)
-	$(CC) $(SAN_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBDEVHUB) $(LIBHUBCORE) $(PKG_LIBS)
+$(FOSHUB): $(CLI_OBJ) $(LIBHUBS) $(LIBHUBCORE)
+	$(CC) $(SAN_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBHUBS) $(LIBHUBCORE) $(PKG_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HELPER_OBJ) $(LIBDEVHUB) $(LIBHUBCORE)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HELPER_OBJ) $(LIBHUBS) $(LIBHUBCORE)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_LDFLAGS) -o $@ $< $(HELPER_OBJ) $(LIBDEVHUB) $(LIBHUBCORE) \
+	$(CC) $(SAN_LDFLAGS) -o $@ $< $(HELPER_OBJ) $(LIBHUBS) $(LIBHUBCORE) \
 		$(PKG_LIBS) $(TEST_LIBS)
 
 unit-bins: $(UNIT_BIN) $(FOSHUB)
@@ -120,13 +123,14 @@ http-test: $(FOSHUB)
 # official conformance suite for both protocol eras.
 mcp-test: $(FOSHUB) $(MCP_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/mcp/*.test.mjs
-	tests/mcp/conformance.sh $(abspath $(FOSHUB))
+	CONFORMANCE_OUT=$(abspath $(BUILD))/conformance \
+		tests/mcp/conformance.sh $(abspath $(FOSHUB))
 
 # The whole suite: the normal build, then the same tests on an
 # AddressSanitizer + UndefinedBehaviorSanitizer build.
 test: test-deps mcp-deps
 	$(MAKE) unit http-test mcp-test
-	$(MAKE) SAN=1 BUILD=build/asan unit http-test mcp-test
+	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test
 
 VAR := var
 # The examples are imported into a new database only: a restart keeps what
@@ -143,7 +147,8 @@ clean:
 	rm -rf build
 
 fmt:
-	clang-format -i $(HUBCORE_SRC) $(DEVHUB_SRC) $(CLI_SRC) include/hubcore/*.h devhub/*.h
+	clang-format -i $(HUBCORE_SRC) $(HUBS_SRC) $(CLI_SRC) include/hubcore/*.h \
+		$(foreach d,$(HUB_DIRS),$(wildcard $(d)/*.h))
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -220,7 +220,7 @@ static const struct hc_mcp_tool_table dev_tool_table =
 	HC_MCP_TOOL_TABLE(dev_tools);
 
 static const struct hc_mcp_tool_table *const tool_tables[] = {
-	&hc_mcp_core_tools, &dev_tool_table
+	&hc_mcp_core_tools, &hc_mcp_tpsc_tools, &dev_tool_table
 };
 
 /* ---- completion --------------------------------------------------------------- */

@@ -386,26 +386,6 @@ static const struct hc_mcp_tool core_tools[] = {
 	   "List the managed repos, filtered by domain.", hc_repo_resource,
 	   HC_MCP_OP_LIST, RO, 0),
 
-	RT("register_service", "Register a third-party service",
-	   "Record a third-party service a domain uses (TPSC, for GDPR): "
-	   "vendor, service, purpose, data categories, location, legal basis, "
-	   "DPA status.",
-	   hc_tpsc_service_resource, HC_MCP_OP_CREATE, 0, 0),
-	RT("list_services", "List third-party services",
-	   "List the third-party services (TPSC) recorded, by domain, vendor, "
-	   "legal basis or DPA status.",
-	   hc_tpsc_service_resource, HC_MCP_OP_LIST, RO, 0),
-	{ .name = "ingest_tpsc_tool", .title = "Ingest a third-party service",
-	  .description = "Create or update a third-party service entry, keyed "
-			 "by domain, vendor and service; safe to repeat.",
-	  .fn = t_tpsc_ingest, .resource = &hc_tpsc_service_resource,
-	  .op = HC_MCP_OP_CREATE, /* the schema of a new entry */
-	  .flags = HC_MCP_IDEMPOTENT, .scope = HC_SCOPE_WRITE },
-	T("get_gdpr_report", "GDPR report",
-	  "Per domain: third-party services by legal basis and DPA status, "
-	  "missing DPAs, data categories and processing outside the EU/EEA.",
-	  t_gdpr_report, p_optional_domain, RO, 0),
-
 	T("check_repo_doi", "Check a repo's definition of integration",
 	  "Evaluate a repo against the definition of integration (required "
 	  "files, rule files, workplans).",
@@ -430,3 +410,45 @@ static const struct hc_mcp_tool core_tools[] = {
 
 const struct hc_mcp_tool_table hc_mcp_core_tools =
 	HC_MCP_TOOL_TABLE(core_tools);
+
+/*
+ * The third-party service catalog has two spellings of its tool names: the
+ * plain ones State Hub used (register_service, list_services), and for hubs
+ * whose own domain has "services" (ops-hub's runtime services) the same
+ * tools named so that neither shadows the other (register_tpsc_service,
+ * list_tpsc_services). A hub links exactly one of the two tables.
+ */
+#define TPSC_TOOLS(reg, list)                                                 \
+	RT(reg, "Register a third-party service",                             \
+	   "Record a third-party service a domain uses (TPSC, for GDPR): "    \
+	   "vendor, service, purpose, data categories, location, legal "      \
+	   "basis, DPA status.",                                              \
+	   hc_tpsc_service_resource, HC_MCP_OP_CREATE, 0, 0),                 \
+	RT(list, "List third-party services",                                 \
+	   "List the third-party services (TPSC) recorded, by domain, "       \
+	   "vendor, legal basis or DPA status.",                              \
+	   hc_tpsc_service_resource, HC_MCP_OP_LIST, RO, 0),                  \
+	{ .name = "ingest_tpsc_tool", .title = "Ingest a third-party service",\
+	  .description = "Create or update a third-party service entry, "     \
+			 "keyed by domain, vendor and service; safe to "      \
+			 "repeat.",                                           \
+	  .fn = t_tpsc_ingest, .resource = &hc_tpsc_service_resource,         \
+	  .op = HC_MCP_OP_CREATE, /* the schema of a new entry */             \
+	  .flags = HC_MCP_IDEMPOTENT, .scope = HC_SCOPE_WRITE },              \
+	T("get_gdpr_report", "GDPR report",                                   \
+	  "Per domain: third-party services by legal basis and DPA status, "  \
+	  "missing DPAs, data categories and processing outside the "         \
+	  "EU/EEA.",                                                          \
+	  t_gdpr_report, p_optional_domain, RO, 0)
+
+static const struct hc_mcp_tool tpsc_tools[] = {
+	TPSC_TOOLS("register_service", "list_services"),
+};
+static const struct hc_mcp_tool tpsc_tools_prefixed[] = {
+	TPSC_TOOLS("register_tpsc_service", "list_tpsc_services"),
+};
+
+const struct hc_mcp_tool_table hc_mcp_tpsc_tools =
+	HC_MCP_TOOL_TABLE(tpsc_tools);
+const struct hc_mcp_tool_table hc_mcp_tpsc_tools_prefixed =
+	HC_MCP_TOOL_TABLE(tpsc_tools_prefixed);

