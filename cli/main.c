@@ -35,6 +35,9 @@ static const struct cli_command commands[] = {
 	  "  --mcp-test-fixtures also serve the MCP conformance suite's\n"
 	  "                      fixture tools, prompts and resources\n"
 	  "  --no-mcp            do not serve /mcp\n"
+	  "  --config FILE       the hub's own configuration file (the idp:\n"
+	  "                      its users, clients and keys; env\n"
+	  "                      FOSHUB_IDP_CONFIG); SIGHUP reloads it\n"
 	  "  -h, --help          show this help\n" },
 	{ "mcp", cli_mcp, "Serve a hub's MCP tools over stdio",
 	  "usage: foshub mcp HUB [--db URL] [--mcp-tools SET]\n"

@@ -38,6 +38,7 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		{ "mcp-tools", required_argument, NULL, 'm' },
 		{ "mcp-test-fixtures", no_argument, NULL, 'F' },
 		{ "no-mcp", no_argument, NULL, 'N' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -103,6 +104,9 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		case 'F':
 			mcp.test_fixtures = true;
 			break;
+		case 'c':
+			cfg.config_path = optarg;
+			break;
 		case 'N':
 			mcp.disabled = true;
 			break;
@@ -154,11 +158,18 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (hc_hub_open(&hub, def, &cfg, &err) != HC_OK) {
 		cli_error(&err);
+		return 1;
+	}
+	/* the hub's own start-up: configuration, background work */
+	if (hc_hub_start(hub, &err) != HC_OK) {
+		cli_error(&err);
+		hc_hub_close(hub);
 		return 1;
 	}
 	if (!mcp.disabled && cli_mcp_open(hub, &mcp, &err) != HC_OK) {
@@ -195,7 +206,19 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 	if (policy)
 		hc_log_info(&hub->log, "policy documents from %s (%s)", policy,
 			    cfg.policy_writable ? "writable" : "read-only");
-	sigwait(&set, &sig);
+	/* SIGHUP reloads the hub's configuration; a refused one keeps the
+	 * running one. */
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+		struct hc_err rerr = { 0 };
+		char msg[1024];
+		if (hc_hub_reload(hub, &rerr) != HC_OK)
+			hc_log_error(&hub->log,
+				     "reload refused, keeping the running "
+				     "configuration: %s",
+				     hc_err_format(&rerr, msg, sizeof(msg)));
+		else
+			hc_log_notice(&hub->log, "configuration reloaded");
+	}
 	hc_log_info(&hub->log, "%s received, shutting down",
 		    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	/* MCP first: it ends its sessions and wakes calls waiting on

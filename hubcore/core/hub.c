@@ -49,10 +49,24 @@ int hc_hub_open(struct hc_hub **out, const struct hc_hub_def *def,
 	return HC_OK;
 }
 
+int hc_hub_start(struct hc_hub *hub, struct hc_err *err)
+{
+	int rc = hub->def->start ? hub->def->start(hub, err) : HC_OK;
+	hub->started = rc == HC_OK;
+	return rc;
+}
+
+int hc_hub_reload(struct hc_hub *hub, struct hc_err *err)
+{
+	return hub->def->reload ? hub->def->reload(hub, err) : HC_OK;
+}
+
 void hc_hub_close(struct hc_hub *hub)
 {
 	if (!hub)
 		return;
+	if (hub->started && hub->def->stop)
+		hub->def->stop(hub);
 	hc_watch_stop(hub->watch);
 	pthread_mutex_destroy(&hub->watch_lock);
 	hc_store_close(hub->store);

@@ -50,6 +50,16 @@ struct hc_hub_def {
 	size_t nsummary_parts;
 	/* What the hub offers over MCP (tools, prompts, resources). */
 	const struct hc_mcp_def *mcp;
+	/*
+	 * Hub-specific life cycle, all optional. start runs after the store
+	 * is open and migrated, before serving (load configuration, start
+	 * background threads; keep state in hub->ext); stop runs before the
+	 * store closes; reload runs on SIGHUP and must keep the running state
+	 * when the new one is refused.
+	 */
+	int (*start)(struct hc_hub *hub, struct hc_err *err);
+	void (*stop)(struct hc_hub *hub);
+	int (*reload)(struct hc_hub *hub, struct hc_err *err);
 };
 
 struct hc_hub_config {
@@ -58,6 +68,8 @@ struct hc_hub_config {
 	size_t max_body;      /* 0 = 1 MiB */
 	unsigned threads;     /* 0 = default */
 	enum hc_log_level log_level;
+	/* The hub's own configuration file (--config), or NULL. */
+	const char *config_path;
 	/* The directory of policy documents served at /policy, or NULL for
 	 * none; PUT /policy/... writes there only when policy_writable. */
 	const char *policy_dir;
@@ -75,7 +87,18 @@ struct hc_hub {
 	/* The watch over the database, started by the first hc_hub_watch. */
 	struct hc_watch *watch;
 	pthread_mutex_t watch_lock;
+	/* Hub-specific running state, owned by the def's start / stop. */
+	void *ext;
+	bool started;
 };
+
+/*
+ * Run the hub's start hook (a serving process does this; one-shot commands
+ * such as an import do not). hc_hub_close runs the stop hook of a started
+ * hub. hc_hub_reload runs the reload hook (HC_OK without one).
+ */
+int hc_hub_start(struct hc_hub *hub, struct hc_err *err);
+int hc_hub_reload(struct hc_hub *hub, struct hc_err *err);
 
 /* The hub's watch over committed changes (hubcore/watch.h), started on
  * first use and stopped by hc_hub_close. */
