@@ -4,6 +4,7 @@
  * MCP options `serve` shares.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,8 @@ int cli_mcp(const struct cli_command *cmd, int argc, char **argv)
 	}
 	hc_log_info(&hub->log, "%s %s serving MCP on stdio (database %s)",
 		    def->name, hc_version(), cfg.db_url);
+	/* a client that goes away must end the loop with EPIPE, not kill us */
+	signal(SIGPIPE, SIG_IGN);
 	rc = hc_mcp_serve_stdio(hub->mcp, STDIN_FILENO, STDOUT_FILENO, &err);
 	if (rc != HC_OK)
 		cli_error(&err);

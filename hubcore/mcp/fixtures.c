@@ -752,17 +752,24 @@ static int r_template_read(struct hc_mcp_call *call, const char *uri,
 {
 	static const char prefix[] = "test://template/";
 	const char *id = uri + sizeof(prefix) - 1, *slash;
-	char text[512];
+	char data[128], *text;
+	json_t *doc;
 	if (strncmp(uri, prefix, sizeof(prefix) - 1) != 0 ||
 	    !(slash = strchr(id, '/')) || strcmp(slash, "/data") != 0 ||
 	    slash == id || slash - id > 64)
 		return HC_ENOTFOUND;
-	snprintf(text, sizeof(text),
-		 "{\"id\":\"%.*s\",\"templateTest\":true,\"data\":\"Data for "
-		 "ID: %.*s\"}",
-		 (int)(slash - id), id, (int)(slash - id), id);
+	snprintf(data, sizeof(data), "Data for ID: %.*s", (int)(slash - id),
+		 id);
+	doc = json_pack("{ss%sbss}", "id", id, (size_t)(slash - id),
+			"templateTest", 1, "data", data);
+	text = doc ? hc_json_dump(doc, NULL) : NULL;
+	json_decref(doc);
+	if (!text)
+		return hc_err_set(err, HC_EINVAL,
+				  "the resource id is not valid UTF-8");
 	*contents = json_pack("[{ssssss}]", "uri", uri, "mimeType",
 			      "application/json", "text", text);
+	free(text);
 	return HC_OK;
 }
 

@@ -12,6 +12,7 @@
  * loopback listener the Host must be a loopback name, and an Origin, when
  * sent, must be one too (403 otherwise).
  */
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,11 +37,16 @@ static void host_part(const char *hostport, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)n, hostport);
 }
 
+/* localhost, an IPv4 address in 127.0.0.0/8 (parsed, not matched as a
+ * prefix: "127.0.0.1.evil.com" is not one), or [::1]. */
 static bool loopback_name(const char *host)
 {
-	return strcasecmp(host, "localhost") == 0 ||
-	       strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-	       strcmp(host, "::1") == 0;
+	struct in_addr a;
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "::1") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 &&
+	       (ntohl(a.s_addr) >> 24) == 127;
 }
 
 /* 0 when allowed, else fills the reason. */
@@ -187,6 +193,21 @@ static int stream_send(struct hc_mcp_channel *ch, json_t *msg)
 	return rc;
 }
 
+/* A keep-alive comment wakes the connection, so that a closed socket is
+ * noticed (libmicrohttpd cannot while the connection sleeps). */
+static bool stream_alive(struct hc_mcp_channel *ch)
+{
+	struct stream_call *s = ch->ctx;
+	bool alive = true;
+	pthread_mutex_lock(&s->lock);
+	if (s->pipe) {
+		hc_pipe_write(s->pipe, ": keep-alive\n\n", 14);
+		alive = !hc_pipe_broken(s->pipe);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return alive;
+}
+
 static void *stream_main(void *arg)
 {
 	struct stream_call *s = arg;
@@ -233,13 +254,16 @@ static int post_streamed(struct hc_req *req, struct hc_resp *resp,
 	s->h = (struct hc_mcp_headers){ s->hdr[0], s->hdr[1], s->hdr[2],
 					s->hdr[3], true };
 	s->ch.send = stream_send;
+	s->ch.alive = stream_alive;
 	s->ch.ctx = s;
 	s->refs = 2;
 	if (!hc__mcp_begin_async(srv)) {
 		s->refs = 1;
 		stream_unref(s);
+		hc_resp_header(resp, "Retry-After", "5");
 		return rpc_fail(resp, 503, HC_RPC_INTERNAL_ERROR,
-				"the server is stopping");
+				"too many streaming calls are running, or the "
+				"server is stopping; try again later");
 	}
 	if (pthread_create(&th, NULL, stream_main, s) != 0) {
 		hc__mcp_end_async(srv);
@@ -257,7 +281,6 @@ static int post_streamed(struct hc_req *req, struct hc_resp *resp,
 		json_t *m;
 		s->pipe = hc_resp_pipe(req, resp, 200, "text/event-stream");
 		if (s->pipe) {
-			hc_resp_header(resp, "Cache-Control", "no-cache");
 			json_array_foreach(s->queued, i, m)
 				write_event(s, m);
 			json_array_clear(s->queued);
@@ -335,22 +358,28 @@ static int mcp_get(struct hc_req *req, struct hc_resp *resp,
 		return rpc_fail(resp, 406, HC_RPC_INVALID_REQUEST,
 				"Not Acceptable: GET /mcp answers "
 				"text/event-stream");
+	if (srv->stopping)
+		return rpc_fail(resp, 503, HC_RPC_INTERNAL_ERROR,
+				"the server is stopping");
 	s = hc_mcp_session_get(srv, sid);
 	if (!s)
 		return rpc_fail(resp, 404, HC_RPC_INVALID_REQUEST,
 				"Session not found");
 	pthread_mutex_lock(&s->lock);
-	if (s->stream || s->ended) {
+	if (s->ended) {
 		pthread_mutex_unlock(&s->lock);
 		hc_mcp_session_put(s);
-		return rpc_fail(resp, 409, HC_RPC_INVALID_REQUEST,
-				"Conflict: the session already has a stream");
+		return rpc_fail(resp, 404, HC_RPC_INVALID_REQUEST,
+				"Session not found");
 	}
+	/* The newest GET takes over: a client that lost its stream (its
+	 * socket closed while the server was not writing) reconnects. */
+	if (s->stream)
+		hc_pipe_close(s->stream);
 	s->stream = hc_resp_pipe(req, resp, 200, "text/event-stream");
 	if (s->stream)
 		hc_pipe_write(s->stream, ": stream open\n\n", 15);
 	pthread_mutex_unlock(&s->lock);
-	hc_resp_header(resp, "Cache-Control", "no-cache");
 	hc_mcp_session_put(s);
 	return HC_OK;
 }

@@ -14,6 +14,7 @@
 #define MCP_PAGE 100            /* items per tools/prompts/resources page */
 #define MCP_AWAIT_MS (120 * 1000) /* how long a client may take to answer */
 #define MCP_MAX_SESSIONS 4096
+#define MCP_MAX_ASYNC 64        /* streaming calls running at once */
 #define MCP_SESSION_IDLE_S (24 * 3600)
 
 /* Log levels of RFC 5424 as MCP names them, least severe first. */
@@ -41,6 +42,11 @@ struct hc_mcp_session {
 	struct mcp_pending *pending;
 	struct hc_pipe *stream; /* the GET stream, or NULL */
 	json_t *subs;           /* subscribed URIs -> hash of their content */
+	bool stdio;             /* the process's own session: never found
+				   by id over HTTP */
+	/* stdio: where notifications of the session go (under lock) */
+	int (*notify)(void *ctx, json_t *msg);
+	void *notify_ctx;
 	struct hc_mcp_session *next;
 };
 
@@ -69,6 +75,15 @@ struct hc_mcp_server {
 	int watch_id; /* our listener on the hub's watch, or 0 */
 	_Atomic bool stopping;
 };
+
+/* A stdio session joins the server's sessions, so that changes reach its
+ * subscriptions (notify writes to stdout); detach before its transport
+ * goes away. */
+void hc__mcp_attach_session(struct hc_mcp_server *srv,
+			    struct hc_mcp_session *s,
+			    int (*notify)(void *ctx, json_t *msg), void *ctx);
+void hc__mcp_detach_session(struct hc_mcp_server *srv,
+			    struct hc_mcp_session *s);
 
 /* No answer can come any more (stdin closed): wake those who wait. */
 void hc__mcp_session_close(struct hc_mcp_session *s);

@@ -289,9 +289,12 @@ static void session_end_locked(struct hc_mcp_server *srv,
 
 static struct hc_mcp_session *session_create(struct hc_mcp_server *srv)
 {
-	struct hc_mcp_session *s = session_alloc();
+	struct hc_mcp_session *s;
 	unsigned char rnd[16];
 	time_t now = time(NULL);
+	if (srv->stopping)
+		return NULL; /* no new sessions while shutting down */
+	s = session_alloc();
 	if (!s)
 		return NULL;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
@@ -301,6 +304,11 @@ static struct hc_mcp_session *session_create(struct hc_mcp_server *srv)
 	for (int i = 0; i < 16; i++)
 		snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
 	pthread_mutex_lock(&srv->lock);
+	if (srv->stopping) {
+		pthread_mutex_unlock(&srv->lock);
+		session_destroy(s);
+		return NULL;
+	}
 	/* Forget idle sessions, and the oldest when there are too many. */
 	for (struct hc_mcp_session *o = srv->sessions, *next; o; o = next) {
 		next = o->next;
@@ -328,7 +336,7 @@ struct hc_mcp_session *hc_mcp_session_get(struct hc_mcp_server *srv,
 	struct hc_mcp_session *found = NULL;
 	pthread_mutex_lock(&srv->lock);
 	for (struct hc_mcp_session *s = srv->sessions; s; s = s->next) {
-		if (strcmp(s->id, id) == 0) {
+		if (!s->stdio && strcmp(s->id, id) == 0) {
 			pthread_mutex_lock(&s->lock);
 			s->refs++;
 			s->last_used = time(NULL);
@@ -349,12 +357,47 @@ void hc__mcp_session_close(struct hc_mcp_session *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void hc__mcp_attach_session(struct hc_mcp_server *srv,
+			    struct hc_mcp_session *s,
+			    int (*notify)(void *ctx, json_t *msg), void *ctx)
+{
+	pthread_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&s->lock);
+	s->stdio = true;
+	s->notify = notify;
+	s->notify_ctx = ctx;
+	s->refs++; /* the server's list holds one */
+	pthread_mutex_unlock(&s->lock);
+	s->next = srv->sessions;
+	srv->sessions = s;
+	srv->nsessions++;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void hc__mcp_detach_session(struct hc_mcp_server *srv,
+			    struct hc_mcp_session *s)
+{
+	bool linked = false;
+	pthread_mutex_lock(&srv->lock);
+	for (struct hc_mcp_session *o = srv->sessions; o; o = o->next)
+		linked = linked || o == s;
+	if (linked)
+		session_unlink(srv, s);
+	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_lock(&s->lock);
+	s->notify = NULL;
+	s->notify_ctx = NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (linked)
+		hc_mcp_session_put(s);
+}
+
 int hc_mcp_session_end(struct hc_mcp_server *srv, const char *id)
 {
 	int rc = HC_ENOTFOUND;
 	pthread_mutex_lock(&srv->lock);
 	for (struct hc_mcp_session *s = srv->sessions; s; s = s->next) {
-		if (strcmp(s->id, id) == 0) {
+		if (!s->stdio && strcmp(s->id, id) == 0) {
 			session_end_locked(srv, s);
 			rc = HC_OK;
 			break;
@@ -385,24 +428,39 @@ int hc_mcp_session_deliver(struct hc_mcp_server *srv,
 	return rc;
 }
 
-/* Wait for the client's answer to a request sent on a session. */
+/* Wait for the client's answer to a request sent on a session, checking
+ * every few seconds that the client is still there. */
 static int session_await(struct hc_mcp_server *srv, struct hc_mcp_session *s,
-			 const char *id, int timeout_ms, json_t **response)
+			 const char *id, int timeout_ms,
+			 struct hc_mcp_channel *ch, json_t **response)
 {
 	struct mcp_pending *me = NULL;
-	struct timespec deadline;
+	time_t end = time(NULL) + timeout_ms / 1000;
 	int rc = HC_OK;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
 	pthread_mutex_lock(&s->lock);
 	for (me = s->pending; me && strcmp(me->id, id) != 0; me = me->next)
 		;
 	while (me && !me->done && !s->ended && rc == HC_OK) {
+		struct timespec slice;
 		if (srv->stopping)
 			break;
-		if (pthread_cond_timedwait(&s->cond, &s->lock, &deadline))
+		clock_gettime(CLOCK_REALTIME, &slice);
+		slice.tv_sec += 2;
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &slice) == 0)
+			continue;
+		if (time(NULL) >= end) {
 			rc = HC_EBUSY;
+			break;
+		}
+		if (ch && ch->alive) {
+			bool alive;
+			pthread_mutex_unlock(&s->lock);
+			alive = ch->alive(ch);
+			pthread_mutex_lock(&s->lock);
+			if (!alive)
+				break; /* gone: no answer will come */
+		}
 	}
 	if (me && me->done) {
 		*response = me->response;
@@ -570,12 +628,13 @@ int hc_mcp_input(struct hc_mcp_call *call, const char *key,
 	json_decref(msg);
 	if (rc == HC_OK)
 		rc = session_await(call->srv, call->session, id, MCP_AWAIT_MS,
-				   &resp);
+				   call->ch, &resp);
 	if (rc != HC_OK) {
 		/* drop the slot if the await never ran */
 		json_t *none = NULL;
 		if (rc != HC_EBUSY && rc != HC_EIO)
-			session_await(call->srv, call->session, id, 0, &none);
+			session_await(call->srv, call->session, id, 0, NULL,
+				      &none);
 		json_decref(none);
 		return hc_err_set(err, rc == HC_EBUSY ? HC_EBUSY : HC_EIO,
 				  "the client did not answer the %s request",
@@ -592,10 +651,15 @@ int hc_mcp_input(struct hc_mcp_call *call, const char *key,
 	}
 	*response = json_incref(json_object_get(resp, "result"));
 	json_decref(resp);
-	return *response ? HC_OK : hc_err_set(err, HC_EBADREQ,
-					      "the client answered %s without "
-					      "a result",
-					      method);
+	if (!json_is_object(*response)) {
+		json_decref(*response);
+		*response = NULL;
+		return hc_err_set(err, HC_EBADREQ,
+				  "the client answered %s without a result "
+				  "object",
+				  method);
+	}
+	return HC_OK;
 }
 
 const char *hc_mcp_request_state(struct hc_mcp_call *call)
@@ -746,8 +810,15 @@ static int m_subscribe(struct hc_mcp_call *call, json_t *params,
 	pthread_mutex_lock(&s->lock);
 	if (!s->subs)
 		s->subs = json_object();
-	if (json_object_size(s->subs) < 1000)
-		json_object_set_new(s->subs, uri, json_string(hash ? hash : ""));
+	if (json_object_size(s->subs) >= 1000 &&
+	    !json_object_get(s->subs, uri)) {
+		pthread_mutex_unlock(&s->lock);
+		free(hash);
+		return hc__mcp_error(e, HC_RPC_INVALID_PARAMS,
+				     "Invalid params: a session may subscribe "
+				     "to at most 1000 resources");
+	}
+	json_object_set_new(s->subs, uri, json_string(hash ? hash : ""));
 	pthread_mutex_unlock(&s->lock);
 	free(hash);
 	*result = json_object();
@@ -773,14 +844,16 @@ static int m_unsubscribe(struct hc_mcp_call *call, json_t *params,
 static void on_change(void *ctx, uint64_t seq)
 {
 	struct hc_mcp_server *srv = ctx;
-	struct hc_mcp_session *list[64];
+	struct hc_mcp_session **list;
 	size_t n = 0;
 
 	pthread_mutex_lock(&srv->lock);
-	for (struct hc_mcp_session *s = srv->sessions; s && n < 64;
+	list = calloc(srv->nsessions + 1, sizeof(*list));
+	for (struct hc_mcp_session *s = srv->sessions; s && list;
 	     s = s->next) {
 		pthread_mutex_lock(&s->lock);
-		if (s->subs && json_object_size(s->subs) && s->stream) {
+		if (s->subs && json_object_size(s->subs) &&
+		    (s->stream || s->notify)) {
 			s->refs++;
 			list[n++] = s;
 		}
@@ -822,6 +895,8 @@ static void on_change(void *ctx, uint64_t seq)
 					hc_pipe_write(s->stream, text,
 						      strlen(text));
 					hc_pipe_write(s->stream, "\n\n", 2);
+				} else if (s->notify) {
+					s->notify(s->notify_ctx, note);
 				}
 				pthread_mutex_unlock(&s->lock);
 				free(text);
@@ -833,6 +908,7 @@ static void on_change(void *ctx, uint64_t seq)
 		hc__mcp_call_release(&call);
 		hc_mcp_session_put(s);
 	}
+	free(list);
 	(void)seq;
 }
 
@@ -935,7 +1011,7 @@ static char *header_value(const char *v)
 		out = malloc(n + 1);
 		len = out ? hc_base64url_decode(b, n, out, n) : (size_t)-1;
 		free(b);
-		if (len == (size_t)-1) {
+		if (len == (size_t)-1 || memchr(out, '\0', len)) {
 			free(out);
 			return NULL;
 		}
@@ -951,6 +1027,24 @@ static bool header_is(const char *header, const char *want)
 	bool eq = v && want && strcmp(v, want) == 0;
 	free(v);
 	return eq;
+}
+
+/* A version header that names the stateless era: a date no earlier. */
+static bool modern_header(const char *header)
+{
+	char *v = header ? header_value(header) : NULL;
+	bool modern = v && hc_is_date(v) &&
+		      strcmp(v, HC_MCP_MODERN_VERSION) >= 0;
+	free(v);
+	return modern;
+}
+
+static bool header_in_list(const char *header)
+{
+	char *v = header_value(header);
+	bool in = v && in_list(hc_mcp_legacy_versions, v);
+	free(v);
+	return in;
 }
 
 /* The stateless era. */
@@ -1038,6 +1132,18 @@ static void handle_modern(struct hc_mcp_server *srv, json_t *msg,
 			      "Method not found: %s", method);
 		goto error;
 	}
+	{
+		json_t *lv = json_object_get(meta, META_LOGLEVEL);
+		if (lv && hc__mcp_level(json_string_value(lv)) < 0) {
+			hc__mcp_error(&e, HC_RPC_INVALID_PARAMS,
+				      "Invalid params: _meta %s must be one "
+				      "of debug, info, notice, warning, "
+				      "error, critical, alert, emergency",
+				      META_LOGLEVEL);
+			e.http = 400;
+			goto error;
+		}
+	}
 	call.srv = srv;
 	call.ch = ch;
 	call.modern = true;
@@ -1067,9 +1173,7 @@ static void handle_legacy(struct hc_mcp_server *srv, json_t *msg,
 
 	if (h->http) {
 		if (initialize) {
-			if (h->protocol_version &&
-			    strcmp(h->protocol_version,
-				   HC_MCP_MODERN_VERSION) >= 0) {
+			if (modern_header(h->protocol_version)) {
 				hc__mcp_error(&e, HC_RPC_HEADER_MISMATCH,
 					      "Header mismatch: initialize "
 					      "is not a method of protocol "
@@ -1080,7 +1184,9 @@ static void handle_legacy(struct hc_mcp_server *srv, json_t *msg,
 			s = session_create(srv);
 			if (!s) {
 				hc__mcp_error(&e, HC_RPC_INTERNAL_ERROR,
-					      "cannot create a session");
+					      "no session can be created now "
+					      "(the server is stopping)");
+				e.http = 503;
 				goto error;
 			}
 		} else {
@@ -1100,8 +1206,7 @@ static void handle_legacy(struct hc_mcp_server *srv, json_t *msg,
 				goto error;
 			}
 			if (h->protocol_version &&
-			    !in_list(hc_mcp_legacy_versions,
-				     h->protocol_version)) {
+			    !header_in_list(h->protocol_version)) {
 				hc__mcp_error(&e, HC_RPC_INVALID_REQUEST,
 					      "Bad Request: unsupported "
 					      "MCP-Protocol-Version '%s'",
@@ -1166,10 +1271,6 @@ error:
 	reply_error(reply, id, &e, false);
 }
 
-static bool modern_header(const char *v)
-{
-	return v && strcmp(v, HC_MCP_MODERN_VERSION) >= 0;
-}
 
 void hc_mcp_handle(struct hc_mcp_server *srv, json_t *msg,
 		   const struct hc_mcp_headers *h, struct hc_mcp_channel *ch,
@@ -1222,7 +1323,7 @@ void hc_mcp_handle(struct hc_mcp_server *srv, json_t *msg,
 			      "Invalid Request: no method, and not an answer "
 			      "to a pending request");
 		reply_error(reply, NULL, &e, false);
-		reply->http_status = id ? 400 : 400;
+		reply->http_status = 400;
 		return;
 	}
 	params = json_object_get(msg, "params");
@@ -1230,6 +1331,8 @@ void hc_mcp_handle(struct hc_mcp_server *srv, json_t *msg,
 		hc__mcp_error(&e, HC_RPC_INVALID_PARAMS,
 			      "Invalid params: params must be an object");
 		reply_error(reply, id, &e, false);
+		if (!id)
+			reply->http_status = 400;
 		return;
 	}
 	meta = json_object_get(params, "_meta");
@@ -1314,7 +1417,8 @@ bool hc__mcp_begin_async(struct hc_mcp_server *srv)
 {
 	bool ok;
 	pthread_mutex_lock(&srv->lock);
-	ok = !srv->stopping;
+	/* bounded: each waits on a client that may never answer */
+	ok = !srv->stopping && srv->active < MCP_MAX_ASYNC;
 	if (ok)
 		srv->active++;
 	pthread_mutex_unlock(&srv->lock);

@@ -59,6 +59,11 @@ static int ch_send(struct hc_mcp_channel *ch, json_t *msg)
 	return write_line(ch->ctx, msg);
 }
 
+static int notify(void *ctx, json_t *msg)
+{
+	return write_line(ctx, msg);
+}
+
 static void handle(struct stdio_ctx *x, json_t *msg)
 {
 	struct hc_mcp_headers h = { 0 };
@@ -146,6 +151,8 @@ int hc_mcp_serve_stdio(struct hc_mcp_server *srv, int in_fd, int out_fd,
 	x.session = hc_mcp_session_new_stdio();
 	if (!x.session)
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	/* subscribed resources that change are announced on stdout */
+	hc__mcp_attach_session(srv, x.session, notify, &x);
 	for (;;) {
 		ssize_t n = read(in_fd, chunk, sizeof(chunk));
 		char *nl;
@@ -197,6 +204,7 @@ int hc_mcp_serve_stdio(struct hc_mcp_server *srv, int in_fd, int out_fd,
 			dispatch_line(&x, s.ptr, s.len);
 	}
 	hc__mcp_session_close(x.session); /* no answers will come now */
+	hc__mcp_detach_session(srv, x.session);
 	pthread_mutex_lock(&x.out_lock);
 	while (x.running > 0)
 		pthread_cond_wait(&x.idle, &x.out_lock);

@@ -735,10 +735,23 @@ int hc_mcp_resource_tool(struct hc_mcp_call *call, json_t *args, json_t **out,
 	if (!c)
 		return err->status;
 	id = json_object_get(args, "id");
-	if ((t->op == HC_MCP_OP_GET || t->op == HC_MCP_OP_UPDATE) &&
-	    !json_is_string(id))
-		return hc_err_field(err, HC_EINVAL, "id",
-				    "missing required argument 'id'");
+	if (t->op == HC_MCP_OP_GET || t->op == HC_MCP_OP_UPDATE) {
+		if (!id)
+			return hc_err_field(err, HC_EINVAL, "id",
+					    "missing required argument 'id'");
+		if (!json_is_string(id))
+			return hc_err_field(err, HC_EINVAL, "id",
+					    "argument 'id' must be a string");
+	}
+	if (t->op == HC_MCP_OP_GET) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(args, key, v)
+			if (strcmp(key, "id") != 0)
+				return hc_err_field(err, HC_EINVAL, key,
+						    "unknown argument '%s'",
+						    key);
+	}
 	switch (t->op) {
 	case HC_MCP_OP_GET:
 		return hc_res_get(c, r, json_string_value(id), out, err);

@@ -264,6 +264,10 @@ struct hc_mcp_channel {
 	/* Send a notification or request to the client, now (SSE or stdout).
 	 * NULL when the channel cannot stream: such messages are dropped. */
 	int (*send)(struct hc_mcp_channel *ch, json_t *msg);
+	/* While waiting for a client's answer: is the client still there?
+	 * (HTTP writes a keep-alive comment, which also lets the server
+	 * notice a closed socket.) NULL: assume so. */
+	bool (*alive)(struct hc_mcp_channel *ch);
 	void *ctx;
 	/* stdio: the one legacy session of the process; HTTP: NULL. */
 	struct hc_mcp_session *session;
