@@ -36,6 +36,7 @@
 	X(ENOMEM, 500, "out-of-memory", "Out of memory")                    \
 	X(EUSAGE, 400, "usage", "Usage error")                              \
 	X(ECAPABILITY, 400, "missing-capability", "Client capability missing") \
+	X(EAUTH, 401, "unauthorized", "Unauthorized")                      \
 	X(EINTERNAL, 500, "internal", "Internal error")
 
 enum hc_status {
