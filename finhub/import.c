@@ -1,0 +1,269 @@
+/*
+ * import.c - importing cost and token files: the kinds, the one
+ * transaction per file, dedup keys, bad rows, and the refresh of the
+ * budgets and runways the new rows touch.
+ */
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finhub/fin_int.h"
+#include "hubcore/json.h"
+
+static const struct {
+	const char *name;
+	enum fin_import_kind kind;
+	int (*parse)(struct fin_parse *p, const char *data, size_t len,
+		     struct hc_err *err);
+} kinds[] = {
+	{ "focus", FIN_IMPORT_FOCUS, fin__parse_focus },
+	{ "invoices", FIN_IMPORT_INVOICES, fin__parse_invoices },
+	{ "claude-code", FIN_IMPORT_CLAUDE_CODE, fin__parse_claude_code },
+	{ "anthropic-cost", FIN_IMPORT_ANTHROPIC_COST,
+	  fin__parse_anthropic_cost },
+	{ "openai-cost", FIN_IMPORT_OPENAI_COST, fin__parse_openai_cost },
+};
+
+const char fin_import_kind_list[] =
+	"focus, invoices, claude-code, anthropic-cost, openai-cost";
+
+bool fin_import_kind_parse(const char *name, enum fin_import_kind *out)
+{
+	for (size_t i = 0; name && i < HC_COUNT(kinds); i++)
+		if (strcmp(kinds[i].name, name) == 0) {
+			*out = kinds[i].kind;
+			return true;
+		}
+	return false;
+}
+
+const char *fin_import_kind_name(enum fin_import_kind k)
+{
+	for (size_t i = 0; i < HC_COUNT(kinds); i++)
+		if (kinds[i].kind == k)
+			return kinds[i].name;
+	return "?";
+}
+
+/* ---- results ------------------------------------------------------------------ */
+
+void fin_import_result_release(struct fin_import_result *res)
+{
+	free(res->bad);
+	res->bad = NULL;
+	res->nbad = res->capbad = 0;
+}
+
+json_t *fin_import_result_json(const struct fin_import_result *res)
+{
+	json_t *bad = json_array();
+	for (size_t i = 0; i < res->nbad; i++) {
+		json_t *b = json_pack("{sIss}", "line",
+				      (json_int_t)res->bad[i].line, "reason",
+				      res->bad[i].reason);
+		if (res->bad[i].where[0])
+			json_object_set_new(b, "where",
+					    json_string(res->bad[i].where));
+		json_array_append_new(bad, b);
+	}
+	return json_pack("{sssssisisisisiso}", "source", res->source, "kind",
+			 fin_import_kind_name(res->kind), "rows", res->rows,
+			 "created", res->created, "duplicates",
+			 res->duplicates, "skipped", res->skipped, "bad",
+			 (int)res->nbad, "bad_rows", bad);
+}
+
+int fin__bad(struct fin_parse *p, int line, const char *where,
+	     const char *fmt, ...)
+{
+	struct fin_import_result *res = p->res;
+	struct fin_bad_row *b;
+	va_list ap;
+	if (res->nbad == res->capbad) {
+		size_t cap = res->capbad ? res->capbad * 2 : 16;
+		struct fin_bad_row *nb = realloc(res->bad, cap * sizeof(*nb));
+		if (!nb)
+			return HC_ENOMEM;
+		res->bad = nb;
+		res->capbad = cap;
+	}
+	b = &res->bad[res->nbad++];
+	b->line = line;
+	snprintf(b->where, sizeof(b->where), "%s", where ? where : "");
+	va_start(ap, fmt);
+	vsnprintf(b->reason, sizeof(b->reason), fmt, ap);
+	va_end(ap);
+	return HC_OK;
+}
+
+void fin__sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	static const char hex[] = "0123456789abcdef";
+	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL))
+		HC_BUG("SHA-256 is not available");
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+int fin__row_key(struct fin_parse *p, const char *prefix, const void *data,
+		 size_t len, char *out, size_t size)
+{
+	char hex[65];
+	json_int_t n;
+	fin__sha256_hex(data, len, hex);
+	hex[32] = '\0';
+	n = json_integer_value(json_object_get(p->seen, hex));
+	if (json_object_set_new(p->seen, hex, json_integer(n + 1)))
+		return HC_ENOMEM;
+	snprintf(out, size, "%s:%s:%lld", prefix, hex, (long long)n);
+	return HC_OK;
+}
+
+/* ---- the transaction ------------------------------------------------------------ */
+
+static int exists(struct hc_conn *c, const struct hc_resource *r,
+		  const char *key, bool *found, struct hc_err *err)
+{
+	char sql[128];
+	struct hc_value p[] = { hc_vtext(key) };
+	int64_t one = 0;
+	int rc;
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE dedup_key = ?",
+		 r->table);
+	rc = hc_query_int(c, &one, sql, p, 1, err);
+	*found = rc == HC_OK;
+	return rc == HC_ENOTFOUND ? HC_OK : rc;
+}
+
+static void touch(json_t *domains, const char *domain)
+{
+	if (domain && !json_object_get(domains, domain))
+		json_object_set_new(domains, domain, json_true());
+}
+
+static int store_rows(struct hc_conn *c, struct fin_parse *p,
+		      const struct hc_resource *r, const char *domain,
+		      json_t *touched, struct hc_err *err)
+{
+	json_t *row;
+	size_t i;
+	int rc = HC_OK;
+	json_array_foreach(p->rows, i, row)
+	{
+		struct hc_err e2 = { 0 };
+		json_int_t line =
+			json_integer_value(json_object_get(row, "source_line"));
+		bool found = false;
+		rc = exists(c, r, hc_json_str(row, "dedup_key"), &found, err);
+		if (rc != HC_OK)
+			break;
+		if (found) {
+			p->res->duplicates++;
+			continue;
+		}
+		hc_json_set_str(row, "source_file", p->source);
+		if (r == &fin_cost_resource && domain &&
+		    !hc_json_str(row, "domain"))
+			hc_json_set_str(row, "domain", domain);
+		rc = hc_res_create(c, r, row, NULL, &e2);
+		if (rc == HC_EINVAL || rc == HC_ECONFLICT) {
+			char msg[HC_ERR_MSG_MAX + 8];
+			hc_err_format(&e2, msg, sizeof(msg));
+			rc = fin__bad(p, (int)line, NULL, "%s", msg);
+			if (rc != HC_OK)
+				return hc_err_set(err, HC_ENOMEM,
+						  "out of memory");
+			continue;
+		}
+		if (rc != HC_OK) {
+			*err = e2;
+			return hc_err_prefix(err, "%s:%lld", p->source,
+					     (long long)line);
+		}
+		p->res->created++;
+		touch(touched, hc_json_str(row, "domain"));
+	}
+	return rc;
+}
+
+int fin_import(struct hc_conn *c, enum fin_import_kind kind,
+	       const char *source, const char *data, size_t len,
+	       const struct fin_import_opts *opts,
+	       struct fin_import_result *res, struct hc_err *err)
+{
+	struct fin_parse p = { 0 };
+	const struct hc_resource *r = kind == FIN_IMPORT_CLAUDE_CODE
+					      ? &fin_token_resource
+					      : &fin_cost_resource;
+	json_t *touched = json_object();
+	char *domain = NULL;
+	const char *k;
+	json_t *v;
+	bool own = false;
+	int rc = HC_ENOTFOUND;
+
+	fin_import_result_release(res);
+	memset(res, 0, sizeof(*res));
+	snprintf(res->source, sizeof(res->source), "%s", source);
+	res->kind = kind;
+	p.source = source;
+	p.res = res;
+	p.rows = json_array();
+	p.seen = json_object();
+	for (size_t i = 0; i < HC_COUNT(kinds); i++)
+		if (kinds[i].kind == kind)
+			rc = kinds[i].parse(&p, data, len, err);
+	if (rc == HC_ENOTFOUND)
+		HC_BUG("no parser for import kind %d", (int)kind);
+	if (rc == HC_OK && opts->domain) {
+		rc = hc_res_resolve(c, &hc_domain_resource, opts->domain,
+				    "slug", &domain, err);
+		if (rc == HC_ENOTFOUND)
+			rc = hc_err_field(err, HC_EINVAL, "domain",
+					  "no domain '%s' to charge the costs "
+					  "to",
+					  opts->domain);
+	}
+	if (rc == HC_OK) {
+		res->rows = (int)json_array_size(p.rows);
+		rc = fin__begin(c, &own, err);
+	}
+	if (rc == HC_OK)
+		rc = store_rows(c, &p, r, domain, touched, err);
+	if (rc == HC_OK && res->nbad && !opts->skip_bad) {
+		const struct fin_bad_row *b = &res->bad[0];
+		rc = hc_err_at(err, HC_EPARSE, source, b->line, 0,
+			       "%zu bad row%s, nothing imported (skip them "
+			       "with --skip-bad or skip_bad=true); first%s%s: "
+			       "%s",
+			       res->nbad, res->nbad == 1 ? "" : "s",
+			       b->where[0] ? " at " : "", b->where,
+			       b->reason);
+	}
+	json_object_foreach(touched, k, v)
+	{
+		if (rc == HC_OK)
+			rc = fin_refresh_domain(c, k, err);
+	}
+	if (own)
+		rc = fin__end(c, own, rc, err);
+	if (rc != HC_OK) {
+		res->created = 0;
+		res->duplicates = 0;
+		if (!err->source[0])
+			snprintf(err->source, sizeof(err->source), "%s",
+				 source);
+	}
+	free(domain);
+	json_decref(touched);
+	json_decref(p.rows);
+	json_decref(p.seen);
+	return rc;
+}
