@@ -7,19 +7,23 @@
  * they come through MCP or REST, on one process or several sharing the
  * database.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devhub/devhub.h"
 #include "hubcore/json.h"
 #include "hubcore/util.h"
 
-/* Ready: todo and nobody on it. Highest priority first, then the order of
- * the workplan. */
-static const char next_sql[] =
-	"SELECT id FROM tasks WHERE workstream = ? AND status = 'todo' "
-	"AND assignee IS NULL ORDER BY CASE priority WHEN 'high' THEN 0 "
-	"WHEN 'medium' THEN 1 ELSE 2 END, position IS NULL, position, seq "
-	"LIMIT 1";
+/* Ready: todo, nobody on it, and nothing that blocks it still open (see
+ * deps.c). Highest priority first, then the order of the workplan. The
+ * query and the update run in one write transaction, so what is ready
+ * cannot change between them. */
+static const char next_sql_head[] =
+	"SELECT t.id FROM tasks t WHERE t.workstream = ? AND ";
+static const char next_sql_tail[] =
+	" ORDER BY CASE t.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 "
+	"ELSE 2 END, t.position IS NULL, t.position, t.seq LIMIT 1";
 
 static int need(const char *value, const char *name, struct hc_err *err)
 {
@@ -80,7 +84,13 @@ int dh_claim_next_task(struct hc_conn *c, const char *workstream,
 	rc = hc_res_get_plain(c, &dh_workstream_resource, workstream, &ws, err);
 	if (rc == HC_OK) {
 		struct hc_value p[] = { hc_vtext(hc_json_str(ws, "id")) };
-		rc = hc_query(c, &st, next_sql, p, 1, err);
+		char *sql = NULL;
+		if (asprintf(&sql, "%s%s%s", next_sql_head, dh_ready_where,
+			     next_sql_tail) < 0)
+			sql = NULL;
+		rc = sql ? hc_query(c, &st, sql, p, 1, err)
+			 : hc_err_set(err, HC_ENOMEM, "out of memory");
+		free(sql);
 	}
 	if (rc == HC_OK) {
 		rc = hc_stmt_step(st, err);

@@ -2,6 +2,7 @@
  * hub.c - dev-hub's definition: its schema, routes, and its part of the
  * domain summary.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "devhub/devhub.h"
@@ -130,6 +131,96 @@ static int get_workplan(struct hc_req *req, struct hc_resp *resp,
 	return HC_OK;
 }
 
+/* ---- ready and blocked work ------------------------------------------------------ */
+
+/* GET /tasks/ready and /tasks/blocked ?workstream=&domain=&limit= */
+static int get_work_view(struct hc_req *req, struct hc_resp *resp,
+			 struct hc_err *err)
+{
+	static const char *const allowed[] = { "workstream", "domain", "limit",
+					       NULL };
+	struct dh_work_filter f = { 0 };
+	const char *limit = hc_req_arg(req, "limit");
+	struct hc_conn *c;
+	json_t *out = NULL;
+	int rc = hc_req_only_args(req, allowed, err);
+	if (rc != HC_OK)
+		return rc;
+	f.workstream = hc_req_arg(req, "workstream");
+	f.domain = hc_req_arg(req, "domain");
+	if (limit) {
+		char *end;
+		long n = strtol(limit, &end, 10);
+		if (!*limit || *end || n < 1 || n > HC_LIST_MAX_LIMIT)
+			return hc_err_field(err, HC_EPARAM, "limit",
+					    "parameter 'limit' must be 1 to %d",
+					    HC_LIST_MAX_LIMIT);
+		f.limit = (size_t)n;
+	}
+	if (!(c = hc_req_db(req, err)))
+		return err->status;
+	rc = req->route->arg ? dh_list_blocked_tasks(c, &f, &out, err)
+			     : dh_list_ready_tasks(c, &f, &out, err);
+	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+}
+
+/* DELETE /dependencies/{key} */
+static int delete_dependency(struct hc_req *req, struct hc_resp *resp,
+			     struct hc_err *err)
+{
+	struct hc_conn *c = hc_req_db(req, err);
+	int rc = c ? dh_dependency_delete(c, hc_req_param(req, "key"), err)
+		   : err->status;
+	return rc == HC_OK ? hc_resp_empty(resp, 204) : rc;
+}
+
+/* ---- SBOMs ------------------------------------------------------------------------ */
+
+/* POST /repos/{key}/sbom?source=NAME with a CycloneDX or SPDX document */
+static int post_sbom(struct hc_req *req, struct hc_resp *resp,
+		     struct hc_err *err)
+{
+	static const char *const allowed[] = { "source", NULL };
+	json_t *doc = NULL, *out = NULL;
+	struct hc_conn *c;
+	bool created;
+	int rc = hc_req_only_args(req, allowed, err);
+	if (rc == HC_OK)
+		rc = hc_req_json(req, &doc, err);
+	if (rc != HC_OK)
+		return rc;
+	c = hc_req_db(req, err);
+	rc = c ? dh_sbom_ingest(c, hc_req_param(req, "key"), doc,
+				hc_req_arg(req, "source"), &out, err)
+	       : err->status;
+	json_decref(doc);
+	if (rc != HC_OK)
+		return rc;
+	created = json_is_true(json_object_get(out, "created"));
+	return hc_resp_json(resp, created ? 201 : 200, out);
+}
+
+/* GET /sbom/usage?component=NAME-OR-PURL */
+static int get_sbom_usage(struct hc_req *req, struct hc_resp *resp,
+			  struct hc_err *err)
+{
+	static const char *const allowed[] = { "component", NULL };
+	const char *comp = hc_req_arg(req, "component");
+	struct hc_conn *c;
+	json_t *out = NULL;
+	int rc = hc_req_only_args(req, allowed, err);
+	if (rc != HC_OK)
+		return rc;
+	if (!comp || !*comp)
+		return hc_err_field(err, HC_EPARAM, "component",
+				    "parameter 'component' is required: a "
+				    "name or a purl");
+	if (!(c = hc_req_db(req, err)))
+		return err->status;
+	rc = dh_sbom_usage(c, comp, &out, err);
+	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+}
+
 /* ---- summary ------------------------------------------------------------ */
 
 static int dev_summary(struct hc_conn *c, const char *domain, json_t *summary,
@@ -213,8 +304,32 @@ out:
 static const struct hc_route dev_routes[] = {
 	HC_ROUTES_CRUD(dh_topic_resource, "topics", "topics"),
 	HC_ROUTES_CRUD(dh_workstream_resource, "workstreams", "workstreams"),
+	/* before /tasks/{key}, which would match them */
+	{ "GET", "/tasks/ready", get_work_view, NULL, HC_SCOPE_READ,
+	  HC_ROUTE_READONLY,
+	  "Tasks ready to start: todo, unassigned, nothing open blocks them" },
+	{ "GET", "/tasks/blocked", get_work_view, "blocked", HC_SCOPE_READ,
+	  HC_ROUTE_READONLY, "Blocked tasks with their open blockers" },
 	HC_ROUTES_CRUD(dh_task_resource, "tasks", "tasks"),
 	HC_ROUTES_CRUD(dh_decision_resource, "decisions", "decisions"),
+	HC_ROUTES_CRUD(dh_dependency_resource, "dependencies",
+		       "dependencies between tasks or workstreams"),
+	{ "DELETE", "/dependencies/{key}", delete_dependency, NULL,
+	  HC_SCOPE_WRITE, 0, "Remove a dependency" },
+	HC_ROUTES_CRUD(dh_goal_resource, "goals", "goals of the domains"),
+	HC_ROUTES_CRUD(dh_contribution_resource, "contributions",
+		       "contributions to tasks"),
+	HC_ROUTES_CRUD(dh_tech_debt_resource, "tech-debt",
+		       "technical debt items"),
+	HC_ROUTES_CRUD(dh_enhancement_resource, "enhancement-proposals",
+		       "enhancement proposals"),
+	HC_ROUTES_READ(dh_sbom_resource, "sboms", "SBOMs of the repos"),
+	{ "POST", "/repos/{key}/sbom", post_sbom, NULL, HC_SCOPE_WRITE, 0,
+	  "Ingest a repo's SBOM (CycloneDX 1.4-1.6 or SPDX 2.3 JSON)" },
+	{ "GET", "/sbom/usage", get_sbom_usage, NULL, HC_SCOPE_READ,
+	  HC_ROUTE_READONLY, "Which repos use a component" },
+	HC_ROUTES_READ(dh_sbom_component_resource, "sbom/components",
+		       "components of the repos' SBOMs"),
 	{ "POST", "/workstreams/{key}/claim", post_claim, NULL,
 	  HC_SCOPE_WRITE, 0,
 	  "Claim the highest-priority ready task of a workstream for an "
@@ -245,10 +360,21 @@ static const struct hc_resource *const dev_v1[] = {
 static const struct hc_resource *const dev_v2[] = { &dh_task_resource,
 						    NULL };
 
+static const struct hc_resource *const dev_v3[] = {
+	&dh_dependency_resource, &dh_goal_resource,
+	&dh_contribution_resource, &dh_tech_debt_resource,
+	&dh_enhancement_resource, &dh_sbom_resource,
+	&dh_sbom_component_resource, &dh_doi_result_resource, NULL
+};
+
 static const struct hc_migration dev_steps[] = {
 	{ .version = 1, .name = "topics, workstreams, tasks, decisions",
 	  .resources = dev_v1 },
 	{ .version = 2, .name = "tasks.claimed_at", .resources = dev_v2 },
+	{ .version = 3,
+	  .name = "dependencies, goals, contributions, technical debt, "
+		  "enhancement proposals, SBOMs, DoI results",
+	  .resources = dev_v3 },
 };
 
 static const struct hc_migration_set dev_migrations = {
@@ -268,6 +394,10 @@ static const struct hc_resource *const resources[] = {
 	&hc_capreq_transition_resource, &hc_tpsc_service_resource,
 	&dh_topic_resource,	       &dh_workstream_resource,
 	&dh_task_resource,	       &dh_decision_resource,
+	&dh_dependency_resource,       &dh_goal_resource,
+	&dh_contribution_resource,     &dh_tech_debt_resource,
+	&dh_enhancement_resource,      &dh_sbom_resource,
+	&dh_sbom_component_resource,
 };
 
 static hc_summary_fn *const summary_parts[] = { dev_summary };
@@ -288,4 +418,5 @@ const struct hc_hub_def devhub_def = {
 	.summary_parts = summary_parts,
 	.nsummary_parts = HC_COUNT(summary_parts),
 	.mcp = &devhub_mcp,
+	.doi = &dh_doi_evaluator,
 };

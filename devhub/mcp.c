@@ -77,6 +77,98 @@ static int t_import(struct hc_mcp_call *call, json_t *args, json_t **out,
 	return rc;
 }
 
+static int t_work_view(struct hc_mcp_call *call, json_t *args, json_t **out,
+		       struct hc_err *err)
+{
+	struct hc_conn *c = hc_mcp_db(call, err);
+	struct dh_work_filter f = { .workstream = arg(args, "workstream"),
+				    .domain = arg(args, "domain") };
+	json_t *limit = json_object_get(args, "limit");
+	if (!c)
+		return err->status;
+	if (json_is_integer(limit)) {
+		if (json_integer_value(limit) < 1 ||
+		    json_integer_value(limit) > HC_LIST_MAX_LIMIT)
+			return hc_err_field(err, HC_EINVAL, "limit",
+					    "field 'limit' must be 1 to %d",
+					    HC_LIST_MAX_LIMIT);
+		f.limit = (size_t)json_integer_value(limit);
+	}
+	return hc_mcp_tool_of(call)->arg
+		       ? dh_list_blocked_tasks(c, &f, out, err)
+		       : dh_list_ready_tasks(c, &f, out, err);
+}
+
+static int t_remove_dependency(struct hc_mcp_call *call, json_t *args,
+			       json_t **out, struct hc_err *err)
+{
+	struct hc_conn *c = hc_mcp_db(call, err);
+	int rc = c ? dh_dependency_delete(c, arg(args, "id"), err)
+		   : err->status;
+	if (rc == HC_OK)
+		*out = json_pack("{sssb}", "id", arg(args, "id"), "removed",
+				 1);
+	return rc;
+}
+
+static int t_ingest_sbom(struct hc_mcp_call *call, json_t *args,
+			 json_t **out, struct hc_err *err)
+{
+	json_t *content = json_object_get(args, "content"), *doc = NULL;
+	struct hc_conn *c;
+	int rc = hc_json_parse(json_string_value(content),
+			       json_string_length(content), &doc, err);
+	if (rc != HC_OK) {
+		hc_err_prefix(err, "content");
+		err->status = HC_EINVAL;
+		snprintf(err->field, sizeof(err->field), "content");
+		return HC_EINVAL;
+	}
+	c = hc_mcp_db(call, err);
+	rc = c ? dh_sbom_ingest(c, arg(args, "repo"), doc, arg(args, "source"),
+				out, err)
+	       : err->status;
+	json_decref(doc);
+	return rc;
+}
+
+static int t_component_usage(struct hc_mcp_call *call, json_t *args,
+			     json_t **out, struct hc_err *err)
+{
+	struct hc_conn *c = hc_mcp_db(call, err);
+	return c ? dh_sbom_usage(c, arg(args, "component"), out, err)
+		 : err->status;
+}
+
+static const struct hc_field p_work_view[] = {
+	{ .name = "workstream", .type = HC_FT_STRING,
+	  .doc = "Only this workstream, e.g. CUST-WP-0025." },
+	{ .name = "domain", .type = HC_FT_STRING,
+	  .doc = "Only the workstreams of this domain (slug)." },
+	{ .name = "limit", .type = HC_FT_INT,
+	  .doc = "At most this many tasks, 1-500 (default 50)." },
+};
+static const struct hc_field p_remove_dependency[] = {
+	{ .name = "id", .type = HC_FT_STRING, .flags = REQ,
+	  .doc = "The dependency's id (from list_dependencies)." },
+};
+static const struct hc_field p_ingest_sbom[] = {
+	{ .name = "repo", .type = HC_FT_STRING, .flags = REQ,
+	  .doc = "The registered repo the SBOM describes (name)." },
+	{ .name = "content", .type = HC_FT_TEXT, .flags = REQ,
+	  .max_len = 16 * 1024 * 1024,
+	  .doc = "The SBOM file's text: CycloneDX 1.4-1.6 JSON or SPDX 2.3 "
+		 "JSON." },
+	{ .name = "source", .type = HC_FT_STRING, .max_len = 1000,
+	  .doc = "The file name, recorded with it." },
+};
+static const struct hc_field p_component_usage[] = {
+	{ .name = "component", .type = HC_FT_STRING, .flags = REQ,
+	  .max_len = 2000,
+	  .doc = "A component name (any case), group/name, or purl with or "
+		 "without version: lodash, pkg:npm/lodash." },
+};
+
 static const struct hc_field p_claim[] = {
 	{ .name = "workstream", .type = HC_FT_STRING, .flags = REQ,
 	  .doc = "The workstream to take work from, e.g. CUST-WP-0025." },
@@ -193,6 +285,102 @@ static const struct hc_mcp_tool dev_tools[] = {
 	  .nparams = HC_COUNT(p_release), .tiers = CORE,
 	  .scope = HC_SCOPE_WRITE },
 
+	{ .name = "list_ready_tasks", .title = "List ready tasks",
+	  .description = "What can be started now: tasks that are todo, "
+			 "unassigned and not blocked by any unfinished task "
+			 "or workstream, highest priority first. Use it to "
+			 "choose work; claim_next_task takes the first one "
+			 "atomically.",
+	  .fn = t_work_view, .params = p_work_view,
+	  .nparams = HC_COUNT(p_work_view), .flags = RO, .tiers = CORE,
+	  .scope = HC_SCOPE_READ },
+	{ .name = "list_blocked_tasks", .title = "List blocked tasks",
+	  .description = "Tasks that wait: status blocked, or blocked by a "
+			 "task not done or a workstream not completed, each "
+			 "with its open blockers. Use it to see what to "
+			 "unblock first.",
+	  .fn = t_work_view, .params = p_work_view,
+	  .nparams = HC_COUNT(p_work_view), .flags = RO, .tiers = CORE,
+	  .arg = "blocked", .scope = HC_SCOPE_READ },
+	RT("add_dependency", "Add a dependency",
+	   "Record that a task depends on another task, or a workstream on "
+	   "another: type blocks (item waits until depends_on is done), "
+	   "parent_child or related. A dependency that would make a cycle "
+	   "is refused with the cycle named.",
+	   dh_dependency_resource, HC_MCP_OP_CREATE, 0, 0),
+	RT("list_dependencies", "List dependencies",
+	   "List dependencies, by item, depends_on, kind or type: what a "
+	   "task waits on (item=...) or what waits on it (depends_on=...).",
+	   dh_dependency_resource, HC_MCP_OP_LIST, RO, 0),
+	{ .name = "remove_dependency", .title = "Remove a dependency",
+	  .description = "Delete a dependency that no longer holds, by its "
+			 "id.",
+	  .fn = t_remove_dependency, .params = p_remove_dependency,
+	  .nparams = HC_COUNT(p_remove_dependency),
+	  .flags = HC_MCP_DESTRUCTIVE | HC_MCP_IDEMPOTENT,
+	  .scope = HC_SCOPE_WRITE },
+
+	RT("list_goals", "List goals",
+	   "List the goals of a domain with the workstreams serving them.",
+	   dh_goal_resource, HC_MCP_OP_LIST, RO, 0),
+	RT("get_goal", "Get a goal",
+	   "One goal with the status and task progress of its workstreams.",
+	   dh_goal_resource, HC_MCP_OP_GET, RO, 0),
+	RT("create_goal", "Create a goal",
+	   "Record a goal of a domain and the workstreams that serve it.",
+	   dh_goal_resource, HC_MCP_OP_CREATE, 0, 0),
+	RT("update_goal", "Update a goal",
+	   "Change a goal: its status, owner, target date or workstreams.",
+	   dh_goal_resource, HC_MCP_OP_UPDATE, HC_MCP_IDEMPOTENT, 0),
+	RT("record_contribution", "Record a contribution",
+	   "Say what you did on a task, with your agent name and session "
+	   "id, when you finish a piece of work on it.",
+	   dh_contribution_resource, HC_MCP_OP_CREATE, 0, CORE),
+	RT("list_contributions", "List contributions",
+	   "Who did what: contributions by task, workstream, contributor or "
+	   "session, newest first.",
+	   dh_contribution_resource, HC_MCP_OP_LIST, RO, 0),
+	RT("list_tech_debt", "List technical debt",
+	   "Technical debt items (TD-nnnn) by domain, repo, status, "
+	   "severity or owner.",
+	   dh_tech_debt_resource, HC_MCP_OP_LIST, RO, 0),
+	RT("record_tech_debt", "Record technical debt",
+	   "Record a technical debt item you took on or found, so it is "
+	   "repaid later.",
+	   dh_tech_debt_resource, HC_MCP_OP_CREATE, 0, 0),
+	RT("update_tech_debt", "Update technical debt",
+	   "Change a technical debt item: status, owner, severity.",
+	   dh_tech_debt_resource, HC_MCP_OP_UPDATE, HC_MCP_IDEMPOTENT, 0),
+	RT("list_enhancement_proposals", "List enhancement proposals",
+	   "Enhancement proposals (EP-nnnn) by domain, repo, status or "
+	   "owner.",
+	   dh_enhancement_resource, HC_MCP_OP_LIST, RO, 0),
+	RT("propose_enhancement", "Propose an enhancement",
+	   "Write down an enhancement proposal: motivation and proposal.",
+	   dh_enhancement_resource, HC_MCP_OP_CREATE, 0, 0),
+	RT("update_enhancement_proposal", "Update an enhancement proposal",
+	   "Change an enhancement proposal: status, owner, text.",
+	   dh_enhancement_resource, HC_MCP_OP_UPDATE, HC_MCP_IDEMPOTENT, 0),
+
+	{ .name = "ingest_sbom", .title = "Ingest an SBOM",
+	  .description = "Store a repo's software bill of materials "
+			 "(CycloneDX 1.4-1.6 or SPDX 2.3 JSON text), "
+			 "replacing its previous one.",
+	  .fn = t_ingest_sbom, .params = p_ingest_sbom,
+	  .nparams = HC_COUNT(p_ingest_sbom), .flags = HC_MCP_IDEMPOTENT,
+	  .scope = HC_SCOPE_WRITE },
+	RT("list_sbom_components", "List SBOM components",
+	   "Components of the repos' SBOMs with versions, licenses and "
+	   "purls, by repo, name, version, purl or type.",
+	   dh_sbom_component_resource, HC_MCP_OP_LIST, RO, 0),
+	{ .name = "find_component_usage", .title = "Which repos use a component",
+	  .description = "Which repos use a component (by name, group/name "
+			 "or purl), with the versions each uses: for a "
+			 "vulnerability or license question.",
+	  .fn = t_component_usage, .params = p_component_usage,
+	  .nparams = HC_COUNT(p_component_usage), .flags = RO,
+	  .scope = HC_SCOPE_READ },
+
 	RT("list_decisions", "List decisions",
 	   "List decisions, by domain, workstream or status.",
 	   dh_decision_resource, HC_MCP_OP_LIST, RO, 0),
@@ -225,28 +413,19 @@ static const struct hc_mcp_tool_table *const tool_tables[] = {
 
 /* ---- completion --------------------------------------------------------------- */
 
-/* Values of one column starting with prefix (first 100). */
+/* Values of one column starting with prefix, case and all (first 101:
+ * one more than a page says there are more). */
 static int complete_column(struct hc_mcp_call *call, const char *sql,
 			   const char *prefix, json_t *values,
 			   struct hc_err *err)
 {
 	struct hc_conn *c = hc_mcp_db(call, err);
 	struct hc_stmt *st = NULL;
-	char like[300];
 	struct hc_value p[1];
 	int rc;
-	size_t n = 0;
 	if (!c)
 		return err->status;
-	/* escape LIKE's wildcards in what the client typed */
-	for (const char *s = prefix; *s && n < sizeof(like) - 3; s++) {
-		if (*s == '%' || *s == '_' || *s == '\\')
-			like[n++] = '\\';
-		like[n++] = *s;
-	}
-	like[n++] = '%';
-	like[n] = '\0';
-	p[0] = hc_vtext(like);
+	p[0] = hc_vtext(prefix);
 	rc = hc_query(c, &st, sql, p, 1, err);
 	if (rc != HC_OK)
 		return rc;
@@ -257,33 +436,38 @@ static int complete_column(struct hc_mcp_call *call, const char *sql,
 	return rc == HC_ROW_DONE ? HC_OK : rc;
 }
 
+/* substr() rather than LIKE: LIKE folds ASCII case and treats % and _
+ * as wildcards; a completion must match what was typed, exactly. */
 static int complete_domain(struct hc_mcp_call *call, const char *prefix,
 			   json_t *values, struct hc_err *err)
 {
 	return complete_column(call,
-			       "SELECT slug FROM domains WHERE slug LIKE ? "
-			       "ESCAPE '\\' ORDER BY slug LIMIT 101",
+			       "SELECT slug FROM domains "
+			       "WHERE substr(slug, 1, length(?1)) = ?1 "
+			       "ORDER BY slug LIMIT 101",
 			       prefix, values, err);
 }
 
-static int complete_workstream(struct hc_mcp_call *call, const char *prefix,
-			       json_t *values, struct hc_err *err)
+static int complete_summary(struct hc_mcp_call *call, const char *variable,
+			    const char *prefix, json_t *values,
+			    struct hc_err *err)
 {
+	if (strcmp(variable, "slug") != 0)
+		return HC_OK;
+	return complete_domain(call, prefix, values, err);
+}
+
+static int complete_workstream(struct hc_mcp_call *call, const char *variable,
+			       const char *prefix, json_t *values,
+			       struct hc_err *err)
+{
+	if (strcmp(variable, "id") != 0)
+		return HC_OK;
 	return complete_column(call,
-			       "SELECT id FROM workstreams WHERE id LIKE ? "
-			       "ESCAPE '\\' ORDER BY id LIMIT 101",
+			       "SELECT id FROM workstreams "
+			       "WHERE substr(id, 1, length(?1)) = ?1 "
+			       "ORDER BY id LIMIT 101",
 			       prefix, values, err);
-}
-
-static int complete_template(struct hc_mcp_call *call, const char *variable,
-			     const char *prefix, json_t *values,
-			     struct hc_err *err)
-{
-	if (strcmp(variable, "slug") == 0)
-		return complete_domain(call, prefix, values, err);
-	if (strcmp(variable, "id") == 0)
-		return complete_workstream(call, prefix, values, err);
-	return HC_OK;
 }
 
 /* ---- resources -------------------------------------------------------------------- */
@@ -436,14 +620,15 @@ static const struct hc_mcp_resource_family dev_resources[] = {
 	  "The orientation summary of a domain: work by status, unread "
 	  "messages, open risks and alerts.",
 	  "application/json", summaries_list, summaries_read,
-	  complete_template },
+	  complete_summary },
 	{ URI_PREFIX "workstreams/{id}", "workstream", "Workstream",
 	  "A workstream with its phases and live task counts.",
 	  "application/json", workstreams_list, workstreams_read,
-	  complete_template },
+	  complete_workstream },
 	{ URI_PREFIX "workplans/{id}", "workplan", "Workplan",
 	  "A workstream written as a Markdown workplan file, tasks and all.",
-	  "text/markdown", workplans_list, workplans_read, complete_template },
+	  "text/markdown", workplans_list, workplans_read,
+	  complete_workstream },
 };
 
 /* ---- prompts ------------------------------------------------------------------------ */

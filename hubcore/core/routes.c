@@ -240,6 +240,39 @@ static int get_gdpr(struct hc_req *req, struct hc_resp *resp,
 	return hc_resp_json(resp, 200, out);
 }
 
+/* ---- definition of integration ------------------------------------------ */
+
+/* GET /repos/{key}/doi and GET /doi/summary[?domain=], both ?refresh=. */
+static int get_doi(struct hc_req *req, struct hc_resp *resp,
+		   struct hc_err *err)
+{
+	static const char *const all[] = { "refresh", "domain", NULL };
+	static const char *const one[] = { "refresh", NULL };
+	const char *repo = hc_req_param(req, "key");
+	const char *refresh = hc_req_arg(req, "refresh");
+	struct hc_conn *c;
+	json_t *out = NULL;
+	int rc = hc_req_only_args(req, repo ? one : all, err);
+	if (rc != HC_OK)
+		return rc;
+	if (refresh && strcmp(refresh, "true") != 0 &&
+	    strcmp(refresh, "false") != 0)
+		return hc_err_field(err, HC_EPARAM, "refresh",
+				    "parameter 'refresh' must be true or "
+				    "false");
+	if (!(c = hc_req_db(req, err)))
+		return err->status;
+	if (repo)
+		rc = hc_doi_check(req->hub, c, repo,
+				  refresh && strcmp(refresh, "true") == 0,
+				  &out, err);
+	else
+		rc = hc_doi_summary(req->hub, c, hc_req_arg(req, "domain"),
+				    refresh && strcmp(refresh, "true") == 0,
+				    &out, err);
+	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+}
+
 /* ---- policy documents --------------------------------------------------- */
 
 static int get_policy_list(struct hc_req *req, struct hc_resp *resp,
@@ -386,6 +419,12 @@ static const struct hc_route core_routes[] = {
 	  "GDPR report of a domain's third-party services" },
 
 	HC_ROUTES_CRUD(hc_repo_resource, "repos", "managed repositories"),
+	{ "GET", "/repos/{key}/doi", get_doi, NULL, HC_SCOPE_READ,
+	  HC_ROUTE_READONLY,
+	  "A repo checked against the definition of integration" },
+	{ "GET", "/doi/summary", get_doi, NULL, HC_SCOPE_READ,
+	  HC_ROUTE_READONLY,
+	  "Definition-of-integration results of every repo" },
 
 	HC_ROUTES_READ(hc_message_resource, "messages", "agent messages"),
 	{ "POST", "/messages", hc_rest_create, &hc_message_resource,
@@ -445,6 +484,22 @@ static const struct hc_route core_routes[] = {
 };
 
 const struct hc_route_table hc_core_routes = HC_ROUTE_TABLE(core_routes);
+
+/* The same three for a hub that serves none of the shared resources. */
+static const struct hc_route health_routes[] = {
+	{ "GET", "/", get_root, NULL, HC_SCOPE_PUBLIC, HC_ROUTE_READONLY,
+	  "Name, version and resources of this hub" },
+	{ "GET", "/healthz", get_healthz, NULL, HC_SCOPE_PUBLIC,
+	  HC_ROUTE_READONLY, "Liveness: the process answers" },
+	{ "GET", "/readyz", get_readyz, NULL, HC_SCOPE_PUBLIC,
+	  HC_ROUTE_READONLY, "Readiness: the database answers" },
+	{ "GET", "/progress/alerts", get_progress_view, hc_alert_event_types,
+	  HC_SCOPE_READ, HC_ROUTE_READONLY,
+	  "FOS §10 alert events (open=true: only open alerts)" },
+	HC_ROUTES_READ(hc_progress_resource, "progress", "progress events"),
+};
+
+const struct hc_route_table hc_health_routes = HC_ROUTE_TABLE(health_routes);
 
 static const struct hc_resource *const core_v1[] = {
 	&hc_domain_resource, &hc_repo_resource, &hc_message_resource,

@@ -166,14 +166,23 @@ static int t_gdpr_report(struct hc_mcp_call *call, json_t *args,
 
 /* ---- definition of integration ------------------------------------------------------ */
 
-/* Until dev-hub's DoI evaluator is configured these say so, and never
- * pretend a repo passed. */
+/* The hub's evaluator answers (hc_hub_def.doi); a hub without one says
+ * so, and never pretends a repo passed. */
 static int t_doi(struct hc_mcp_call *call, json_t *args, json_t **out,
 		 struct hc_err *err)
 {
-	return hc_err_set(err, HC_EBADREQ,
-			  "the definition-of-integration evaluator is not "
-			  "configured on this hub, so no check was run");
+	struct hc_hub *hub = hc_mcp_hub(call);
+	bool refresh = json_is_true(json_object_get(args, "refresh"));
+	struct hc_conn *c;
+	if (!hub->def->doi)
+		return hc_doi_check(hub, NULL, NULL, false, out, err);
+	c = db(call, err);
+	if (!c)
+		return err->status;
+	if (hc_mcp_tool_of(call)->arg)
+		return hc_doi_summary(hub, c, arg(args, "domain"), refresh,
+				      out, err);
+	return hc_doi_check(hub, c, arg(args, "repo"), refresh, out, err);
 }
 
 /* ---- risks and alerts ------------------------------------------------------------------ */
@@ -277,9 +286,18 @@ static const struct hc_field p_optional_domain[] = {
 	{ .name = "domain", .type = HC_FT_STRING,
 	  .doc = "Only this domain (slug); all domains when absent." },
 };
-static const struct hc_field p_repo[] = {
+static const struct hc_field p_doi_check[] = {
 	{ .name = "repo", .type = HC_FT_STRING, .flags = REQ,
 	  .doc = "The repo's name." },
+	{ .name = "refresh", .type = HC_FT_BOOL,
+	  .doc = "Evaluate again even when a result for the repo's HEAD "
+		 "commit is cached (default false)." },
+};
+static const struct hc_field p_doi_summary[] = {
+	{ .name = "domain", .type = HC_FT_STRING,
+	  .doc = "Only this domain (slug); all domains when absent." },
+	{ .name = "refresh", .type = HC_FT_BOOL,
+	  .doc = "Evaluate every repo again (default false)." },
 };
 static const struct hc_field p_view[] = {
 	{ .name = "domain", .type = HC_FT_STRING,
@@ -387,12 +405,20 @@ static const struct hc_mcp_tool core_tools[] = {
 	   HC_MCP_OP_LIST, RO, 0),
 
 	T("check_repo_doi", "Check a repo's definition of integration",
-	  "Evaluate a repo against the definition of integration (required "
-	  "files, rule files, workplans).",
-	  t_doi, p_repo, RO, 0),
-	T("get_doi_summary", "Definition-of-integration summary",
-	  "Pass/fail of the definition of integration for every repo.", t_doi,
-	  p_optional_domain, RO, 0),
+	  "Before calling a repo integrated (or to see what it lacks): "
+	  "evaluate it against the definition of integration (required "
+	  "files, current rule files, workplans that parse and match the "
+	  "hub, registered paths) and get pass/fail per item with the "
+	  "reason. Cached by the repo's HEAD commit; refresh re-evaluates.",
+	  t_doi, p_doi_check, RO, 0),
+	{ .name = "get_doi_summary", .title = "Definition-of-integration summary",
+	  .description = "Which repos (of a domain, or all) pass the "
+			 "definition of integration, and how many items "
+			 "each fails: use it to find the repos that need "
+			 "work before looking at one with check_repo_doi.",
+	  .fn = t_doi, .params = p_doi_summary,
+	  .nparams = HC_COUNT(p_doi_summary), .flags = RO,
+	  .arg = "summary", .scope = HC_SCOPE_READ },
 
 	{ .name = "get_risks", .title = "Risks",
 	  .description = "FOS §10 risks (risk_surfaced, risk_escalated, "

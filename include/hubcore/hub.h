@@ -34,6 +34,24 @@ struct hc_mcp_server;
 typedef int hc_summary_fn(struct hc_conn *c, const char *domain,
 			  json_t *summary, struct hc_err *err);
 
+/*
+ * The definition of integration (DoI): the checklist a managed repo must
+ * pass. hub-core serves it (the check_repo_doi and get_doi_summary MCP
+ * tools, GET /repos/{key}/doi and GET /doi/summary) but does not evaluate
+ * it: a hub that can sets hc_hub_def.doi, and hubs without one answer that
+ * no evaluator is configured. refresh asks to evaluate again instead of
+ * answering from a cache. *out is a new reference.
+ */
+struct hc_doi_evaluator {
+	/* One repo (by name or id): {"repo", "passed", "items": [...]}. */
+	int (*check)(struct hc_hub *hub, struct hc_conn *c, const char *repo,
+		     bool refresh, json_t **out, struct hc_err *err);
+	/* Every repo, or those of one domain (NULL for all). */
+	int (*summary)(struct hc_hub *hub, struct hc_conn *c,
+		       const char *domain, bool refresh, json_t **out,
+		       struct hc_err *err);
+};
+
 struct hc_hub_def {
 	const char *name;           /* "dev-hub" */
 	const char *short_name;     /* "dev", as in `foshub serve dev` */
@@ -60,6 +78,8 @@ struct hc_hub_def {
 	int (*start)(struct hc_hub *hub, struct hc_err *err);
 	void (*stop)(struct hc_hub *hub);
 	int (*reload)(struct hc_hub *hub, struct hc_err *err);
+	/* The DoI evaluator, or NULL when the hub has none. */
+	const struct hc_doi_evaluator *doi;
 };
 
 struct hc_hub_config {
@@ -133,6 +153,9 @@ extern const char *const hc_alert_event_types[]; /* NULL-terminated */
 /* hub-core's schema ("core") and routes, for hub definitions. */
 extern const struct hc_migration_set hc_core_migrations;
 extern const struct hc_route_table hc_core_routes;
+/* Only /, /healthz, /readyz and reading progress events (with the alert
+ * view), for a hub that serves none of the other shared resources. */
+extern const struct hc_route_table hc_health_routes;
 
 /* ---- hub-core services (REST and MCP both call these) ----------------- */
 
@@ -158,6 +181,16 @@ int hc_message_mark_read(struct hc_conn *c, const char *id, json_t **out,
 /* Reply to a message: the reply goes to the sender, in the same thread. */
 int hc_message_reply(struct hc_conn *c, const char *id, json_t *in,
 		     json_t **out, struct hc_err *err);
+
+/*
+ * The definition of integration of one repo, or of every repo (of a
+ * domain, when domain is not NULL), through the hub's evaluator; HC_EBADREQ
+ * saying so when the hub has none (never a pretended pass).
+ */
+int hc_doi_check(struct hc_hub *hub, struct hc_conn *c, const char *repo,
+		 bool refresh, json_t **out, struct hc_err *err);
+int hc_doi_summary(struct hc_hub *hub, struct hc_conn *c, const char *domain,
+		   bool refresh, json_t **out, struct hc_err *err);
 
 /*
  * Risks or alerts (FOS §10) as progress events; open_only keeps those whose

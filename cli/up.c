@@ -1,0 +1,420 @@
+/*
+ * up.c - `foshub up`: the whole federation in one command.
+ *
+ * Every hub of the hubs table (cli/main.c) is started as a child process
+ * running this same binary with `serve NAME`, on 127.0.0.1 at the base
+ * port plus the hub's offset (its default port minus 8000: the IdP 8000,
+ * dev-hub 8001, ops-hub 8002, fin-hub 8003), with its SQLite database
+ * under the var directory. up waits until each answers GET /readyz, prints
+ * the URLs and how to log in, then supervises: a hub that dies is reported
+ * and started again after a delay that doubles on every quick death (1 s
+ * up to 30 s; a hub that ran for a minute starts over at 1 s). SIGINT or
+ * SIGTERM stops every hub with SIGTERM (SIGKILL after 15 s) and up exits
+ * 0 when all stopped cleanly.
+ *
+ * The children run in their own process group, so Ctrl-C reaches up only
+ * and the hubs are stopped in order; they also get SIGTERM should up
+ * itself die (PR_SET_PDEATHSIG).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "hubcore/util.h"
+
+#define UP_MAX_HUBS 16
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define STABLE_MS 60000
+#define STOP_GRACE_MS 15000
+
+int cli_hub_port_offset(const struct hc_hub_def *def)
+{
+	const char *colon = strrchr(def->default_listen, ':');
+	long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+	return port >= 8000 && port < 8100 ? (int)(port - 8000) : 0;
+}
+
+bool cli_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *s = list; *s;) {
+		size_t len = strcspn(s, ",");
+		if (len == n && strncmp(s, name, n) == 0)
+			return true;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return false;
+}
+
+struct child {
+	const struct hc_hub_def *def;
+	const char *config; /* --config of its serve, or NULL */
+	unsigned port;
+	char db[PATH_MAX + 16];
+	pid_t pid;         /* 0 while not running */
+	int64_t started;   /* ms */
+	int64_t next_start; /* ms; when to start it again (pid 0) */
+	int64_t backoff;
+	bool ready;
+	unsigned restarts;
+	int last_status;
+};
+
+static int64_t now_ms(void)
+{
+	return hc_clock_ms();
+}
+
+/* GET /readyz answered 200? */
+static bool probe_ready(unsigned port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port) };
+	static const char req[] = "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				  "Connection: close\r\n\r\n";
+	char buf[64];
+	struct pollfd p;
+	ssize_t n = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = false;
+	if (fd < 0)
+		return false;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    write(fd, req, sizeof(req) - 1) == (ssize_t)(sizeof(req) - 1)) {
+		p.fd = fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 1000) == 1)
+			n = read(fd, buf, sizeof(buf) - 1);
+		if (n > 12) {
+			buf[n] = '\0';
+			ok = strncmp(buf + 8, " 200", 4) == 0;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+static int spawn(struct child *c, const char *self, const sigset_t *mask)
+{
+	char listen[64];
+	pid_t pid;
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", c->port);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char *args[] = { (char *)self, "serve",
+				 (char *)c->def->short_name, "--listen",
+				 listen, "--db", c->db,
+				 c->config ? "--config" : NULL,
+				 (char *)c->config, NULL };
+		sigset_t none;
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		execv(self, args);
+		fprintf(stderr, "foshub up: cannot run %s: %s\n", self,
+			strerror(errno));
+		_exit(127);
+	}
+	(void)mask;
+	c->pid = pid;
+	c->started = now_ms();
+	c->ready = false;
+	return 0;
+}
+
+static void describe_status(int status, char *out, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(out, size, "exited with status %d",
+			 WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, size, "was killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(out, size, "stopped (status %d)", status);
+}
+
+/* Reap dead children; schedule their restart unless stopping. */
+static void reap(struct child *cs, size_t n, bool stopping)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct child *c = &cs[i];
+			char what[96];
+			int64_t ran;
+			if (c->pid != pid)
+				continue;
+			c->pid = 0;
+			c->last_status = status;
+			if (stopping)
+				break;
+			ran = now_ms() - c->started;
+			c->backoff = ran >= STABLE_MS ? BACKOFF_MIN_MS
+				     : c->backoff ? (c->backoff * 2 > BACKOFF_MAX_MS
+							     ? BACKOFF_MAX_MS
+							     : c->backoff * 2)
+						  : BACKOFF_MIN_MS;
+			c->next_start = now_ms() + c->backoff;
+			describe_status(status, what, sizeof(what));
+			printf("foshub up: %s (pid %d) %s after %.1f s; "
+			       "restarting in %.0f s\n",
+			       c->def->name, (int)pid, what, ran / 1000.0,
+			       c->backoff / 1000.0);
+			break;
+		}
+	}
+}
+
+static void print_urls(const struct child *cs, size_t n)
+{
+	const struct child *idp = NULL;
+	printf("foshub up: the federation is running\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct child *c = &cs[i];
+		if (strcmp(c->def->short_name, "idp") == 0)
+			idp = c;
+		printf("  %-8s http://127.0.0.1:%u%s  (database %s, pid %d%s)\n",
+		       c->def->name, c->port, c->def->mcp ? "  MCP /mcp" : "",
+		       c->db + 7, (int)c->pid,
+		       c->ready ? "" : ", not ready yet");
+	}
+	if (idp)
+		printf("log in: through the IdP at http://127.0.0.1:%u/ "
+		       "(OpenID discovery at /.well-known/openid-configuration;"
+		       " users and clients: foshub idp add-user, foshub idp "
+		       "add-client)\n",
+		       idp->port);
+	else
+		printf("log in: no identity provider in this federation; the "
+		       "hubs answer on loopback without login\n");
+	printf("stop with Ctrl-C (SIGINT) or SIGTERM\n");
+}
+
+static int stop_all(struct child *cs, size_t n, sigset_t *set)
+{
+	int64_t deadline = now_ms() + STOP_GRACE_MS;
+	bool clean = true, left = true;
+	for (size_t i = 0; i < n; i++)
+		if (cs[i].pid > 0)
+			kill(cs[i].pid, SIGTERM);
+	while (left) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		left = false;
+		reap(cs, n, true);
+		for (size_t i = 0; i < n; i++)
+			left = left || cs[i].pid > 0;
+		if (!left)
+			break;
+		if (now_ms() > deadline) {
+			for (size_t i = 0; i < n; i++)
+				if (cs[i].pid > 0) {
+					printf("foshub up: %s did not stop; "
+					       "killing it\n",
+					       cs[i].def->name);
+					kill(cs[i].pid, SIGKILL);
+				}
+			deadline = now_ms() + 5000;
+		}
+		sigtimedwait(set, NULL, &ts);
+	}
+	for (size_t i = 0; i < n; i++) {
+		int st = cs[i].last_status;
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+			char what[96];
+			describe_status(st, what, sizeof(what));
+			printf("foshub up: %s %s\n", cs[i].def->name, what);
+			clean = false;
+		}
+	}
+	printf("foshub up: stopped\n");
+	return clean ? 0 : 1;
+}
+
+int cli_up(const struct cli_command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "base-port", required_argument, NULL, 'p' },
+		{ "var", required_argument, NULL, 'v' },
+		{ "hubs", required_argument, NULL, 'H' },
+		{ "ready-timeout", required_argument, NULL, 't' },
+		{ "idp-config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct child cs[UP_MAX_HUBS];
+	const char *var = "var", *only = NULL;
+	const char *idp_config = getenv("FOSHUB_IDP_CONFIG");
+	char self[PATH_MAX];
+	long base = 8000, timeout_s = 30;
+	size_t n = 0;
+	sigset_t set, old;
+	int ch, sig;
+	bool announced = false;
+	int64_t ready_deadline;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+		switch (ch) {
+		case 'p':
+			base = strtol(optarg, &end, 10);
+			if (*end || base < 1 || base > 65000)
+				return cli_usage_error(cmd,
+						       "--base-port must be 1 "
+						       "to 65000, not '%s'",
+						       optarg);
+			break;
+		case 'v':
+			var = optarg;
+			break;
+		case 'H':
+			only = optarg;
+			break;
+		case 'c':
+			idp_config = optarg;
+			break;
+		case 't':
+			timeout_s = strtol(optarg, &end, 10);
+			if (*end || timeout_s < 1 || timeout_s > 3600)
+				return cli_usage_error(cmd,
+						       "--ready-timeout must be "
+						       "1 to 3600 seconds");
+			break;
+		case 'h':
+			fputs(cmd->usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error(cmd, "unknown or incomplete "
+						    "option '%s'",
+					       argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	if (!realpath("/proc/self/exe", self)) {
+		fprintf(stderr, "foshub: error: cannot find my own binary\n");
+		return 1;
+	}
+	if (mkdir(var, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "foshub: error: %s: cannot create: %s\n", var,
+			strerror(errno));
+		return 1;
+	}
+	/* the hubs, by port */
+	for (size_t i = 0; i < cli_hub_count() && n < UP_MAX_HUBS; i++) {
+		const struct hc_hub_def *def = cli_hub_at(i);
+		bool idp = strcmp(def->short_name, "idp") == 0;
+		if (only && !cli_list_has(only, def->short_name))
+			continue;
+		if (idp && (!idp_config || !*idp_config)) {
+			/* it has no users or clients without its file */
+			printf("foshub up: not starting the IdP: give its "
+			       "file with --idp-config FILE or "
+			       "FOSHUB_IDP_CONFIG (see docs/idp.md)\n");
+			continue;
+		}
+		if (idp && access(idp_config, R_OK) != 0) {
+			fprintf(stderr, "foshub: error: %s: cannot read the "
+					"IdP's file: %s\n",
+				idp_config, strerror(errno));
+			return 1;
+		}
+		memset(&cs[n], 0, sizeof(cs[n]));
+		cs[n].def = def;
+		cs[n].config = idp ? idp_config : NULL;
+		cs[n].port = (unsigned)(base + cli_hub_port_offset(def));
+		snprintf(cs[n].db, sizeof(cs[n].db), "sqlite:%s/%s.db", var,
+			 def->name);
+		n++;
+	}
+	if (!n)
+		return cli_usage_error(cmd, "no hub to start (--hubs '%s'; "
+					    "hubs: %s)",
+				       only ? only : "", cli_hub_names());
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && cs[k].port < cs[k - 1].port; k--) {
+			struct child t = cs[k];
+			cs[k] = cs[k - 1];
+			cs[k - 1] = t;
+		}
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+
+	for (size_t i = 0; i < n; i++) {
+		if (spawn(&cs[i], self, &set) != 0) {
+			fprintf(stderr, "foshub: error: cannot start %s: %s\n",
+				cs[i].def->name, strerror(errno));
+			return stop_all(cs, n, &set) ? 1 : 1;
+		}
+		printf("foshub up: started %s (pid %d) on http://127.0.0.1:%u\n",
+		       cs[i].def->name, (int)cs[i].pid, cs[i].port);
+	}
+	ready_deadline = now_ms() + timeout_s * 1000;
+	for (;;) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		bool all_ready = true;
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM) {
+			printf("foshub up: %s received, stopping the hubs\n",
+			       sig == SIGINT ? "SIGINT" : "SIGTERM");
+			return stop_all(cs, n, &set);
+		}
+		reap(cs, n, false);
+		for (size_t i = 0; i < n; i++) {
+			struct child *c = &cs[i];
+			if (!c->pid && now_ms() >= c->next_start) {
+				if (spawn(c, self, &set) == 0) {
+					c->restarts++;
+					printf("foshub up: started %s again "
+					       "(pid %d, restart %u)\n",
+					       c->def->name, (int)c->pid,
+					       c->restarts);
+				} else {
+					c->next_start = now_ms() + c->backoff;
+				}
+			}
+			if (c->pid && !c->ready && probe_ready(c->port)) {
+				c->ready = true;
+				printf("foshub up: %s is ready at "
+				       "http://127.0.0.1:%u\n",
+				       c->def->name, c->port);
+			}
+			all_ready = all_ready && c->ready;
+		}
+		if (!announced && (all_ready || now_ms() > ready_deadline)) {
+			announced = true;
+			print_urls(cs, n);
+		}
+	}
+}

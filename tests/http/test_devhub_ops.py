@@ -1,0 +1,408 @@
+"""test_devhub_ops.py - dev-hub complete: dependencies and ready work, goals,
+contributions, TD and EP, SBOMs and the DoI over REST; and the operator
+commands against the real binary: workplan check/fix round trips in both
+forms with deliberate drift, rule rendering over three repos with one
+escaping, mcp-config migrate on a realistic ~/.claude.json, the deprecated
+state-hub name, and `foshub up` started, probed, a hub killed and
+restarted, and stopped."""
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from harness import DATA, EXAMPLE, Hub, HubTestCase, ROOT, foshub_bin, run_cli
+
+WS = "CUST-WP-0025"
+
+CDX = {"bomFormat": "CycloneDX", "specVersion": "1.6",
+       "components": [{"type": "library", "name": "lodash", "version": "4.17.21",
+                       "purl": "pkg:npm/lodash@4.17.21",
+                       "licenses": [{"license": {"id": "MIT"}}]}]}
+SPDX = {"spdxVersion": "SPDX-2.3", "name": "x",
+        "packages": [{"SPDXID": "SPDXRef-1", "name": "lodash", "versionInfo": "4.17.20",
+                      "licenseConcluded": "MIT",
+                      "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER",
+                                        "referenceType": "purl",
+                                        "referenceLocator": "pkg:npm/lodash@4.17.20"}]}]}
+
+
+class Work(HubTestCase):
+    def ids(self, r):
+        self.assertEqual(r.status, 200, r)
+        return [t["id"] for t in r.json()["items"]]
+
+    def test_dependencies_ready_blocked_claim(self):
+        h = self.hub
+        r = h.post("/dependencies", {"item": WS + "-T09", "depends_on": WS + "-T10"})
+        self.assertEqual(r.status, 201, r)
+        dep = r.json()["id"]
+        r = h.post("/dependencies", {"item": WS + "-T10", "depends_on": WS + "-T09"})
+        p = self.assertProblem(r, 409, "depends_on")
+        self.assertIn(WS + "-T10 -> " + WS + "-T09 -> " + WS + "-T10", p["detail"])
+        before = h.dump()
+        self.assertProblem(h.post("/dependencies", {"item": WS + "-T99", "depends_on": WS + "-T01"}),
+                           422, "item")
+        self.assertEqual(h.dump(), before)
+        ready = self.ids(h.get("/tasks/ready?workstream=" + WS + "&limit=500"))
+        self.assertNotIn(WS + "-T09", ready)
+        self.assertIn(WS + "-T10", ready)
+        r = h.get("/tasks/blocked?workstream=" + WS)
+        blocked = {t["id"]: t for t in r.json()["items"]}
+        self.assertEqual(blocked[WS + "-T09"]["blockers"][0]["id"], WS + "-T10")
+        self.assertProblem(h.get("/tasks/ready?limit=0"), 400, "limit")
+        self.assertProblem(h.get("/tasks/ready?bogus=1"), 400)
+        self.assertEqual(h.get("/tasks/ready?domain=nope").status, 404)
+        r = h.post("/workstreams/" + WS + "/claim", {"agent": "a1"})
+        self.assertNotEqual(r.json()["task"]["id"], WS + "-T09")
+        h.post("/tasks/%s/release" % r.json()["task"]["id"], {"agent": "a1"})
+        self.assertEqual(h.request("DELETE", "/dependencies/" + dep).status, 204)
+        self.assertEqual(h.request("DELETE", "/dependencies/" + dep).status, 404)
+        self.assertIn(WS + "-T09", self.ids(h.get("/tasks/ready?workstream=" + WS + "&limit=500")))
+
+    def test_goals_contributions_td_ep(self):
+        h = self.hub
+        r = h.post("/goals", {"title": "Level 3", "domain": "custodian", "workstreams": [WS]})
+        self.assertEqual(r.status, 201, r)
+        g = h.get("/goals/" + r.json()["id"]).json()
+        self.assertEqual(g["workstream_progress"][0]["tasks_total"], 26)
+        self.assertProblem(h.post("/goals", {"title": "x", "domain": "custodian",
+                                             "workstreams": ["NOPE-1"]}), 422, "workstreams")
+        r = h.post("/contributions", {"task": WS + "-T05", "contributor": "agent-7",
+                                      "summary": "extracted hub-core", "session_id": "s-1"})
+        self.assertEqual(r.status, 201, r)
+        c = r.json()
+        self.assertEqual(c["workstream"], WS)
+        self.assertTrue(c["at"])
+        self.assertEqual(h.get("/contributions?session_id=s-1").json()["items"][0]["id"], c["id"])
+        self.assertProblem(h.post("/contributions", {"task": WS + "-T05", "contributor": "a",
+                                                     "summary": "x", "workstream": WS}), 422,
+                           "workstream")
+        r = h.post("/tech-debt", {"title": "no pool", "domain": "custodian", "severity": "high"})
+        self.assertEqual(r.status, 201, r)
+        self.assertTrue(re.match(r"^TD-\d{4}$", r.json()["id"]))
+        td = r.json()["id"]
+        self.assertEqual(h.patch("/tech-debt/" + td, {"status": "resolved", "owner": "w"})
+                         .json()["status"], "resolved")
+        self.assertProblem(h.post("/tech-debt", {"title": "x", "domain": "custodian",
+                                                 "status": "gone"}), 422, "status")
+        r = h.post("/enhancement-proposals", {"title": "push", "domain": "custodian",
+                                              "motivation": "poll is slow"})
+        self.assertEqual(r.status, 201, r)
+        self.assertTrue(r.json()["id"].startswith("EP-"))
+        self.assertEqual(r.json()["status"], "proposed")
+
+    def test_sbom(self):
+        h = self.hub
+        for name in ("app", "svc"):
+            self.assertEqual(h.post("/repos", {"name": name, "domain": "custodian"}).status, 201)
+        r = h.post("/repos/app/sbom?source=bom.json", CDX)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["licenses"], {"MIT": 1})
+        self.assertEqual(h.post("/repos/app/sbom", CDX).status, 200)
+        self.assertEqual(h.post("/repos/svc/sbom", SPDX).status, 201)
+        items = h.get("/sbom/components?repo=app").json()["items"]
+        self.assertEqual([(c["name"], c["version"]) for c in items], [("lodash", "4.17.21")])
+        u = h.get("/sbom/usage?component=pkg:npm/lodash").json()
+        self.assertEqual([x["repo"] for x in u["repos"]], ["app", "svc"])
+        before = h.dump()
+        bad = dict(CDX, specVersion="1.3")
+        self.assertProblem(h.post("/repos/app/sbom", bad), 422, "specVersion")
+        self.assertEqual(h.post("/repos/nope/sbom", CDX).status, 404)
+        self.assertEqual(h.dump(), before)
+        self.assertProblem(h.get("/sbom/usage"), 400, "component")
+
+    def test_doi(self):
+        h = self.hub
+        d = tempfile.mkdtemp(prefix="foshub-doi-")
+        try:
+            with open(os.path.join(d, "README.md"), "w") as f:
+                f.write("# r\n")
+            h.post("/repos", {"name": "doi-repo", "domain": "custodian", "default_path": d})
+            r = h.get("/repos/doi-repo/doi")
+            self.assertEqual(r.status, 200, r)
+            items = {i["id"]: i for i in r.json()["items"]}
+            self.assertTrue(items["readme"]["passed"])
+            self.assertFalse(items["rule-files"]["passed"])
+            self.assertIn("rules render", items["rule-files"]["reason"])
+            s = h.get("/doi/summary?domain=custodian").json()
+            self.assertIn("doi-repo", [x["repo"] for x in s["repos"]])
+            self.assertProblem(h.get("/repos/doi-repo/doi?refresh=maybe"), 400, "refresh")
+            self.assertEqual(h.get("/repos/nope/doi").status, 404)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def strip_ids(text, crlf):
+    lines = [l for l in text.split("\n") if "state_hub_task_id" not in l]
+    out = "\n".join(lines)
+    return out.replace("\n", "\r\n") if crlf else out
+
+
+class Consistency(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="foshub-wp-")
+        self.db = "sqlite:" + os.path.join(self.dir, "dev.db")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def roundtrip(self, src, name, crlf):
+        with open(src, newline="") as f:
+            text = f.read()
+        path = os.path.join(self.dir, name)
+        code, out, err = run_cli("workplan", "import", "--db", self.db, src)
+        self.assertEqual(code, 0, err)
+        drifted = strip_ids(text, crlf).replace("id: CUST-WP-0025-T03\nstatus: todo",
+                                                "id: CUST-WP-0025-T03\nstatus: done")
+        drifted = drifted.replace("id: CUST-WP-0025-T03\r\nstatus: todo",
+                                  "id: CUST-WP-0025-T03\r\nstatus: done")
+        with open(path, "w", newline="") as f:
+            f.write(drifted)
+        code, out, err = run_cli("workplan", "check", "--db", self.db, path)
+        self.assertEqual(code, 1, out + err)
+        self.assertRegex(out, re.escape(path) + r":\d+: task CUST-WP-0025-T03: status is "
+                         r"'done' in the file, 'todo' in the database")
+        self.assertRegex(out, r"task CUST-WP-0025-T01: no state_hub_task_id in the file")
+        self.assertRegex(out, r"in the database was imported from")
+        code, out, err = run_cli("workplan", "fix", "--db", self.db, path)
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("wrote 26 state_hub ids", out)
+        code, out, err = run_cli("workplan", "check", "--db", self.db, path)
+        self.assertEqual(code, 0, out + err)
+        with open(path, newline="") as f:
+            fixed = f.read()
+        # the database's ids went back in; every other byte is the same
+        self.assertEqual(strip_ids(fixed.replace("\r\n", "\n"), crlf), drifted)
+        for m in re.finditer(r'state_hub_task_id: "([0-9a-f-]+)"', text):
+            self.assertIn(m.group(1), fixed)
+        with open(path + ".bak", newline="") as f:
+            self.assertEqual(f.read(), drifted)
+        code, out, _ = run_cli("workplan", "fix", "--db", self.db, path)
+        self.assertNotIn("wrote", out)
+
+    def test_text_form_crlf(self):
+        self.roundtrip(EXAMPLE, "plan.txt", True)
+
+    def test_markdown_form(self):
+        self.roundtrip(os.path.join(DATA, "workplans", "CUST-WP-0025.md"), "plan.md", False)
+
+    def test_duplicate_and_registered_repos(self):
+        a = os.path.join(self.dir, "repo", "workplans")
+        os.makedirs(a)
+        shutil.copy(EXAMPLE, os.path.join(a, "one.txt"))
+        shutil.copy(os.path.join(DATA, "workplans", "CUST-WP-0025.md"), os.path.join(a, "two.md"))
+        hub = Hub(workdir=self.dir)
+        hub.db, hub.db_path = self.db, os.path.join(self.dir, "dev.db")
+        hub.import_workplans(os.path.join(a, "one.txt"))
+        hub.start()
+        try:
+            hub.post("/repos", {"name": "repo", "domain": "custodian",
+                                "default_path": os.path.join(self.dir, "repo")})
+        finally:
+            hub.stop()
+        code, out, err = run_cli("workplan", "check", "--db", self.db)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("is also given by", out)
+
+
+class Rules(unittest.TestCase):
+    def test_three_repos_one_escaping(self):
+        d = tempfile.mkdtemp(prefix="foshub-rules-")
+        try:
+            db = "sqlite:" + os.path.join(d, "dev.db")
+            for name in ("plain", "infra", "escape", "outside"):
+                os.makedirs(os.path.join(d, name))
+            os.makedirs(os.path.join(d, "infra", "helm"))
+            os.symlink(os.path.join(d, "outside"), os.path.join(d, "escape", ".claude"))
+            hub = Hub(workdir=d)
+            hub.db, hub.db_path = db, os.path.join(d, "dev.db")
+            hub.start()
+            try:
+                hub.post("/domains", {"name": "Ops"})
+                for name in ("plain", "infra", "escape"):
+                    r = hub.post("/repos", {"name": name, "domain": "ops",
+                                            "default_path": os.path.join(d, name)})
+                    self.assertEqual(r.status, 201, r)
+            finally:
+                hub.stop()
+            code, out, err = run_cli("rules", "render", "--db", db)
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("created %s/plain/.claude/rules/session-protocol.md" % d, out)
+            self.assertIn("created %s/infra/.claude/rules/session-protocol.md" % d, out)
+            self.assertIn("repo escape", err)
+            self.assertIn("symbolic link", err)
+            self.assertEqual(os.listdir(os.path.join(d, "outside")), [])
+            with open(os.path.join(d, "infra", ".claude", "rules", "session-protocol.md")) as f:
+                infra = f.read()
+            with open(os.path.join(d, "plain", ".claude", "rules", "session-protocol.md")) as f:
+                plain = f.read()
+            self.assertIn("ops-hub's `get_domain_summary`", infra)
+            self.assertIn("(helm)", infra)
+            self.assertNotIn("ops-hub's `get_domain_summary`", plain)
+            self.assertIn('`get_domain_summary` with `domain: "ops"`', plain)
+            mtime = os.stat(os.path.join(d, "plain", ".claude", "rules",
+                                         "session-protocol.md")).st_mtime_ns
+            code, out, err = run_cli("rules", "render", "--db", db, "--repo", "plain",
+                                     "--repo", "infra")
+            self.assertEqual(code, 0, err)
+            self.assertEqual(out.count("unchanged"), 2)
+            self.assertEqual(os.stat(os.path.join(d, "plain", ".claude", "rules",
+                                                  "session-protocol.md")).st_mtime_ns, mtime)
+            code, out, err = run_cli("rules", "render", "--db", db, "--target", "../x.md")
+            self.assertEqual(code, 1)
+            self.assertIn("escapes", err)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class McpConfigAndRename(unittest.TestCase):
+    def test_migrate_cli(self):
+        d = tempfile.mkdtemp(prefix="foshub-mcpcfg-")
+        try:
+            path = os.path.join(d, ".claude.json")
+            shutil.copy(os.path.join(DATA, "mcp-config", "claude.json"), path)
+            with open(path) as f:
+                orig = f.read()
+            code, out, _ = run_cli("mcp-config", "migrate", "--file", path, "--dry-run")
+            self.assertEqual(code, 0)
+            self.assertIn('-    "state-hub": {', out)
+            self.assertIn('+    "dev-hub": {', out)
+            with open(path) as f:
+                self.assertEqual(f.read(), orig)
+            code, out, err = run_cli("mcp-config", "migrate", "--file", path)
+            self.assertEqual(code, 0, err)
+            baks = [n for n in os.listdir(d) if n.startswith(".claude.json.bak-")]
+            self.assertEqual(len(baks), 1)
+            with open(os.path.join(d, baks[0])) as f:
+                self.assertEqual(f.read(), orig)
+            with open(path) as f:
+                new = f.read()
+            # only the keys changed, and the duplicate entry went
+            expected = orig.replace(',\n        "state-hub": {"type": "http", "url": '
+                                    '"http://127.0.0.1:8001/mcp"}', '')
+            self.assertEqual(new, expected.replace('"state-hub"', '"dev-hub"'))
+            code, out, _ = run_cli("mcp-config", "migrate", "--file", path)
+            self.assertEqual(code, 0)
+            self.assertIn("nothing to change", out)
+            # a different dev-hub entry: refused, nothing changed
+            conflict = os.path.join(d, "c.json")
+            with open(conflict, "w") as f:
+                json.dump({"mcpServers": {"state-hub": {"command": "a"},
+                                          "dev-hub": {"command": "b"}}}, f)
+            with open(conflict) as f:
+                before = f.read()
+            code, _, err = run_cli("mcp-config", "migrate", "--file", conflict)
+            self.assertEqual(code, 1)
+            self.assertIn("refusing", err)
+            with open(conflict) as f:
+                self.assertEqual(f.read(), before)
+            code, out, err = run_cli("mcp-config", "add", "--file", conflict, "--transport",
+                                     "http", "--hubs", "ops")
+            self.assertEqual(code, 0, err)
+            with open(conflict) as f:
+                self.assertEqual(json.load(f)["mcpServers"]["ops-hub"]["url"],
+                                 "http://127.0.0.1:8002/mcp")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_state_hub_name_deprecated(self):
+        hub = Hub(hub="state")
+        hub.db_path = os.path.join(hub.dir, "dev-hub.db")
+        hub.db = "sqlite:" + hub.db_path
+        try:
+            hub.start()
+            self.assertEqual(hub.get("/").json()["name"], "dev-hub")
+            hub.stop()
+            log = "".join(hub.log)
+            self.assertIn("deprecated", log)
+            self.assertIn("dev-hub", log)
+        finally:
+            hub.cleanup()
+
+
+def free_base():
+    for _ in range(200):
+        base = random.randrange(20000, 60000)
+        socks = []
+        try:
+            for off in range(4):
+                s = socket.socket()
+                s.bind(("127.0.0.1", base + off))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError("no free ports")
+
+
+class Up(unittest.TestCase):
+    def test_up_probe_restart_stop(self):
+        d = tempfile.mkdtemp(prefix="foshub-up-")
+        base = free_base()
+        env = dict(os.environ)
+        for k in ("FOSHUB_DB", "FOSHUB_LISTEN", "FOSHUB_POLICY_DIR"):
+            env.pop(k, None)
+        p = subprocess.Popen([foshub_bin(), "up", "--base-port", str(base), "--var", d,
+                              "--hubs", "dev,ops,fin"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, cwd=ROOT, env=env)
+        lines = []
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                lines.append(line)
+                if "stop with Ctrl-C" in line:
+                    break
+            out = "".join(lines)
+            self.assertIn("the federation is running", out)
+            self.assertIn("http://127.0.0.1:%d" % (base + 1), out)
+            self.assertIn("log in:", out)
+            for off in (1, 2, 3):
+                with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % (base + off),
+                                            timeout=10) as r:
+                    self.assertEqual(r.status, 200)
+            self.assertTrue(os.path.exists(os.path.join(d, "dev-hub.db")))
+            pid = int(re.search(r"started dev-hub \(pid (\d+)\)", out).group(1))
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                line = p.stdout.readline()
+                lines.append(line)
+                if "dev-hub is ready" in line:
+                    break
+            out = "".join(lines)
+            self.assertIn("dev-hub (pid %d) was killed by signal 9" % pid, out)
+            self.assertIn("started dev-hub again", out)
+            with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % (base + 1),
+                                        timeout=10) as r:
+                self.assertEqual(r.status, 200)
+            p.send_signal(signal.SIGTERM)
+            rest, _ = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, rest)
+            self.assertIn("stopped", rest)
+            for off in (1, 2, 3):
+                with self.assertRaises(OSError):
+                    socket.create_connection(("127.0.0.1", base + off), timeout=2).close()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
