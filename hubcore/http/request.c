@@ -2,7 +2,9 @@
  * request.c - request accessors, response builders and RFC 9457 problem
  * documents.
  */
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +34,107 @@ const char *hc_req_header(const struct hc_req *req, const char *name)
 	if (!req->conn)
 		return NULL;
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *hc_req_cookie(const struct hc_req *req, const char *name)
+{
+	if (!req->conn)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+void hc_req_client_addr(const struct hc_req *req, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+		req->conn ? MHD_get_connection_info(
+				    req->conn,
+				    MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+			  : NULL;
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	snprintf(out, size, "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  out, (socklen_t)size);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)size);
+}
+
+/* application/x-www-form-urlencoded, decoded with libmicrohttpd's own
+ * post processor. */
+struct form_ctx {
+	json_t *fields;
+	char dup[HC_ERR_FIELD_MAX];
+	bool nul;
+};
+
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind,
+				  const char *key, const char *filename,
+				  const char *content_type,
+				  const char *transfer_encoding,
+				  const char *data, uint64_t off, size_t size)
+{
+	struct form_ctx *f = cls;
+	json_t *old = json_object_get(f->fields, key);
+	char *joined;
+	size_t oldlen;
+	if (memchr(data, '\0', size)) {
+		f->nul = true;
+		snprintf(f->dup, sizeof(f->dup), "%s", key);
+		return MHD_NO;
+	}
+	if (off == 0 && old) {
+		snprintf(f->dup, sizeof(f->dup), "%s", key);
+		return MHD_NO;
+	}
+	/* a value may arrive in pieces */
+	oldlen = old ? json_string_length(old) : 0;
+	joined = malloc(oldlen + size + 1);
+	if (!joined)
+		return MHD_NO;
+	if (oldlen)
+		memcpy(joined, json_string_value(old), oldlen);
+	memcpy(joined + oldlen, data, size);
+	joined[oldlen + size] = '\0';
+	json_object_set_new(f->fields, key, json_stringn(joined, oldlen + size));
+	free(joined);
+	return MHD_YES;
+}
+
+int hc_req_form(const struct hc_req *req, json_t **out, struct hc_err *err)
+{
+	struct form_ctx f = { json_object(), "", false };
+	struct MHD_PostProcessor *pp;
+	const char *ct = req->content_type;
+	enum MHD_Result ok;
+	if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
+		json_decref(f.fields);
+		return hc_err_set(err, HC_EMEDIA,
+				  "send the fields as "
+				  "application/x-www-form-urlencoded");
+	}
+	pp = MHD_create_post_processor(req->conn, 4096, form_field, &f);
+	if (!pp) {
+		json_decref(f.fields);
+		return hc_err_set(err, HC_EBADREQ, "unreadable form");
+	}
+	ok = req->body_len ? MHD_post_process(pp, req->body, req->body_len)
+			   : MHD_YES;
+	MHD_destroy_post_processor(pp);
+	if (ok != MHD_YES || f.dup[0]) {
+		json_decref(f.fields);
+		if (f.dup[0])
+			return hc_err_field(err, HC_EINVAL, f.dup,
+					    f.nul ? "field '%s' contains a NUL "
+						    "byte"
+						  : "field '%s' is given more "
+						    "than once",
+					    f.dup);
+		return hc_err_set(err, HC_EBADREQ, "unreadable form");
+	}
+	*out = f.fields;
+	return HC_OK;
 }
 
 struct hc_conn *hc_req_db(struct hc_req *req, struct hc_err *err)

@@ -102,6 +102,16 @@ const char *hc_req_param(const struct hc_req *req, const char *name);
 const char *hc_req_arg(const struct hc_req *req, const char *name);
 /* A request header by name (case-insensitive), or NULL. */
 const char *hc_req_header(const struct hc_req *req, const char *name);
+/* A cookie sent with the request, by name, or NULL. */
+const char *hc_req_cookie(const struct hc_req *req, const char *name);
+/* The client's address as text ("127.0.0.1", "::1"), or "unknown". */
+void hc_req_client_addr(const struct hc_req *req, char *out, size_t size);
+/*
+ * The fields of an application/x-www-form-urlencoded body as a JSON object
+ * of strings (a field given twice is HC_EINVAL naming it; a field with a
+ * NUL byte too). HC_EMEDIA for another content type.
+ */
+int hc_req_form(const struct hc_req *req, json_t **out, struct hc_err *err);
 
 /*
  * Parse the body as a JSON object (HC_EMEDIA for a content type other than

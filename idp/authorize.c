@@ -1,0 +1,659 @@
+/*
+ * authorize.c - the authorization endpoint and the login page.
+ *
+ * GET /authorize checks the client and its redirect URI first: a bad one
+ * is shown to the person, never redirected to. Every other problem goes
+ * back to the client with error, state and iss (RFC 9207). PKCE is S256
+ * only and required by default. A valid request gets the login page (or,
+ * with a live session, a code at once); the page posts back to
+ * /authorize with the request's id and a CSRF token that must match both
+ * the stored one and a SameSite=Strict cookie.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hubcore/json.h"
+#include "idp/idp_internal.h"
+
+#define REQUEST_TTL 600
+
+void idp__html(struct hc_buf *b, const char *t)
+{
+	for (; t && *t; t++) {
+		switch (*t) {
+		case '<': hc_buf_adds(b, "&lt;"); break;
+		case '>': hc_buf_adds(b, "&gt;"); break;
+		case '&': hc_buf_adds(b, "&amp;"); break;
+		case '"': hc_buf_adds(b, "&quot;"); break;
+		case '\'': hc_buf_adds(b, "&#39;"); break;
+		default: hc_buf_addc(b, *t);
+		}
+	}
+}
+
+void idp__query(struct hc_buf *b, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	hc_buf_addc(b, memchr(b->data, '?', b->len) ? '&' : '?');
+	hc_buf_adds(b, key);
+	hc_buf_addc(b, '=');
+	for (const unsigned char *v = (const unsigned char *)value; *v; v++) {
+		if ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		    (*v >= '0' && *v <= '9') || strchr("-._~", *v)) {
+			hc_buf_addc(b, (char)*v);
+		} else {
+			hc_buf_addc(b, '%');
+			hc_buf_addc(b, hex[*v >> 4]);
+			hc_buf_addc(b, hex[*v & 15]);
+		}
+	}
+}
+
+static const char csp[] =
+	"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+	"frame-ancestors 'none'; base-uri 'none'";
+
+/* A page for a person: the login form, or a message. */
+static int page(struct hc_resp *resp, int status, const char *title,
+		struct hc_buf *content)
+{
+	struct hc_buf b = HC_BUF_INIT(256 * 1024);
+	hc_buf_adds(&b, "<!doctype html>\n<html lang=\"en\"><head><meta "
+			"charset=\"utf-8\"><meta name=\"viewport\" "
+			"content=\"width=device-width, initial-scale=1\">"
+			"<title>");
+	idp__html(&b, title);
+	hc_buf_adds(&b,
+		    "</title><style>body{font:16px/1.5 system-ui,sans-serif;"
+		    "max-width:24rem;margin:3rem auto;padding:0 1rem;"
+		    "color:#1b1b1b;background:#fff}"
+		    "@media(prefers-color-scheme:dark){body{color:#eee;"
+		    "background:#161616}input{background:#222;color:#eee}}"
+		    "label{display:block;margin:.8rem 0 .2rem}"
+		    "input{width:100%;padding:.5rem;font:inherit;"
+		    "box-sizing:border-box}button{margin-top:1rem;"
+		    "padding:.5rem 1.2rem;font:inherit}"
+		    ".error{color:#b00020;border-left:3px solid #b00020;"
+		    "padding-left:.6rem}</style></head><body><main>");
+	hc_buf_add(&b, content->data ? content->data : "", content->len);
+	hc_buf_adds(&b, "</main></body></html>\n");
+	resp->status = status;
+	resp->body = hc_buf_detach(&b, &resp->body_len);
+	resp->content_type = "text/html; charset=utf-8";
+	hc_resp_header(resp, "Content-Security-Policy", csp);
+	hc_resp_header(resp, "X-Frame-Options", "DENY");
+	hc_resp_header(resp, "Referrer-Policy", "no-referrer");
+	return HC_OK;
+}
+
+static int message_page(struct hc_resp *resp, int status, const char *title,
+			const char *text)
+{
+	struct hc_buf c = HC_BUF_INIT(64 * 1024);
+	int rc;
+	hc_buf_adds(&c, "<h1>");
+	idp__html(&c, title);
+	hc_buf_adds(&c, "</h1><p>");
+	idp__html(&c, text);
+	hc_buf_adds(&c, "</p>");
+	rc = page(resp, status, title, &c);
+	hc_buf_release(&c);
+	return rc;
+}
+
+static int login_page(struct hc_resp *resp, int status,
+		      const struct idp_config *cfg, const char *client_name,
+		      const char *request_id, const char *csrf,
+		      const char *username, const char *error)
+{
+	struct hc_buf c = HC_BUF_INIT(64 * 1024);
+	char action[1024], cookie[512];
+	int rc;
+	idp__url(cfg, "/authorize", action, sizeof(action));
+	hc_buf_adds(&c, "<h1>Sign in</h1><p>to continue to <strong>");
+	idp__html(&c, client_name);
+	hc_buf_adds(&c, "</strong></p>");
+	if (error) {
+		hc_buf_adds(&c, "<p class=\"error\" role=\"alert\">");
+		idp__html(&c, error);
+		hc_buf_adds(&c, "</p>");
+	}
+	hc_buf_adds(&c, "<form method=\"post\" action=\"");
+	idp__html(&c, action);
+	hc_buf_adds(&c, "\"><input type=\"hidden\" name=\"request_id\" "
+			"value=\"");
+	idp__html(&c, request_id);
+	hc_buf_adds(&c, "\"><input type=\"hidden\" name=\"csrf\" value=\"");
+	idp__html(&c, csrf);
+	hc_buf_adds(&c, "\"><label for=\"username\">Username</label>"
+			"<input id=\"username\" name=\"username\" "
+			"autocomplete=\"username\" required autofocus "
+			"value=\"");
+	idp__html(&c, username ? username : "");
+	hc_buf_adds(&c, "\"><label for=\"password\">Password</label>"
+			"<input id=\"password\" name=\"password\" "
+			"type=\"password\" autocomplete=\"current-password\">"
+			"<label for=\"otp\">One-time code (if enrolled)</label>"
+			"<input id=\"otp\" name=\"otp\" inputmode=\"numeric\" "
+			"autocomplete=\"one-time-code\">"
+			"<button type=\"submit\">Sign in</button></form>");
+	rc = page(resp, status, "Sign in", &c);
+	hc_buf_release(&c);
+	snprintf(cookie, sizeof(cookie),
+		 "%s=%s; Path=/authorize; HttpOnly; SameSite=Strict; "
+		 "Max-Age=%d",
+		 IDP_CSRF_COOKIE, csrf, REQUEST_TTL);
+	hc_resp_header(resp, "Set-Cookie", cookie);
+	return rc;
+}
+
+/* Redirect the user agent back to the client with an error. */
+static int redirect_error(struct hc_resp *resp, const struct idp_config *cfg,
+			  const char *redirect_uri, const char *state,
+			  const char *error, const char *description)
+{
+	struct hc_buf b = HC_BUF_INIT(16 * 1024);
+	hc_buf_adds(&b, redirect_uri);
+	idp__query(&b, "error", error);
+	if (description)
+		idp__query(&b, "error_description", description);
+	if (state)
+		idp__query(&b, "state", state);
+	idp__query(&b, "iss", cfg->issuer);
+	hc_resp_header(resp, "Location", b.data);
+	hc_buf_release(&b);
+	return hc_resp_empty(resp, 302);
+}
+
+/* Issue a code for an authenticated user and send them back. */
+static int grant_code(struct idp *p, struct hc_conn *c,
+		      struct idp_config *cfg, json_t *params,
+		      const char *username, int64_t auth_time, const char *amr,
+		      const char *session, struct hc_resp *resp,
+		      struct hc_err *err)
+{
+	char code[64], hash[65], family[48];
+	struct hc_buf b = HC_BUF_INIT(16 * 1024);
+	time_t now = time(NULL);
+	int rc;
+	if (idp_random(code, sizeof(code), 32) != HC_OK ||
+	    idp_random(family, sizeof(family), 18) != HC_OK)
+		return hc_err_set(err, HC_EIO, "no randomness");
+	idp_hash(code, hash);
+	{
+		struct hc_value v[] = {
+			hc_vtext(family),
+			hc_vtext(hc_json_str(params, "client_id")),
+			hc_vtext(username),
+			hc_vtext(session),
+			hc_vint((int64_t)now),
+		};
+		/* the family remembers its login session: logging out
+		 * revokes what the session was given */
+		rc = hc_exec(c,
+			     "INSERT INTO idp_families (family, client_id, "
+			     "username, session, created) VALUES (?, ?, ?, ?, "
+			     "?)",
+			     v, 5, err);
+	}
+	if (rc == HC_OK) {
+		struct hc_value v[] = {
+			hc_vtext(hash),
+			hc_vtext(hc_json_str(params, "client_id")),
+			hc_vtext(username),
+			hc_vtext(hc_json_str(params, "redirect_uri")),
+			hc_vtext(hc_json_str(params, "scope")),
+			hc_vtext(hc_json_str(params, "nonce")),
+			hc_vtext(hc_json_str(params, "code_challenge")),
+			hc_vtext(hc_json_str(params, "resource")),
+			hc_vint(auth_time),
+			hc_vtext(amr),
+			hc_vtext(family),
+			hc_vint((int64_t)now + cfg->code_ttl),
+		};
+		rc = hc_exec(c,
+			     "INSERT INTO idp_codes (code_hash, client_id, "
+			     "username, redirect_uri, scope, nonce, challenge, "
+			     "resource, auth_time, amr, family, expires) "
+			     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			     v, 12, err);
+	}
+	if (rc != HC_OK)
+		return rc;
+	hc_buf_adds(&b, hc_json_str(params, "redirect_uri"));
+	idp__query(&b, "code", code);
+	if (hc_json_str(params, "state"))
+		idp__query(&b, "state", hc_json_str(params, "state"));
+	idp__query(&b, "iss", cfg->issuer);
+	hc_resp_header(resp, "Location", b.data);
+	hc_buf_release(&b);
+	return hc_resp_empty(resp, 302);
+}
+
+/* The request's parameters as an object (query for GET); *dup names one
+ * given twice, which RFC 6749 §3.1 forbids. */
+static json_t *query_params(const struct hc_req *req, const char **dup)
+{
+	json_t *o = json_object();
+	*dup = NULL;
+	for (size_t i = 0; i < req->nargs; i++) {
+		if (json_object_get(o, req->args[i].name))
+			*dup = req->args[i].name;
+		else
+			json_object_set_new(o, req->args[i].name,
+					    json_string(req->args[i].value));
+	}
+	return o;
+}
+
+static bool pkce_value_ok(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	return n >= 43 && n <= 128 &&
+	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789-._~") == n;
+}
+
+/* The live session of this browser, if any: username and auth time. */
+static bool session_of(struct hc_conn *c, const struct hc_req *req,
+		       char *username, size_t size, int64_t *auth_time,
+		       char *amr, size_t amr_size, char hash[65])
+{
+	const char *cookie = hc_req_cookie(req, IDP_SESSION_COOKIE);
+	struct hc_stmt *st = NULL;
+	bool found = false;
+	if (!cookie)
+		return false;
+	idp_hash(cookie, hash);
+	{
+		struct hc_value p[] = { hc_vtext(hash),
+					hc_vint((int64_t)time(NULL)) };
+		if (hc_query(c, &st,
+			     "SELECT username, auth_time, amr FROM idp_sessions "
+			     "WHERE id_hash = ? AND expires > ?",
+			     p, 2, NULL) != HC_OK)
+			return false;
+	}
+	if (hc_stmt_step(st, NULL) == HC_ROW_READY) {
+		snprintf(username, size, "%s", hc_stmt_text(st, 0, NULL));
+		*auth_time = hc_stmt_int(st, 1);
+		snprintf(amr, amr_size, "%s", hc_stmt_text(st, 2, NULL));
+		found = true;
+	}
+	hc_stmt_finish(st);
+	return found;
+}
+
+/* Whether a user may log in at all now (the emergency account always). */
+static bool user_enabled(const struct idp_config *cfg,
+			 const struct idp_user *u)
+{
+	if (!u)
+		return false;
+	if (u->emergency)
+		return true;
+	return !u->disabled && !cfg->users_disabled;
+}
+
+int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
+		       struct hc_err *err);
+int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
+		       struct hc_err *err)
+{
+	struct idp *p = idp_of(req->hub);
+	struct idp_config *cfg = idp_config(p);
+	const char *dup;
+	json_t *params = query_params(req, &dup);
+	const char *client_id = hc_json_str(params, "client_id");
+	const char *redirect_uri = hc_json_str(params, "redirect_uri");
+	const char *state = hc_json_str(params, "state");
+	const char *challenge = hc_json_str(params, "code_challenge");
+	const char *method = hc_json_str(params, "code_challenge_method");
+	const char *scope = hc_json_str(params, "scope");
+	const char *prompt = hc_json_str(params, "prompt");
+	struct idp_client *owned = NULL;
+	const struct idp_client *cl = NULL;
+	struct hc_conn *c = hc_req_db(req, err);
+	char *resource = NULL, username[256], amr[128], session[65];
+	int64_t auth_time;
+	int rc = HC_OK;
+
+	if (!c) {
+		rc = err->status;
+		goto out;
+	}
+	/* 1. problems that must not redirect: shown to the person */
+	if (dup) {
+		char text[300];
+		snprintf(text, sizeof(text),
+			 "The application sent the parameter '%.100s' twice.",
+			 dup);
+		rc = message_page(resp, 400, "Bad sign-in request", text);
+		goto out;
+	}
+	if (idp__find_client(c, cfg, client_id, &owned, &cl) != HC_OK) {
+		rc = message_page(resp, 400, "Unknown application",
+				  "The application asking you to sign in is "
+				  "not registered here (client_id).");
+		goto out;
+	}
+	if (!idp__redirect_match(&cl->redirect_uris, redirect_uri)) {
+		rc = message_page(resp, 400, "Wrong return address",
+				  "The application gave a redirect_uri that is "
+				  "not registered for it, so you are not sent "
+				  "there.");
+		goto out;
+	}
+	/* 2. problems the client hears about */
+	if (!hc_json_str(params, "response_type") ||
+	    strcmp(hc_json_str(params, "response_type"), "code") != 0) {
+		rc = redirect_error(resp, cfg, redirect_uri, state,
+				    "unsupported_response_type",
+				    "only response_type=code is supported");
+		goto out;
+	}
+	if (!idp_strings_has(&cl->grant_types, "authorization_code")) {
+		rc = redirect_error(resp, cfg, redirect_uri, state,
+				    "unauthorized_client",
+				    "this client may not use the "
+				    "authorization code flow");
+		goto out;
+	}
+	if (challenge || method || cl->public_client || cl->require_pkce) {
+		if (!challenge) {
+			rc = redirect_error(resp, cfg, redirect_uri, state,
+					    "invalid_request",
+					    "code_challenge is required (PKCE "
+					    "with S256)");
+			goto out;
+		}
+		if (!method || strcmp(method, "S256") != 0) {
+			rc = redirect_error(resp, cfg, redirect_uri, state,
+					    "invalid_request",
+					    "code_challenge_method must be "
+					    "S256");
+			goto out;
+		}
+		if (!pkce_value_ok(challenge)) {
+			rc = redirect_error(resp, cfg, redirect_uri, state,
+					    "invalid_request",
+					    "code_challenge is malformed");
+			goto out;
+		}
+	}
+	if (!idp__scope_ok(&cl->scopes, scope)) {
+		rc = redirect_error(resp, cfg, redirect_uri, state,
+				    "invalid_scope",
+				    "a requested scope is not allowed for "
+				    "this client");
+		goto out;
+	}
+	if (hc_json_str(params, "resource")) {
+		resource = idp__resource(hc_json_str(params, "resource"));
+		if (!resource ||
+		    (cl->audiences.n &&
+		     !idp_strings_has(&cl->audiences, resource))) {
+			rc = redirect_error(resp, cfg, redirect_uri, state,
+					    "invalid_target",
+					    "the resource is not one this "
+					    "client may ask for");
+			goto out;
+		}
+		json_object_set_new(params, "resource", json_string(resource));
+	}
+	/* 3. a live session answers at once, unless asked to log in */
+	if ((!prompt || !idp__scope_has(prompt, "login")) &&
+	    session_of(c, req, username, sizeof(username), &auth_time, amr,
+		       sizeof(amr), session) &&
+	    user_enabled(cfg, idp_config_user(cfg, username))) {
+		rc = grant_code(p, c, cfg, params, username, auth_time, amr,
+				session, resp, err);
+		goto out;
+	}
+	if (prompt && idp__scope_has(prompt, "none")) {
+		rc = redirect_error(resp, cfg, redirect_uri, state,
+				    "login_required",
+				    "the user is not signed in");
+		goto out;
+	}
+	/* 4. the login page, for a request remembered server-side */
+	{
+		char id[48], csrf[48];
+		char *text = hc_json_dump(params, NULL);
+		struct hc_value v[5];
+		if (!text || idp_random(id, sizeof(id), 18) != HC_OK ||
+		    idp_random(csrf, sizeof(csrf), 18) != HC_OK) {
+			free(text);
+			rc = hc_err_set(err, HC_EIO, "no randomness");
+			goto out;
+		}
+		v[0] = hc_vtext(id);
+		v[1] = hc_vtext(csrf);
+		v[2] = hc_vtext(cl->client_id);
+		v[3] = hc_vtext(text);
+		v[4] = hc_vint((int64_t)time(NULL) + REQUEST_TTL);
+		rc = hc_exec(c,
+			     "INSERT INTO idp_requests (id, csrf, client_id, "
+			     "params, expires) VALUES (?, ?, ?, ?, ?)",
+			     v, 5, err);
+		free(text);
+		if (rc == HC_OK)
+			rc = login_page(resp, 200, cfg,
+					cl->name ? cl->name : cl->client_id, id,
+					csrf, hc_json_str(params, "login_hint"),
+					NULL);
+	}
+out:
+	free(resource);
+	json_decref(params);
+	idp__client_free(owned);
+	idp_config_unref(cfg);
+	return rc;
+}
+
+/* Check the credentials; on failure *why says what to log (never shown
+ * in detail to the person, to tell nobody which part was wrong). */
+static bool authenticate(struct hc_conn *c, const struct idp_config *cfg,
+			 const struct idp_user *u, const char *password,
+			 const char *otp, char *amr, size_t amr_size,
+			 const char **why)
+{
+	struct hc_err e2 = { 0 };
+	if (!u) {
+		/* as long as a real check, so that timing tells no names */
+		idp_password_check(IDP_DUMMY_HASH, password ? password : "");
+		*why = "unknown user";
+		return false;
+	}
+	if (u->password_hash && !idp_password_check(u->password_hash,
+						    password)) {
+		*why = "bad password";
+		return false;
+	}
+	if (!user_enabled(cfg, u)) {
+		*why = "user disabled";
+		return false;
+	}
+	snprintf(amr, amr_size, "[\"pwd\"]");
+	if (u->totp_secret) {
+		if (idp_totp_check(c, u->username, u->totp_secret, otp, &e2) !=
+		    HC_OK) {
+			*why = "bad or replayed one-time code";
+			return false;
+		}
+		snprintf(amr, amr_size, "[\"pwd\",\"otp\"]");
+	}
+	if (u->privacyidea) {
+		if (idp_privacyidea_check(cfg, u->username, otp, &e2) !=
+		    HC_OK) {
+			*why = "second factor refused by privacyIDEA";
+			return false;
+		}
+		snprintf(amr, amr_size, u->password_hash ? "[\"pwd\",\"mfa\"]"
+							  : "[\"mfa\"]");
+	}
+	return true;
+}
+
+int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
+			struct hc_err *err);
+int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
+			struct hc_err *err)
+{
+	struct idp *p = idp_of(req->hub);
+	struct idp_config *cfg = idp_config(p);
+	json_t *form = NULL, *params = NULL;
+	struct hc_conn *c = hc_req_db(req, err);
+	const char *rid, *csrf, *cookie, *username;
+	struct hc_stmt *st = NULL;
+	char stored_csrf[64] = "", addr[64], ukey[300], akey[96], amr[64];
+	char *ptext = NULL;
+	const char *why = NULL;
+	struct idp_client *owned = NULL;
+	const struct idp_client *cl = NULL;
+	const struct idp_user *u;
+	int retry = 0, rc;
+
+	if (!c) {
+		rc = err->status;
+		goto out;
+	}
+	rc = hc_req_form(req, &form, err);
+	if (rc != HC_OK)
+		goto out;
+	rid = hc_json_str(form, "request_id");
+	csrf = hc_json_str(form, "csrf");
+	cookie = hc_req_cookie(req, IDP_CSRF_COOKIE);
+	username = hc_json_str(form, "username");
+	{
+		struct hc_value v[] = { hc_vtext(rid ? rid : ""),
+					hc_vint((int64_t)time(NULL)) };
+		rc = hc_query(c, &st,
+			      "SELECT csrf, params FROM idp_requests WHERE id = "
+			      "? AND expires > ?",
+			      v, 2, err);
+	}
+	if (rc != HC_OK)
+		goto out;
+	if (hc_stmt_step(st, NULL) == HC_ROW_READY) {
+		snprintf(stored_csrf, sizeof(stored_csrf), "%s",
+			 hc_stmt_text(st, 0, NULL));
+		ptext = strdup(hc_stmt_text(st, 1, NULL));
+	}
+	hc_stmt_finish(st);
+	if (!ptext) {
+		rc = message_page(resp, 400, "Sign-in expired",
+				  "This sign-in page is no longer valid. Go "
+				  "back to the application and start again.");
+		goto out;
+	}
+	/* the form's token must be the stored one and the cookie's */
+	if (!csrf || !cookie || strcmp(csrf, stored_csrf) != 0 ||
+	    strcmp(cookie, stored_csrf) != 0) {
+		rc = message_page(resp, 403, "Sign-in refused",
+				  "The sign-in form was not sent from this "
+				  "page (CSRF check failed).");
+		goto out;
+	}
+	params = json_loads(ptext, 0, NULL);
+	if (!params || idp__find_client(c, cfg, hc_json_str(params, "client_id"),
+					&owned, &cl) != HC_OK) {
+		rc = message_page(resp, 400, "Sign-in expired",
+				  "The application is no longer registered.");
+		goto out;
+	}
+	hc_req_client_addr(req, addr, sizeof(addr));
+	snprintf(ukey, sizeof(ukey), "user:%s", username ? username : "");
+	snprintf(akey, sizeof(akey), "ip:%s", addr);
+	if (idp_throttle_check(c, ukey, &retry, NULL) != HC_OK ||
+	    idp_throttle_check(c, akey, &retry, NULL) != HC_OK) {
+		char msg[128];
+		hc_log_warn(&req->hub->log,
+			    "login locked for user '%s' from %s (%d s left)",
+			    username ? username : "", addr, retry);
+		snprintf(msg, sizeof(msg),
+			 "Too many failed attempts. Try again in %d seconds.",
+			 retry);
+		rc = login_page(resp, 429, cfg, cl->name ? cl->name
+							 : cl->client_id,
+				rid, csrf, username, msg);
+		{
+			char ra[16];
+			snprintf(ra, sizeof(ra), "%d", retry);
+			hc_resp_header(resp, "Retry-After", ra);
+		}
+		goto out;
+	}
+	u = idp_config_user(cfg, username);
+	if (!authenticate(c, cfg, u, hc_json_str(form, "password"),
+			  hc_json_str(form, "otp"), amr, sizeof(amr), &why)) {
+		idp_throttle_fail(c, cfg, ukey, cfg->max_failures);
+		idp_throttle_fail(c, cfg, akey, cfg->max_address_failures);
+		hc_log_warn(&req->hub->log, "login failed for user '%s' from %s: "
+					    "%s",
+			    username ? username : "", addr, why);
+		rc = login_page(resp, 401, cfg,
+				cl->name ? cl->name : cl->client_id, rid, csrf,
+				username,
+				"The username, password or code is not "
+				"right, or the account cannot sign in.");
+		goto out;
+	}
+	idp_throttle_reset(c, ukey);
+	if (u->emergency) {
+		json_t *payload = json_pack("{ssssss}", "username", u->username,
+					    "client_id", cl->client_id,
+					    "address", addr);
+		hc_log_warn(&req->hub->log,
+			    "AUDIT emergency access: '%s' signed in from %s for "
+			    "client '%s'",
+			    u->username, addr, cl->client_id);
+		idp_alert(c, "alert_raised",
+			  "Emergency (break-glass) account used", payload);
+		json_decref(payload);
+	}
+	{
+		/* the session, so the next request needs no password */
+		char sid[64], hash[65], cookie_text[256];
+		time_t now = time(NULL);
+		struct hc_value v[5];
+		if (idp_random(sid, sizeof(sid), 32) != HC_OK) {
+			rc = hc_err_set(err, HC_EIO, "no randomness");
+			goto out;
+		}
+		idp_hash(sid, hash);
+		v[0] = hc_vtext(hash);
+		v[1] = hc_vtext(u->username);
+		v[2] = hc_vint((int64_t)now);
+		v[3] = hc_vtext(amr);
+		v[4] = hc_vint((int64_t)now + cfg->session_ttl);
+		rc = hc_exec(c,
+			     "INSERT INTO idp_sessions (id_hash, username, "
+			     "auth_time, amr, expires) VALUES (?, ?, ?, ?, ?)",
+			     v, 5, err);
+		if (rc == HC_OK) {
+			struct hc_value d[] = { hc_vtext(rid) };
+			rc = hc_exec(c, "DELETE FROM idp_requests WHERE id = ?",
+				     d, 1, err);
+		}
+		if (rc != HC_OK)
+			goto out;
+		snprintf(cookie_text, sizeof(cookie_text),
+			 "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d",
+			 IDP_SESSION_COOKIE, sid, cfg->session_ttl);
+		hc_resp_header(resp, "Set-Cookie", cookie_text);
+		hc_log_info(&req->hub->log, "user '%s' signed in from %s",
+			    u->username, addr);
+		rc = grant_code(p, c, cfg, params, u->username, (int64_t)now,
+				amr, hash, resp, err);
+	}
+out:
+	free(ptext);
+	json_decref(form);
+	json_decref(params);
+	idp__client_free(owned);
+	idp_config_unref(cfg);
+	return rc;
+}

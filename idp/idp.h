@@ -1,0 +1,233 @@
+/*
+ * idp/idp.h - NetKingdom IdP: a file-based OpenID Connect provider for
+ * local, development and sandbox use, meeting the same contract as the
+ * production provider (Keycloak), so that switching is configuration.
+ *
+ * One YAML file holds the issuer, users, clients, service accounts, token
+ * lifetimes and the emergency-access account; signing keys live in a
+ * directory beside it; sessions, codes, refresh tokens, revocations and
+ * throttling live in the hub's SQLite database and survive restarts.
+ * Standards: OpenID Connect Core and Discovery, RFC 8414 (metadata),
+ * RFC 7636 (PKCE, S256 only), RFC 9068 (JWT access tokens), RFC 8707
+ * (resource indicators), RFC 9207 (iss in responses), RFC 7662
+ * (introspection), RFC 7009 (revocation), RFC 7591 (registration),
+ * RFC 6238 (TOTP).
+ */
+#ifndef IDP_IDP_H
+#define IDP_IDP_H
+
+#include <cjose/cjose.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "hubcore/hub.h"
+
+extern const struct hc_hub_def idp_def;
+
+/* ---- configuration --------------------------------------------------------- */
+
+struct idp_strings {
+	char **v;
+	size_t n;
+};
+
+bool idp_strings_has(const struct idp_strings *s, const char *v);
+
+/* A redirect URI a client may register: absolute, no fragment, https, or
+ * http on a loopback address (RFC 8252 §7.3), or a private-use scheme of
+ * a native app (com.example.app:/cb). */
+bool idp_redirect_uri_ok(const char *uri);
+
+struct idp_user {
+	char *username;
+	char *password_hash; /* argon2id encoded */
+	char *name;
+	char *email;
+	char *totp_secret;   /* base32, or NULL */
+	bool privacyidea;    /* second factor checked by privacyIDEA */
+	struct idp_strings roles;
+	struct idp_strings groups;
+	bool disabled;
+	bool emergency;      /* the break-glass account */
+	int line;
+};
+
+struct idp_client {
+	char *client_id;
+	char *secret_hash;   /* argon2id; NULL for a public client */
+	char *name;
+	bool public_client;
+	bool service_account; /* client_credentials with its own roles */
+	bool registered;     /* dynamic registration, not from the file */
+	bool require_pkce;
+	struct idp_strings redirect_uris;
+	struct idp_strings post_logout_redirect_uris;
+	struct idp_strings grant_types;
+	struct idp_strings scopes;
+	struct idp_strings audiences; /* resources it may ask tokens for */
+	struct idp_strings roles;     /* service accounts */
+	char *default_audience;
+	char *alg;           /* "ES256" (default) or "RS256" */
+	int line;
+};
+
+struct idp_config {
+	int refs;
+	char *path;
+	char *issuer;
+	char *keys_dir;
+	bool keys_dir_default; /* not in the file */
+	int access_ttl;
+	int id_ttl;
+	int refresh_ttl;
+	int code_ttl;
+	int session_ttl;
+	int key_publish_delay;
+	bool users_disabled; /* every user off but the emergency account */
+	bool registration;   /* RFC 7591 dynamic client registration */
+	int max_failures;    /* failures of a user before a lock */
+	int max_address_failures; /* of one client address */
+	int lock_seconds;    /* first lock; doubles up to max_lock_seconds */
+	int max_lock_seconds;
+	char *privacyidea_url;
+	char *privacyidea_realm;
+	struct idp_user *users;
+	size_t nusers;
+	struct idp_client *clients;
+	size_t nclients;
+};
+
+/* Load and check the file; file:line errors (HC_EPARSE). */
+int idp_config_load(const char *path, struct idp_config **out,
+		    struct hc_err *err);
+struct idp_config *idp_config_ref(struct idp_config *c);
+void idp_config_unref(struct idp_config *c);
+const struct idp_user *idp_config_user(const struct idp_config *c,
+				       const char *username);
+const struct idp_client *idp_config_client(const struct idp_config *c,
+					   const char *client_id);
+
+/* ---- keys ------------------------------------------------------------------- */
+
+/* Where the keys are: keys_dir from the file, else "idp-keys" beside an
+ * SQLite database (sqlite:var/idp.db -> var/idp-keys), else var/idp-keys.
+ * A new string. */
+char *idp_keys_dir(const struct idp_config *cfg, const char *db_url);
+
+struct idp_key {
+	char kid[64];
+	char alg[8];   /* ES256 or RS256 */
+	cjose_jwk_t *jwk;
+	time_t created;
+	time_t activates; /* signs from then on */
+	time_t retires;   /* out of the JWKS from then on (0: never) */
+};
+
+struct idp_keys {
+	struct idp_key *keys;
+	size_t n;
+};
+
+/* Load the keys of dir, creating an ES256 and an RS256 key when none. */
+int idp_keys_load(const char *dir, struct idp_keys **out, struct hc_err *err);
+void idp_keys_free(struct idp_keys *k);
+/* The key that signs now for alg, or NULL. */
+const struct idp_key *idp_keys_signing(const struct idp_keys *k,
+				       const char *alg, time_t now);
+/* A published key by kid (and alg), or NULL. */
+const struct idp_key *idp_keys_find(const struct idp_keys *k, const char *kid,
+				    time_t now);
+/* The public JWKS document (a new reference). */
+json_t *idp_keys_jwks(const struct idp_keys *k, time_t now);
+/*
+ * Rotation: a new key per algorithm, published now and signing from
+ * now + delay; the keys signing until then retire after the longest token
+ * lifetime, once nothing they signed can still be valid.
+ */
+int idp_keys_rotate(const char *dir, int delay, int max_token_ttl,
+		    struct hc_err *err);
+
+/* ---- the running provider ------------------------------------------------------ */
+
+struct idp {
+	struct hc_hub *hub;
+	pthread_mutex_t lock;
+	struct idp_config *cfg; /* swapped whole on reload */
+	struct idp_keys *keys;
+	char *config_path;
+};
+
+/* The provider of a hub, and its current configuration (a reference the
+ * caller drops with idp_config_unref). */
+struct idp *idp_of(struct hc_hub *hub);
+struct idp_config *idp_config(struct idp *p);
+
+/* ---- tokens -------------------------------------------------------------------- */
+
+/* Sign claims as a compact JWS with the current key for alg; typ is the
+ * JOSE "typ" header ("at+jwt" for access tokens, "JWT" for ID tokens). */
+int idp_jwt_sign(struct idp *p, const char *alg, const char *typ,
+		 json_t *claims, char **out, struct hc_err *err);
+/* Verify a token this provider signed: known kid, its own alg, signature,
+ * typ when given, iss, exp. *claims is a new reference. */
+int idp_jwt_verify(struct idp *p, const char *token, const char *typ,
+		   json_t **claims, struct hc_err *err);
+
+/* Random URL-safe text of n bytes of entropy. */
+int idp_random(char *out, size_t out_size, size_t bytes);
+/* The SHA-256 of s as hex (how secrets are stored). */
+void idp_hash(const char *s, char out[65]);
+
+/* ---- passwords and second factors ---------------------------------------------- */
+
+int idp_password_hash(const char *password, char **out, struct hc_err *err);
+bool idp_password_check(const char *encoded, const char *password);
+/*
+ * Client secrets: "sha256:<hex>" for the random 256-bit secrets the IdP
+ * makes (a fast hash is as safe as a slow one for them, and keeps token
+ * requests fast), or an argon2id hash for a secret someone chose.
+ */
+bool idp_secret_check(const char *stored, const char *secret);
+int idp_secret_hash(char *out, size_t size, const char *secret);
+/*
+ * Check a TOTP code (RFC 6238, 30 s steps, one step of drift), refusing a
+ * code whose step was already used by this user (no replay).
+ */
+int idp_totp_check(struct hc_conn *c, const char *username,
+		   const char *secret, const char *code, struct hc_err *err);
+/* Ask privacyIDEA's /validate/check (pass = PIN+OTP). */
+int idp_privacyidea_check(const struct idp_config *cfg, const char *user,
+			  const char *pass, struct hc_err *err);
+
+/* ---- throttling ------------------------------------------------------------------ */
+
+/* HC_EBUSY with the seconds left when key ("user:x", "ip:y") is locked. */
+int idp_throttle_check(struct hc_conn *c, const char *key, int *retry_after,
+		       struct hc_err *err);
+void idp_throttle_fail(struct hc_conn *c, const struct idp_config *cfg,
+		       const char *key, int max_failures);
+void idp_throttle_reset(struct hc_conn *c, const char *key);
+
+/* ---- HTTP ---------------------------------------------------------------------- */
+
+extern const struct hc_route_table idp_routes;
+
+/* Form fields of a request body (application/x-www-form-urlencoded) as a
+ * JSON object of strings. */
+int idp_form(const struct hc_req *req, json_t **out, struct hc_err *err);
+
+/* An OAuth error response: {"error", "error_description"}. */
+int idp_oauth_error(struct hc_resp *resp, int status, const char *error,
+		    const char *description);
+
+/* Record an alert (progress event) in the IdP's database. */
+void idp_alert(struct hc_conn *c, const char *type, const char *summary,
+	       json_t *payload);
+
+/* Admin commands (cli). */
+int idp_keycloak_realm(const struct idp_config *cfg, const char *realm,
+		       json_t **out, struct hc_err *err);
+
+#endif

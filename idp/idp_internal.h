@@ -1,0 +1,79 @@
+/*
+ * idp_internal.h - what the IdP's files share beyond idp.h: client lookup
+ * with registered clients, token issuance, sessions, and the small HTML
+ * and URL helpers of the login flow.
+ */
+#ifndef IDP_INTERNAL_H
+#define IDP_INTERNAL_H
+
+#include "hubcore/buf.h"
+#include "idp/idp.h"
+
+/* A client from the file, or one registered dynamically (then *owned is
+ * set and freed with idp__client_free). HC_ENOTFOUND when unknown. */
+int idp__find_client(struct hc_conn *c, struct idp_config *cfg,
+		     const char *client_id, struct idp_client **owned,
+		     const struct idp_client **out);
+void idp__client_free(struct idp_client *c);
+
+/* Client authentication at /token, /introspect and /revoke:
+ * client_secret_basic, client_secret_post, or none for a public client.
+ * *basic tells whether Basic was used (for WWW-Authenticate). */
+int idp__client_auth(struct hc_conn *c, struct idp_config *cfg,
+		     const struct hc_req *req, json_t *form,
+		     struct idp_client **owned,
+		     const struct idp_client **client, bool *basic,
+		     struct hc_err *err);
+
+/* issuer + path, without a doubled slash. */
+void idp__url(const struct idp_config *cfg, const char *path, char *out,
+	      size_t size);
+
+/* Does a redirect URI match a registered one exactly (any port on a
+ * loopback IP literal, RFC 8252 §7.3)? */
+bool idp__redirect_match(const struct idp_strings *registered,
+			 const char *uri);
+/* A resource indicator, normalized (no trailing slash); NULL if bad. */
+char *idp__resource(const char *resource);
+/* Scope text is a subset of allowed (an empty allowed list allows all). */
+bool idp__scope_ok(const struct idp_strings *allowed, const char *scope);
+bool idp__scope_has(const char *scope, const char *word);
+
+struct idp_grant {
+	const struct idp_client *client;
+	const struct idp_user *user; /* NULL: client credentials */
+	const char *scope;
+	const char *resource;
+	const char *nonce;
+	int64_t auth_time;
+	const char *amr;    /* JSON array text, e.g. ["pwd","otp"] */
+	const char *family; /* the grant's token family, or NULL */
+	bool refresh;
+	bool id_token;
+};
+
+/* Make the token response of a grant, recording what must be revocable. */
+int idp__issue(struct idp *p, struct hc_conn *c, struct idp_config *cfg,
+	       const struct idp_grant *g, json_t **out, struct hc_err *err);
+/* Revoke a whole token family: its refresh tokens and access tokens. */
+int idp__revoke_family(struct hc_conn *c, const char *family,
+		       struct hc_err *err);
+/* Whether an access token (by jti) was revoked. */
+bool idp__jti_revoked(struct hc_conn *c, const char *jti);
+
+/* HTML escaping into a buffer. */
+void idp__html(struct hc_buf *b, const char *text);
+/* Append "?k=v" or "&k=v" with the value percent-encoded. */
+void idp__query(struct hc_buf *b, const char *key, const char *value);
+
+/* The session cookie's name. */
+#define IDP_SESSION_COOKIE "foshub_idp_session"
+#define IDP_CSRF_COOKIE "foshub_idp_csrf"
+
+/* An argon2id hash with the parameters of real ones, of a password no one
+ * has: checking against it costs what a real check costs. */
+#define IDP_DUMMY_HASH                                                      \
+	"$argon2id$v=19$m=65536,t=3,p=1$n9nzbnJ53ik+dHj9yWrv7w$XKo/7Vz7/"   \
+	"ZeWde3qjfLHv4LMADIRZqGUPtlxwSLNO80"
+
+#endif
