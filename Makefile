@@ -2,7 +2,8 @@
 #
 #   make            build build/foshub (warnings are errors)
 #   make test       unit and HTTP tests, plain and under ASan + UBSan
-#   make run        dev-hub on 127.0.0.1:8001 with the example workplans
+#   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
+#                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
 #
 # Missing Debian -dev packages are installed by scripts/install-deps.sh.
@@ -13,7 +14,8 @@ SAN ?=
 CC ?= cc
 PYTHON ?= python3
 
-PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm libcrypto
+PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm libcrypto \
+	cjose libargon2 liboath libqrencode libcurl
 TEST_PKGS := cmocka
 
 # Messages are cut to fixed sizes on purpose (struct hc_err), so gcc's
@@ -31,7 +33,9 @@ endif
 CPPFLAGS += -Iinclude -I. -D_GNU_SOURCE -DFOSHUB_VERSION='"$(VERSION)"'
 CFLAGS += -std=c17 -g $(OPT) $(WARN) -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lpthread
+# Libraries without a pkg-config file (libcsv: fin-hub's CSV imports).
+NOPC_LIBS := -lcsv
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) $(NOPC_LIBS) -lpthread
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
@@ -57,7 +61,8 @@ FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
-.PHONY: all deps test-deps mcp-deps unit-bins unit http-test mcp-test test \
+.PHONY: all deps test-deps mcp-deps idp-deps unit-bins unit http-test mcp-test \
+	idp-test test \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -83,6 +88,14 @@ $(MCP_STAMP): tests/mcp/package.json tests/mcp/package-lock.json
 	@touch $@
 mcp-deps: $(MCP_STAMP)
 
+# The IdP tests' relying party (openid-client) and JOSE library (jose),
+# pinned by tests/idp/package-lock.json.
+IDP_STAMP := tests/idp/node_modules/.installed
+$(IDP_STAMP): tests/idp/package.json tests/idp/package-lock.json
+	cd tests/idp && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+idp-deps: $(IDP_STAMP)
+
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
@@ -90,6 +103,9 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/obj/tests/%.o: tests/%.c | $(TEST_DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# dev-hub's rule file template is built into rules.o (.incbin).
+$(BUILD)/obj/devhub/rules.o: devhub/templates/session-protocol.md.tmpl
 
 $(LIBHUBCORE): $(HUBCORE_OBJ)
 	@mkdir -p $(@D)
@@ -126,11 +142,16 @@ mcp-test: $(FOSHUB) $(MCP_STAMP)
 	CONFORMANCE_OUT=$(abspath $(BUILD))/conformance \
 		tests/mcp/conformance.sh $(abspath $(FOSHUB))
 
+# The IdP: a real relying party (openid-client) through every flow and
+# refusal, TOTP codes from oathtool, tokens verified with jose.
+idp-test: $(FOSHUB) $(IDP_STAMP)
+	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/idp/*.test.mjs
+
 # The whole suite: the normal build, then the same tests on an
 # AddressSanitizer + UndefinedBehaviorSanitizer build.
-test: test-deps mcp-deps
-	$(MAKE) unit http-test mcp-test
-	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test
+test: test-deps mcp-deps idp-deps
+	$(MAKE) unit http-test mcp-test idp-test
+	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test
 
 VAR := var
 # The examples are imported into a new database only: a restart keeps what
@@ -141,7 +162,10 @@ run: $(FOSHUB)
 		echo $(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans; \
 		$(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans; \
 	fi
-	$(FOSHUB) serve dev --db sqlite:$(VAR)/dev-hub.db --listen 127.0.0.1:8001
+	@echo "IdP test fixtures (examples/idp/idp.yaml): alice / alice-dev-password;" \
+	     "token for curl: curl -s -u dev-hub:devhub-dev-secret" \
+	     "-d grant_type=client_credentials localhost:8000/token"
+	$(FOSHUB) up --var $(VAR) --idp-config examples/idp/idp.yaml
 
 clean:
 	rm -rf build

@@ -18,6 +18,14 @@ struct cli_command {
 const struct hc_hub_def *cli_hub(const char *short_name);
 /* "dev" or "dev, ops" for messages. */
 const char *cli_hub_names(void);
+/* The hubs table, in order (for `up` and `mcp-config add`). */
+size_t cli_hub_count(void);
+const struct hc_hub_def *cli_hub_at(size_t i);
+/* A hub's port relative to the federation's base port (its default port
+ * minus 8000: idp 0, dev 1, ops 2, fin 3). */
+int cli_hub_port_offset(const struct hc_hub_def *def);
+/* Whether a comma-separated list holds name. */
+bool cli_list_has(const char *list, const char *name);
 
 /* Print "foshub: error: <formatted err>" to stderr. */
 void cli_error(const struct hc_err *err);
@@ -42,5 +50,22 @@ int cli_mcp_open(struct hc_hub *hub, const struct cli_mcp_opts *o,
 int cli_serve(const struct cli_command *cmd, int argc, char **argv);
 int cli_mcp(const struct cli_command *cmd, int argc, char **argv);
 int cli_workplan_import(const struct cli_command *cmd, int argc, char **argv);
+int cli_workplan_check(const struct cli_command *cmd, int argc, char **argv);
+int cli_workplan_fix(const struct cli_command *cmd, int argc, char **argv);
+int cli_rules_render(const struct cli_command *cmd, int argc, char **argv);
+int cli_mcp_config_migrate(const struct cli_command *cmd, int argc,
+			   char **argv);
+int cli_mcp_config_add(const struct cli_command *cmd, int argc, char **argv);
+int cli_up(const struct cli_command *cmd, int argc, char **argv);
+int cli_fin_import(const struct cli_command *cmd, int argc, char **argv);
+int cli_ops_import(const struct cli_command *cmd, int argc, char **argv);
+int cli_idp_hash_password(const struct cli_command *cmd, int argc,
+			  char **argv);
+int cli_idp_add_user(const struct cli_command *cmd, int argc, char **argv);
+int cli_idp_add_client(const struct cli_command *cmd, int argc, char **argv);
+int cli_idp_totp_enroll(const struct cli_command *cmd, int argc, char **argv);
+int cli_idp_rotate_keys(const struct cli_command *cmd, int argc, char **argv);
+int cli_idp_export_keycloak(const struct cli_command *cmd, int argc,
+			    char **argv);
 
 #endif

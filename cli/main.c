@@ -9,16 +9,20 @@
 
 #include "cli/cli.h"
 #include "devhub/devhub.h"
+#include "finhub/finhub.h"
+#include "idp/idp.h"
+#include "opshub/opshub.h"
 
 static const struct cli_command commands[] = {
 	{ "serve", cli_serve, "Run a hub's HTTP API on loopback",
 	  "usage: foshub serve HUB [options]\n"
 	  "\n"
-	  "Serve a hub's REST API. HUB is one of: dev.\n"
+	  "Serve a hub's REST API. HUB is one of: dev, fin, ops, idp.\n"
 	  "\n"
 	  "options:\n"
 	  "  --listen HOST:PORT  address to listen on (default: the hub's,\n"
-	  "                      127.0.0.1:8001 for dev; env FOSHUB_LISTEN;\n"
+	  "                      127.0.0.1:8000 idp, 8001 dev, 8002 ops,\n"
+	  "                      8003 fin; env FOSHUB_LISTEN;\n"
 	  "                      port 0 picks a free port)\n"
 	  "  --db URL            database, sqlite:PATH (default:\n"
 	  "                      sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
@@ -44,7 +48,8 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "Serve a hub over the Model Context Protocol on stdin and stdout\n"
 	  "(one JSON-RPC message per line; logs on stderr), for MCP clients\n"
-	  "that start their servers as processes. HUB is one of: dev.\n"
+	  "that start their servers as processes. HUB is one of: dev,\n"
+	  "fin, ops.\n"
 	  "Both protocol eras are served: 2025-03-26, 2025-06-18 and\n"
 	  "2025-11-25 (initialize) and 2026-07-28 (stateless).\n"
 	  "\n"
@@ -71,13 +76,271 @@ static const struct cli_command commands[] = {
 	  "  --db URL    database, sqlite:PATH (default: sqlite:var/dev-hub.db;\n"
 	  "              env FOSHUB_DB)\n"
 	  "  -h, --help  show this help\n" },
+	{ "ops import-inventory", cli_ops_import,
+	  "Import a service inventory into ops-hub's database",
+	  "usage: foshub ops import-inventory [--db URL] FILE\n"
+	  "\n"
+	  "Import a service inventory (YAML: locations, services with their\n"
+	  "probes and evidence, runbooks, access paths; see docs/ops-hub.md)\n"
+	  "into ops-hub's database in one transaction. Importing the same\n"
+	  "file again changes nothing. A malformed file is refused with\n"
+	  "file:line and nothing of it is stored (exit status 1).\n"
+	  "\n"
+	  "options:\n"
+	  "  --db URL    database, sqlite:PATH (default: sqlite:var/ops-hub.db;\n"
+	  "              env FOSHUB_DB)\n"
+	  "  -h, --help  show this help\n" },
+	{ "fin import", cli_fin_import,
+	  "Import cost and token files into fin-hub's database",
+	  "usage: foshub fin import KIND [--skip-bad] [--domain SLUG] [--db URL]\n"
+	  "                         FILE...\n"
+	  "\n"
+	  "Import cost files into fin-hub's database, one transaction per\n"
+	  "file. KIND is one of:\n"
+	  "  focus           FOCUS 1.0-1.2 cost export (CSV)\n"
+	  "  invoices        invoice list: date, vendor, description, amount,\n"
+	  "                  currency (CSV)\n"
+	  "  claude-code     Claude Code session logs (JSONL); a directory\n"
+	  "                  such as ~/.claude/projects is searched for *.jsonl\n"
+	  "  anthropic-cost  Anthropic admin API cost report (JSON)\n"
+	  "  openai-cost     OpenAI admin API costs (JSON)\n"
+	  "Importing a file again adds nothing (every row has a stable dedup\n"
+	  "key). Bad rows are reported as file:line: reason; a file with bad\n"
+	  "rows stores nothing unless --skip-bad is given. The exit status is\n"
+	  "1 when any file failed.\n"
+	  "\n"
+	  "options:\n"
+	  "  --skip-bad     store the good rows of files with bad ones\n"
+	  "  --domain SLUG  the domain the costs are charged to\n"
+	  "  --db URL       database, sqlite:PATH (default:\n"
+	  "                 sqlite:var/fin-hub.db; env FOSHUB_DB)\n"
+	  "  -h, --help     show this help\n" },
+	{ "idp hash-password", cli_idp_hash_password,
+	  "Hash a password (argon2id) for the IdP's file",
+	  "usage: foshub idp hash-password\n"
+	  "\n"
+	  "Read a password (asked twice on a terminal, else one line of\n"
+	  "stdin) and print its argon2id hash, for a user's password_hash in\n"
+	  "the IdP's YAML file.\n" },
+	{ "idp add-user", cli_idp_add_user, "Add a user to the IdP's file",
+	  "usage: foshub idp add-user [--config FILE] [--name NAME]\n"
+	  "                           [--email EMAIL] [--role ROLE]...\n"
+	  "                           [--group GROUP]... USERNAME\n"
+	  "\n"
+	  "Add a user to the IdP's YAML file, the password read as by\n"
+	  "hash-password. The file is edited in place (comments and layout\n"
+	  "kept), checked, and the old one kept as FILE.<time>.bak.\n"
+	  "\n"
+	  "options:\n"
+	  "  --config FILE  the IdP's file (env FOSHUB_IDP_CONFIG; default\n"
+	  "                 idp.yaml)\n" },
+	{ "idp add-client", cli_idp_add_client,
+	  "Add a client or service account to the IdP's file",
+	  "usage: foshub idp add-client [--config FILE] [options] CLIENT_ID\n"
+	  "\n"
+	  "Add an OAuth client to the IdP's YAML file. A confidential client\n"
+	  "(the default) gets a random secret, printed once on stdout; only\n"
+	  "its argon2id hash is stored.\n"
+	  "\n"
+	  "options:\n"
+	  "  --public                    a public client (PKCE, no secret)\n"
+	  "  --service-account           client_credentials for hub-to-hub\n"
+	  "                              calls, with --role ROLE...\n"
+	  "  --redirect-uri URI          exact redirect URI (repeatable; any\n"
+	  "                              port matches on loopback)\n"
+	  "  --post-logout-redirect-uri URI\n"
+	  "  --grant-type TYPE           authorization_code, refresh_token,\n"
+	  "                              client_credentials (repeatable)\n"
+	  "  --scope SCOPE               allowed scope (repeatable)\n"
+	  "  --audience AUD              allowed resource (repeatable)\n"
+	  "  --default-audience AUD      aud when no resource is asked for\n"
+	  "  --name NAME\n"
+	  "  --config FILE               the IdP's file\n" },
+	{ "idp totp-enroll", cli_idp_totp_enroll,
+	  "Give a user a TOTP secret; print its otpauth:// URI",
+	  "usage: foshub idp totp-enroll [--config FILE] [--qr|--no-qr]\n"
+	  "                              [--label NAME] USERNAME\n"
+	  "\n"
+	  "Make a TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s) for a user,\n"
+	  "store it in the IdP's file and print the otpauth:// URI for an\n"
+	  "authenticator app, with a QR code when stdout is a terminal.\n" },
+	{ "idp rotate-keys", cli_idp_rotate_keys,
+	  "Add new signing keys; retire the old ones safely",
+	  "usage: foshub idp rotate-keys [--config FILE] [--db URL]\n"
+	  "\n"
+	  "Make a new ES256 and a new RS256 key in the IdP's keys directory.\n"
+	  "They are published in /jwks at once and sign from\n"
+	  "key_publish_delay seconds later, so relying parties have them\n"
+	  "cached first; the old keys stay published until every token they\n"
+	  "signed has expired. Send SIGHUP to a running IdP to load them.\n"
+	  "The keys are in the file's keys_dir, else beside the IdP's\n"
+	  "database (--db, env FOSHUB_DB; default sqlite:var/idp.db, keys\n"
+	  "in var/idp-keys).\n" },
+	{ "idp export-keycloak-realm", cli_idp_export_keycloak,
+	  "Write a Keycloak realm import from the IdP's file",
+	  "usage: foshub idp export-keycloak-realm [--config FILE]\n"
+	  "                                        [--realm NAME] [-o FILE]\n"
+	  "\n"
+	  "Write a Keycloak realm import JSON with the same clients, roles,\n"
+	  "groups and users, minus every secret (passwords and TOTP are set\n"
+	  "up in Keycloak: users with TOTP get CONFIGURE_TOTP), so that\n"
+	  "production can be set up from the same file. Realm default\n"
+	  "foshub; stdout unless -o.\n" },
+	{ "workplan check", cli_workplan_check,
+	  "Compare workplan files with dev-hub's database",
+	  "usage: foshub workplan check [--db URL] [--host NAME] [PATH...]\n"
+	  "\n"
+	  "Compare workplan files (or the *.md and *.txt of directories)\n"
+	  "with dev-hub's database: workstreams and tasks missing on either\n"
+	  "side, status, priority or title drift, state_hub ids missing,\n"
+	  "different, duplicated or belonging to another row, a workplan id\n"
+	  "given by two files, a workstream imported from another file. One\n"
+	  "line per finding (file:line: message); the exit status is 1 when\n"
+	  "there is any. Without PATH, every registered repo is checked: its\n"
+	  "workplans/ and docs/workplans/ directories at its path on this\n"
+	  "machine, and its workstreams that no file gives.\n"
+	  "\n"
+	  "options:\n"
+	  "  --db URL     database (default: sqlite:var/dev-hub.db; env\n"
+	  "               FOSHUB_DB)\n"
+	  "  --host NAME  this machine's name for repos' host_paths (default:\n"
+	  "               the hostname)\n"
+	  "  -h, --help   show this help\n" },
+	{ "workplan fix", cli_workplan_fix,
+	  "Bring dev-hub in line with workplan files; write missing ids",
+	  "usage: foshub workplan fix [--db URL] [--host NAME] [--dry-run]\n"
+	  "                           [--prune] [--no-backup] [PATH...]\n"
+	  "\n"
+	  "Import each workplan file (the file wins) and write the\n"
+	  "state_hub_workstream_id and state_hub_task_id values it lacks into\n"
+	  "it: the database's when it has one, a new UUID otherwise. Only\n"
+	  "those lines change; every other byte and the line endings are\n"
+	  "kept. A file is replaced atomically (temporary file and rename)\n"
+	  "after keeping FILE.bak. Files whose ids belong to other rows are\n"
+	  "not fixed (exit status 1). Without PATH, every registered repo.\n"
+	  "\n"
+	  "options:\n"
+	  "  --dry-run    say what would be done, change nothing\n"
+	  "  --prune      delete tasks that the file no longer lists (kept\n"
+	  "               and reported otherwise)\n"
+	  "  --no-backup  do not keep FILE.bak\n"
+	  "  --db URL, --host NAME  as for workplan check\n" },
+	{ "rules render", cli_rules_render,
+	  "Regenerate the session protocol rule file of every repo",
+	  "usage: foshub rules render [--db URL] [--host NAME] [--repo NAME]...\n"
+	  "                           [--dev-url URL] [--ops-url URL]\n"
+	  "                           [--template FILE] [--target PATH]\n"
+	  "                           [--dry-run]\n"
+	  "\n"
+	  "Write .claude/rules/session-protocol.md in every registered repo\n"
+	  "(at its path on this machine) from dev-hub's template: the repo's\n"
+	  "domain, the hub URLs and the orientation calls to make at session\n"
+	  "start (dev-hub's get_domain_summary always; ops-hub's for repos\n"
+	  "with infrastructure: Dockerfile, compose files, k8s/, helm/,\n"
+	  "charts/, terraform/, ansible/, infra/, deploy/). One line per\n"
+	  "repo: created, updated or unchanged (an unchanged file is not\n"
+	  "rewritten). Nothing is written outside a repo: '..' and symbolic\n"
+	  "links on the way are refused (exit status 1).\n"
+	  "\n"
+	  "options:\n"
+	  "  --repo NAME      only this repo (repeatable)\n"
+	  "  --dev-url URL    dev-hub's URL (default http://127.0.0.1:8001)\n"
+	  "  --ops-url URL    ops-hub's URL (default http://127.0.0.1:8002)\n"
+	  "  --template FILE  another template (same variables)\n"
+	  "  --target PATH    the file, relative to the repo (default\n"
+	  "                   .claude/rules/session-protocol.md)\n"
+	  "  --dry-run        say what would change, write nothing\n"
+	  "  --db URL, --host NAME  as for workplan check\n" },
+	{ "mcp-config migrate", cli_mcp_config_migrate,
+	  "Rename the state-hub MCP server entry to dev-hub",
+	  "usage: foshub mcp-config migrate [--file PATH] [--dry-run]\n"
+	  "\n"
+	  "Rename mcpServers[\"state-hub\"] to \"dev-hub\" at the top level\n"
+	  "and in every projects entry of an MCP client configuration\n"
+	  "(default ~/.claude.json). Only the key changes: every other byte\n"
+	  "(formatting, key order, values) is kept. An identical \"dev-hub\"\n"
+	  "entry already there makes \"state-hub\" go; a different one makes\n"
+	  "the command refuse and change nothing (exit status 1). The file\n"
+	  "is kept as PATH.bak-TIMESTAMP and replaced atomically. Running it\n"
+	  "again changes nothing.\n"
+	  "\n"
+	  "options:\n"
+	  "  --file PATH  the configuration (default ~/.claude.json)\n"
+	  "  --dry-run    show the change, write nothing\n" },
+	{ "mcp-config add", cli_mcp_config_add,
+	  "Register the hubs' MCP servers with a client",
+	  "usage: foshub mcp-config add [--file PATH] [--transport stdio|http]\n"
+	  "                             [--project DIR] [--hubs LIST]\n"
+	  "                             [--bin PATH] [--var DIR]\n"
+	  "                             [--base-port N] [--dry-run]\n"
+	  "\n"
+	  "Add an mcpServers entry per hub with MCP (dev-hub, ops-hub,\n"
+	  "fin-hub) to an MCP client configuration (default ~/.claude.json):\n"
+	  "stdio (this binary, `mcp HUB --db sqlite:VAR/HUB.db`) or HTTP\n"
+	  "(http://127.0.0.1:PORT/mcp). Entries already there with the same\n"
+	  "value are left alone; a different one is refused. Edits as for\n"
+	  "migrate: formatting kept, backup, atomic write.\n"
+	  "\n"
+	  "options:\n"
+	  "  --transport T  stdio (default) or http\n"
+	  "  --project DIR  the projects entry instead of the top level\n"
+	  "  --hubs LIST    only these hubs (short names: dev,ops,fin)\n"
+	  "  --bin PATH     the foshub binary (default: this one)\n"
+	  "  --var DIR      where the databases are (default var)\n"
+	  "  --base-port N  HTTP port of the IdP (default 8000; hubs follow)\n"
+	  "  --dry-run      show the change, write nothing\n" },
+	{ "up", cli_up, "Run the whole federation: IdP and every hub",
+	  "usage: foshub up [--base-port N] [--var DIR] [--hubs LIST]\n"
+	  "                 [--ready-timeout SECONDS] [--idp-config FILE]\n"
+	  "\n"
+	  "Start every hub (the IdP, dev-hub, ops-hub, fin-hub) as a child\n"
+	  "process `foshub serve HUB` on 127.0.0.1, ports from the base port\n"
+	  "(the IdP on it, dev-hub +1, ops-hub +2, fin-hub +3), databases\n"
+	  "under the var directory; wait until each answers /readyz; print\n"
+	  "the URLs and how to log in. A hub that dies is reported and\n"
+	  "started again after 1 s, doubling up to 30 s while it keeps\n"
+	  "dying. Ctrl-C or SIGTERM stops them all.\n"
+	  "\n"
+	  "options:\n"
+	  "  --base-port N        the first port (default 8000)\n"
+	  "  --var DIR            databases directory (default var)\n"
+	  "  --hubs LIST          only these hubs (short names: idp,dev,...)\n"
+	  "  --ready-timeout S    how long to wait before printing the URLs\n"
+	  "                       anyway (default 30)\n"
+	  "  --idp-config FILE    the IdP's file (env FOSHUB_IDP_CONFIG);\n"
+	  "                       without one the IdP is not started\n" },
 };
 
-static const struct hc_hub_def *const hubs[] = { &devhub_def };
+static const struct hc_hub_def *const hubs[] = { &devhub_def, &finhub_def,
+						  &opshub_def, &idp_def };
 
+
+size_t cli_hub_count(void)
+{
+	return HC_COUNT(hubs);
+}
+
+const struct hc_hub_def *cli_hub_at(size_t i)
+{
+	return i < HC_COUNT(hubs) ? hubs[i] : NULL;
+}
+
+/* Old names that still work, with a warning: State Hub is dev-hub now. */
+static const struct {
+	const char *old, *now;
+} hub_aliases[] = { { "state", "dev" }, { "state-hub", "dev" } };
 
 const struct hc_hub_def *cli_hub(const char *short_name)
 {
+	for (size_t i = 0; i < HC_COUNT(hub_aliases); i++)
+		if (strcmp(short_name, hub_aliases[i].old) == 0) {
+			fprintf(stderr,
+				"foshub: warning: the hub name '%s' is "
+				"deprecated: State Hub is dev-hub now; use "
+				"'%s'\n",
+				short_name, hub_aliases[i].now);
+			short_name = hub_aliases[i].now;
+		}
 	for (size_t i = 0; i < HC_COUNT(hubs); i++)
 		if (strcmp(hubs[i]->short_name, short_name) == 0)
 			return hubs[i];
@@ -86,7 +349,7 @@ const struct hc_hub_def *cli_hub(const char *short_name)
 
 const char *cli_hub_names(void)
 {
-	return "dev";
+	return "dev, fin, ops, idp";
 }
 
 void cli_error(const struct hc_err *err)
@@ -126,7 +389,7 @@ static void usage(FILE *out)
 		     "development\ncoordination, on one HTTP API per hub.\n\n"
 		     "commands:\n");
 	for (size_t i = 0; i < HC_COUNT(commands); i++)
-		fprintf(out, "  %-18s %s\n", commands[i].name,
+		fprintf(out, "  %-26s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out, "\nRun 'foshub COMMAND --help' for a command's "
 		     "options.\n");
@@ -166,7 +429,7 @@ static bool group_help(const char *word)
 			printf("usage: foshub %s COMMAND [ARGS]\n\ncommands:\n",
 			       word);
 		group = true;
-		printf("  foshub %-18s %s\n", name, commands[i].summary);
+		printf("  foshub %-26s %s\n", name, commands[i].summary);
 	}
 	if (group)
 		printf("\nRun 'foshub %s COMMAND --help' for its options.\n",
@@ -190,7 +453,7 @@ static bool group_usage(const char *word, const char *sub)
 				sub ? "unknown subcommand '" : "'", sub ? sub : word,
 				sub ? "'" : "' needs a subcommand");
 		group = true;
-		fprintf(stderr, "  foshub %-18s %s\n", name, commands[i].summary);
+		fprintf(stderr, "  foshub %-26s %s\n", name, commands[i].summary);
 	}
 	return group;
 }

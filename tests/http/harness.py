@@ -193,8 +193,10 @@ class Hub:
                                               page["next_cursor"])
 
     def dump(self):
-        """Every row of the database, to prove a refusal changed nothing."""
-        con = sqlite3.connect(self.db_path)
+        """Every row of the database, to prove a refusal changed nothing.
+        Read-only, so that closing it never checkpoints or removes the
+        write-ahead log under a hub that is writing (ops-hub's probes)."""
+        con = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True)
         try:
             return "\n".join(con.iterdump())
         finally:
@@ -202,15 +204,18 @@ class Hub:
 
 
 class HubTestCase(unittest.TestCase):
-    """A test case with one dev-hub for the whole class, example imported."""
+    """A test case with one hub for the whole class: dev-hub with the
+    example imported unless a subclass sets hub_name (e.g. "ops")."""
 
+    hub_name = "dev"
     hub_args = ()
+    hub_env = None
     import_examples = True
 
     @classmethod
     def setUpClass(cls):
-        cls.hub = Hub(args=cls.hub_args)
-        if cls.import_examples:
+        cls.hub = Hub(hub=cls.hub_name, args=cls.hub_args, env=cls.hub_env)
+        if cls.import_examples and cls.hub_name == "dev":
             cls.hub.import_workplans(EXAMPLE)
         cls.hub.start()
 
