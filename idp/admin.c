@@ -97,12 +97,15 @@ static int find(const char *text, size_t len, const char *list_key,
 			yaml_event_delete(&e);
 			break;
 		}
-		/* a mapping or list as the value of an item's key: that
-		 * value is taken, the next scalar is a key again */
-		if ((e.type == YAML_MAPPING_START_EVENT ||
-		     e.type == YAML_SEQUENCE_START_EVENT) &&
-		    in_item && depth == item_depth + 1 && want_value)
-			want_value = false;
+		/* a mapping or list as the value of a key (top level, or in
+		 * an item): that value is taken, the next scalar is a key */
+		if (e.type == YAML_MAPPING_START_EVENT ||
+		    e.type == YAML_SEQUENCE_START_EVENT) {
+			if (in_item && depth == item_depth + 1 && want_value)
+				want_value = false;
+			if (depth == 1 && !key_turn)
+				key_turn = true;
+		}
 		switch (e.type) {
 		case YAML_MAPPING_START_EVENT:
 			depth++;

@@ -51,8 +51,11 @@ void idp__query(struct hc_buf *b, const char *key, const char *value)
 	}
 }
 
+/* No form-action: browsers apply it to the redirect that follows a form's
+ * POST as well (Chromium does), and the login's answer is a redirect to
+ * the client. The page has no script and no injected markup to abuse. */
 static const char csp[] =
-	"default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+	"default-src 'none'; style-src 'unsafe-inline'; "
 	"frame-ancestors 'none'; base-uri 'none'";
 
 /* A page for a person: the login form, or a message. */
@@ -104,10 +107,12 @@ static int message_page(struct hc_resp *resp, int status, const char *title,
 }
 
 static int login_page(struct hc_resp *resp, int status,
-		      const struct idp_config *cfg, const char *client_name,
-		      const char *request_id, const char *csrf,
-		      const char *username, const char *error)
+		      const struct idp_config *cfg,
+		      const struct idp_client *cl, const char *request_id,
+		      const char *csrf, const char *username,
+		      const char *error)
 {
+	const char *client_name = cl->name ? cl->name : cl->client_id;
 	struct hc_buf c = HC_BUF_INIT(64 * 1024);
 	char action[1024], cookie[512];
 	int rc;
@@ -115,6 +120,13 @@ static int login_page(struct hc_resp *resp, int status,
 	hc_buf_adds(&c, "<h1>Sign in</h1><p>to continue to <strong>");
 	idp__html(&c, client_name);
 	hc_buf_adds(&c, "</strong></p>");
+	if (cl->registered) {
+		/* its name is whatever its maker chose */
+		hc_buf_adds(&c, "<p class=\"error\">This application registered "
+				"itself: its name is not verified. Sign in only "
+				"if you started this from an application you "
+				"trust; it will act as you.</p>");
+	}
 	if (error) {
 		hc_buf_adds(&c, "<p class=\"error\" role=\"alert\">");
 		idp__html(&c, error);
@@ -151,9 +163,19 @@ static int login_page(struct hc_resp *resp, int status,
 
 /* Redirect the user agent back to the client with an error. */
 static int redirect_error(struct hc_resp *resp, const struct idp_config *cfg,
+			  const struct idp_client *cl,
 			  const char *redirect_uri, const char *state,
 			  const char *error, const char *description)
 {
+	/* a client anyone could register must not make us an open
+	 * redirector (RFC 9700 §4.11.2): its errors are shown here */
+	if (cl->registered) {
+		char text[600];
+		snprintf(text, sizeof(text), "The application's request was "
+					     "refused (%s): %s",
+			 error, description ? description : "");
+		return message_page(resp, 400, "Sign-in refused", text);
+	}
 	struct hc_buf b = HC_BUF_INIT(16 * 1024);
 	hc_buf_adds(&b, redirect_uri);
 	idp__query(&b, "error", error);
@@ -204,7 +226,9 @@ static int grant_code(struct idp *p, struct hc_conn *c,
 			hc_vtext(hc_json_str(params, "client_id")),
 			hc_vtext(username),
 			hc_vtext(hc_json_str(params, "redirect_uri")),
-			hc_vtext(hc_json_str(params, "scope")),
+			hc_vtext(hc_json_str(params, "scope")
+					 ? hc_json_str(params, "scope")
+					 : ""),
 			hc_vtext(hc_json_str(params, "nonce")),
 			hc_vtext(hc_json_str(params, "code_challenge")),
 			hc_vtext(hc_json_str(params, "resource")),
@@ -286,17 +310,6 @@ static bool session_of(struct hc_conn *c, const struct hc_req *req,
 	return found;
 }
 
-/* Whether a user may log in at all now (the emergency account always). */
-static bool user_enabled(const struct idp_config *cfg,
-			 const struct idp_user *u)
-{
-	if (!u)
-		return false;
-	if (u->emergency)
-		return true;
-	return !u->disabled && !cfg->users_disabled;
-}
-
 int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 		       struct hc_err *err);
 int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
@@ -349,13 +362,13 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 	/* 2. problems the client hears about */
 	if (!hc_json_str(params, "response_type") ||
 	    strcmp(hc_json_str(params, "response_type"), "code") != 0) {
-		rc = redirect_error(resp, cfg, redirect_uri, state,
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 				    "unsupported_response_type",
 				    "only response_type=code is supported");
 		goto out;
 	}
 	if (!idp_strings_has(&cl->grant_types, "authorization_code")) {
-		rc = redirect_error(resp, cfg, redirect_uri, state,
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 				    "unauthorized_client",
 				    "this client may not use the "
 				    "authorization code flow");
@@ -363,28 +376,28 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 	}
 	if (challenge || method || cl->public_client || cl->require_pkce) {
 		if (!challenge) {
-			rc = redirect_error(resp, cfg, redirect_uri, state,
+			rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 					    "invalid_request",
 					    "code_challenge is required (PKCE "
 					    "with S256)");
 			goto out;
 		}
 		if (!method || strcmp(method, "S256") != 0) {
-			rc = redirect_error(resp, cfg, redirect_uri, state,
+			rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 					    "invalid_request",
 					    "code_challenge_method must be "
 					    "S256");
 			goto out;
 		}
 		if (!pkce_value_ok(challenge)) {
-			rc = redirect_error(resp, cfg, redirect_uri, state,
+			rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 					    "invalid_request",
 					    "code_challenge is malformed");
 			goto out;
 		}
 	}
 	if (!idp__scope_ok(&cl->scopes, scope)) {
-		rc = redirect_error(resp, cfg, redirect_uri, state,
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 				    "invalid_scope",
 				    "a requested scope is not allowed for "
 				    "this client");
@@ -393,9 +406,8 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 	if (hc_json_str(params, "resource")) {
 		resource = idp__resource(hc_json_str(params, "resource"));
 		if (!resource ||
-		    (cl->audiences.n &&
-		     !idp_strings_has(&cl->audiences, resource))) {
-			rc = redirect_error(resp, cfg, redirect_uri, state,
+		    !idp__audience_ok(cl, resource)) {
+			rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 					    "invalid_target",
 					    "the resource is not one this "
 					    "client may ask for");
@@ -403,17 +415,22 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 		}
 		json_object_set_new(params, "resource", json_string(resource));
 	}
-	/* 3. a live session answers at once, unless asked to log in */
-	if ((!prompt || !idp__scope_has(prompt, "login")) &&
+	/* 3. a live session answers at once, unless asked to log in, or
+	 * the client registered itself: a person confirms each of those
+	 * by signing in, on a page that says the client is unverified */
+	if ((!prompt || !idp__scope_has(prompt, "login")) && !cl->registered &&
 	    session_of(c, req, username, sizeof(username), &auth_time, amr,
 		       sizeof(amr), session) &&
-	    user_enabled(cfg, idp_config_user(cfg, username))) {
+	    idp__user_enabled(cfg, idp_config_user(cfg, username))) {
+		const struct idp_user *u = idp_config_user(cfg, username);
 		rc = grant_code(p, c, cfg, params, username, auth_time, amr,
 				session, resp, err);
+		if (rc == HC_OK && u->emergency)
+			idp__emergency_audit(p, c, u, cl, "session");
 		goto out;
 	}
 	if (prompt && idp__scope_has(prompt, "none")) {
-		rc = redirect_error(resp, cfg, redirect_uri, state,
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
 				    "login_required",
 				    "the user is not signed in");
 		goto out;
@@ -440,9 +457,8 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 			     v, 5, err);
 		free(text);
 		if (rc == HC_OK)
-			rc = login_page(resp, 200, cfg,
-					cl->name ? cl->name : cl->client_id, id,
-					csrf, hc_json_str(params, "login_hint"),
+			rc = login_page(resp, 200, cfg, cl, id, csrf,
+					hc_json_str(params, "login_hint"),
 					NULL);
 	}
 out:
@@ -472,7 +488,7 @@ static bool authenticate(struct hc_conn *c, const struct idp_config *cfg,
 		*why = "bad password";
 		return false;
 	}
-	if (!user_enabled(cfg, u)) {
+	if (!idp__user_enabled(cfg, u)) {
 		*why = "user disabled";
 		return false;
 	}
@@ -576,8 +592,7 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 		snprintf(msg, sizeof(msg),
 			 "Too many failed attempts. Try again in %d seconds.",
 			 retry);
-		rc = login_page(resp, 429, cfg, cl->name ? cl->name
-							 : cl->client_id,
+		rc = login_page(resp, 429, cfg, cl,
 				rid, csrf, username, msg);
 		{
 			char ra[16];
@@ -594,8 +609,7 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 		hc_log_warn(&req->hub->log, "login failed for user '%s' from %s: "
 					    "%s",
 			    username ? username : "", addr, why);
-		rc = login_page(resp, 401, cfg,
-				cl->name ? cl->name : cl->client_id, rid, csrf,
+		rc = login_page(resp, 401, cfg, cl, rid, csrf,
 				username,
 				"The username, password or code is not "
 				"right, or the account cannot sign in.");
@@ -616,7 +630,7 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 	}
 	{
 		/* the session, so the next request needs no password */
-		char sid[64], hash[65], cookie_text[256];
+		char sid[64], hash[65];
 		time_t now = time(NULL);
 		struct hc_value v[5];
 		if (idp_random(sid, sizeof(sid), 32) != HC_OK) {
@@ -624,6 +638,10 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 			goto out;
 		}
 		idp_hash(sid, hash);
+		/* session, request gone, code: all or nothing */
+		rc = hc_tx_begin(c, true, err);
+		if (rc != HC_OK)
+			goto out;
 		v[0] = hc_vtext(hash);
 		v[1] = hc_vtext(u->username);
 		v[2] = hc_vint((int64_t)now);
@@ -638,16 +656,18 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 			rc = hc_exec(c, "DELETE FROM idp_requests WHERE id = ?",
 				     d, 1, err);
 		}
-		if (rc != HC_OK)
+		if (rc == HC_OK)
+			rc = grant_code(p, c, cfg, params, u->username,
+					(int64_t)now, amr, hash, resp, err);
+		if (rc == HC_OK)
+			rc = hc_tx_commit(c, err);
+		if (rc != HC_OK) {
+			hc_tx_rollback(c);
 			goto out;
-		snprintf(cookie_text, sizeof(cookie_text),
-			 "%s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d",
-			 IDP_SESSION_COOKIE, sid, cfg->session_ttl);
-		hc_resp_header(resp, "Set-Cookie", cookie_text);
+		}
+		idp__session_cookies(resp, cfg, sid, cfg->session_ttl);
 		hc_log_info(&req->hub->log, "user '%s' signed in from %s",
 			    u->username, addr);
-		rc = grant_code(p, c, cfg, params, u->username, (int64_t)now,
-				amr, hash, resp, err);
 	}
 out:
 	free(ptext);

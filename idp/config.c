@@ -197,6 +197,8 @@ static const struct key config_keys[] = {
 	  86400 },
 	{ "users_disabled", K_BOOL, CF(users_disabled), false, 0, 0 },
 	{ "dynamic_registration", K_BOOL, CF(registration), false, 0, 0 },
+	{ "registration_audiences", K_LIST, CF(registration_audiences), false,
+	  0, 0 },
 	{ "max_login_failures", K_INT, CF(max_failures), false, 1, 1000 },
 	{ "max_address_failures", K_INT, CF(max_address_failures), false, 1,
 	  100000 },
@@ -535,6 +537,7 @@ void idp_config_unref(struct idp_config *c)
 	free(c->keys_dir);
 	free(c->privacyidea_url);
 	free(c->privacyidea_realm);
+	strings_free(&c->registration_audiences);
 	free(c);
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "hubcore/json.h"
+#include "hubcore/util.h"
 #include "idp/idp_internal.h"
 
 int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
@@ -146,6 +147,11 @@ static int userinfo(struct hc_req *req, struct hc_resp *resp,
 	}
 	u = idp_config_user(cfg, hc_json_str(claims, "preferred_username"));
 	scope = hc_json_str(claims, "scope");
+	if (u && !idp__user_enabled(cfg, u)) {
+		rc = bearer_error(resp, "invalid_token",
+				  "the user can no longer sign in");
+		goto out;
+	}
 	if (!u || !idp__scope_has(scope, "openid")) {
 		rc = bearer_error(resp, "insufficient_scope",
 				  "userinfo needs a user's token with openid");
@@ -222,10 +228,11 @@ static int introspect(struct hc_req *req, struct hc_resp *resp,
 		rc = idp_oauth_error(resp, 400, "invalid_request", err->msg);
 		goto out;
 	}
-	/* only a confidential client (a resource server) may ask */
+	/* only a confidential client from the file (a resource server) may
+	 * ask: not a public one, not one anyone could register */
 	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, &e2) !=
 		    HC_OK ||
-	    cl->public_client) {
+	    cl->public_client || cl->registered) {
 		if (basic)
 			hc_resp_header(resp, "WWW-Authenticate",
 				       "Basic realm=\"idp\"");
@@ -250,7 +257,12 @@ static int introspect(struct hc_req *req, struct hc_resp *resp,
 		out = json_incref(info);
 	} else if (!info &&
 		   idp_jwt_verify(p, token, "at+jwt", &claims, &e2) == HC_OK &&
-		   !idp__jti_revoked(c, hc_json_str(claims, "jti"))) {
+		   !idp__jti_revoked(c, hc_json_str(claims, "jti")) &&
+		   (!hc_json_str(claims, "preferred_username") ||
+		    idp__user_enabled(cfg,
+				      idp_config_user(cfg,
+						      hc_json_str(claims,
+							  "preferred_username"))))) {
 		out = json_deep_copy(claims);
 		json_object_set_new(out, "active", json_true());
 		json_object_set_new(out, "token_type",
@@ -351,8 +363,9 @@ static json_t *params_of(const struct hc_req *req)
 static char *hint_client(struct idp *p, const char *hint, char **sub)
 {
 	cjose_err cerr;
-	cjose_jws_t *jws = hint ? cjose_jws_import(hint, strlen(hint), &cerr)
-				: NULL;
+	cjose_jws_t *jws = hc_jws_compact_ok(hint, 16384)
+				   ? cjose_jws_import(hint, strlen(hint), &cerr)
+				   : NULL;
 	cjose_header_t *hdr;
 	const struct idp_key *k;
 	uint8_t *plain = NULL;
@@ -366,7 +379,10 @@ static char *hint_client(struct idp *p, const char *hint, char **sub)
 	pthread_mutex_lock(&p->lock);
 	k = idp_keys_find(p->keys, cjose_header_get(hdr, "kid", &cerr),
 			  time(NULL));
+	/* an ID token: not an access token (typ at+jwt) */
 	if (k && strcmp(cjose_header_get(hdr, "alg", &cerr) ?: "", k->alg) == 0 &&
+	    strcasecmp(cjose_header_get(hdr, "typ", &cerr) ?: "JWT", "JWT") ==
+		    0 &&
 	    cjose_jws_verify(jws, k->jwk, &cerr) &&
 	    cjose_jws_get_plaintext(jws, &plain, &plen, &cerr) &&
 	    (c = json_loadb((const char *)plain, plen, 0, NULL))) {
@@ -397,6 +413,13 @@ static int end_session(struct hc_conn *c, const char *hash, struct hc_err *err)
 		rc = hc_exec(c,
 			     "UPDATE idp_families SET revoked = 1 WHERE "
 			     "session = ?",
+			     v, 1, err);
+	/* and the codes not redeemed yet */
+	if (rc == HC_OK)
+		rc = hc_exec(c,
+			     "UPDATE idp_codes SET used = 1 WHERE family IN "
+			     "(SELECT family FROM idp_families WHERE session = "
+			     "?)",
 			     v, 1, err);
 	if (rc == HC_OK)
 		rc = hc_exec(c, "DELETE FROM idp_sessions WHERE id_hash = ?", v,
@@ -447,8 +470,8 @@ static int logout_confirm(struct hc_resp *resp, const struct idp_config *cfg,
 	resp->content_type = "text/html; charset=utf-8";
 	resp->body = hc_buf_detach(&b, &resp->body_len);
 	hc_resp_header(resp, "Content-Security-Policy",
-		       "default-src 'none'; form-action 'self'; "
-		       "frame-ancestors 'none'");
+		       "default-src 'none'; frame-ancestors 'none'; "
+		       "base-uri 'none'");
 	hc_resp_header(resp, "X-Frame-Options", "DENY");
 	snprintf(cookie, sizeof(cookie),
 		 "%s=%s; Path=/logout; HttpOnly; SameSite=Strict; Max-Age=600",
@@ -471,7 +494,6 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	struct idp_client *owned = NULL;
 	const struct idp_client *cl = NULL;
 	struct hc_buf body = HC_BUF_INIT(8192);
-	char clear[160];
 	bool proven;
 	int rc = HC_OK;
 
@@ -544,10 +566,7 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		hc_log_info(&req->hub->log, "user '%s' signed out",
 			    session_user);
 	}
-	snprintf(clear, sizeof(clear),
-		 "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-		 IDP_SESSION_COOKIE);
-	hc_resp_header(resp, "Set-Cookie", clear);
+	idp__session_cookies(resp, cfg, "", 0);
 	if (post) {
 		hc_buf_adds(&body, post);
 		if (state)

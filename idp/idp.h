@@ -87,6 +87,9 @@ struct idp_config {
 	int key_publish_delay;
 	bool users_disabled; /* every user off but the emergency account */
 	bool registration;   /* RFC 7591 dynamic client registration */
+	/* the resources a registered client may ask tokens for ("...:*":
+	 * any port); none when empty */
+	struct idp_strings registration_audiences;
 	int max_failures;    /* failures of a user before a lock */
 	int max_address_failures; /* of one client address */
 	int lock_seconds;    /* first lock; doubles up to max_lock_seconds */

@@ -35,6 +35,10 @@ bool idp__redirect_match(const struct idp_strings *registered,
 			 const char *uri);
 /* A resource indicator, normalized (no trailing slash); NULL if bad. */
 char *idp__resource(const char *resource);
+/* May the client ask tokens for this resource? Its audiences list, where
+ * "http://host:*" is any port of that host; an empty list allows every
+ * resource to a client of the file and none to a registered one. */
+bool idp__audience_ok(const struct idp_client *cl, const char *resource);
 /* Scope text is a subset of allowed (an empty allowed list allows all). */
 bool idp__scope_ok(const struct idp_strings *allowed, const char *scope);
 bool idp__scope_has(const char *scope, const char *word);
@@ -58,13 +62,25 @@ int idp__issue(struct idp *p, struct hc_conn *c, struct idp_config *cfg,
 /* Revoke a whole token family: its refresh tokens and access tokens. */
 int idp__revoke_family(struct hc_conn *c, const char *family,
 		       struct hc_err *err);
-/* Whether an access token (by jti) was revoked. */
+/* Whether an access token (by jti), or its family, was revoked. */
 bool idp__jti_revoked(struct hc_conn *c, const char *jti);
+bool idp__family_revoked(struct hc_conn *c, const char *family);
+/* Whether a user may sign in or get tokens now (the emergency account
+ * always). */
+bool idp__user_enabled(const struct idp_config *cfg, const struct idp_user *u);
+/* Every token the break-glass account gets: an AUDIT line and an alert. */
+void idp__emergency_audit(struct idp *p, struct hc_conn *c,
+			  const struct idp_user *u, const struct idp_client *cl,
+			  const char *how);
 
 /* HTML escaping into a buffer. */
 void idp__html(struct hc_buf *b, const char *text);
 /* Append "?k=v" or "&k=v" with the value percent-encoded. */
 void idp__query(struct hc_buf *b, const char *key, const char *value);
+
+/* Set (or with max_age 0, clear) the login session cookie. */
+void idp__session_cookies(struct hc_resp *resp, const struct idp_config *cfg,
+			  const char *value, int max_age);
 
 /* The session cookie's name. */
 #define IDP_SESSION_COOKIE "foshub_idp_session"

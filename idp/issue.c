@@ -87,6 +87,43 @@ char *idp__resource(const char *resource)
 	return r;
 }
 
+void idp__session_cookies(struct hc_resp *resp, const struct idp_config *cfg,
+			  const char *value, int max_age)
+{
+	/* Only the two endpoints that read it get it: cookies ignore ports,
+	 * and every service on the IdP's host would see a Path=/ cookie. */
+	static const char *const paths[] = { "/authorize", "/logout" };
+	bool https = strncmp(cfg->issuer, "https://", 8) == 0;
+	for (size_t i = 0; i < 2; i++) {
+		char text[300];
+		snprintf(text, sizeof(text),
+			 "%s=%s; Path=%s; HttpOnly; SameSite=Lax; Max-Age=%d%s",
+			 IDP_SESSION_COOKIE, value, paths[i], max_age,
+			 https ? "; Secure" : "");
+		hc_resp_header(resp, "Set-Cookie", text);
+	}
+}
+
+bool idp__audience_ok(const struct idp_client *cl, const char *resource)
+{
+	if (!cl->audiences.n)
+		return !cl->registered;
+	for (size_t i = 0; i < cl->audiences.n; i++) {
+		const char *a = cl->audiences.v[i];
+		size_t n = strlen(a), rest;
+		if (strcmp(a, resource) == 0)
+			return true;
+		if (n < 2 || strcmp(a + n - 2, ":*") != 0 ||
+		    strncmp(a, resource, n - 1) != 0)
+			continue;
+		rest = strlen(resource + n - 1);
+		if (rest >= 1 && rest <= 5 &&
+		    strspn(resource + n - 1, "0123456789") == rest)
+			return true;
+	}
+	return false;
+}
+
 bool idp__scope_has(const char *scope, const char *word)
 {
 	size_t wl = strlen(word);
@@ -144,11 +181,51 @@ bool idp__jti_revoked(struct hc_conn *c, const char *jti)
 {
 	int64_t revoked = 0;
 	struct hc_value p[] = { hc_vtext(jti) };
+	/* the token, or its whole family (a logout, a replayed code) */
 	if (hc_query_int(c, &revoked,
-			 "SELECT revoked FROM idp_access WHERE jti = ?", p, 1,
-			 NULL) != HC_OK)
+			 "SELECT a.revoked OR COALESCE(f.revoked, 0) FROM "
+			 "idp_access a LEFT JOIN idp_families f ON f.family = "
+			 "a.family WHERE a.jti = ?",
+			 p, 1, NULL) != HC_OK)
 		return true; /* a token this IdP has no record of */
 	return revoked != 0;
+}
+
+bool idp__family_revoked(struct hc_conn *c, const char *family)
+{
+	int64_t revoked = 0;
+	struct hc_value p[] = { hc_vtext(family) };
+	if (!family)
+		return false;
+	if (hc_query_int(c, &revoked,
+			 "SELECT revoked FROM idp_families WHERE family = ?",
+			 p, 1, NULL) != HC_OK)
+		return true;
+	return revoked != 0;
+}
+
+bool idp__user_enabled(const struct idp_config *cfg, const struct idp_user *u)
+{
+	if (!u)
+		return false;
+	if (u->emergency)
+		return true;
+	return !u->disabled && !cfg->users_disabled;
+}
+
+void idp__emergency_audit(struct idp *p, struct hc_conn *c,
+			  const struct idp_user *u, const struct idp_client *cl,
+			  const char *how)
+{
+	json_t *payload = json_pack("{ssssss}", "username", u->username,
+				    "client_id", cl->client_id, "grant", how);
+	hc_log_warn(&p->hub->log,
+		    "AUDIT emergency access: '%s' got tokens for client '%s' "
+		    "(%s)",
+		    u->username, cl->client_id, how);
+	idp_alert(c, "alert_raised", "Emergency (break-glass) account used",
+		  payload);
+	json_decref(payload);
 }
 
 int idp__issue(struct idp *p, struct hc_conn *c, struct idp_config *cfg,

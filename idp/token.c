@@ -239,6 +239,16 @@ static int code_grant(struct idp *p, struct hc_conn *c, struct idp_config *cfg,
 				       "the code is expired, or was issued to "
 				       "another client or redirect_uri");
 	}
+	/* a verifier for a code without a challenge is a downgrade
+	 * attempt (RFC 9700 §4.8.2) */
+	if (!hc_json_str(row, "challenge") &&
+	    json_object_get(form, "code_verifier")) {
+		json_decref(row);
+		return idp_oauth_error(resp, 400, "invalid_grant",
+				       "code_verifier given, but the "
+				       "authorization request had no "
+				       "code_challenge");
+	}
 	if (hc_json_str(row, "challenge") &&
 	    !verifier_matches(hc_json_str(form, "code_verifier"),
 			      hc_json_str(row, "challenge"))) {
@@ -261,7 +271,7 @@ static int code_grant(struct idp *p, struct hc_conn *c, struct idp_config *cfg,
 			.amr = hc_json_str(row, "amr"),
 			.family = hc_json_str(row, "family"),
 		};
-		if (!u || (u->disabled && !u->emergency)) {
+		if (!idp__user_enabled(cfg, u)) {
 			json_decref(row);
 			return idp_oauth_error(resp, 400, "invalid_grant",
 					       "the user can no longer sign in");
@@ -274,12 +284,22 @@ static int code_grant(struct idp *p, struct hc_conn *c, struct idp_config *cfg,
 		    idp__scope_has(g.scope, "openid"))
 			g.refresh = true;
 		rc = hc_tx_begin(c, true, err);
+		/* a family revoked meanwhile (logout, a replay) gets
+		 * nothing: checked in the transaction that issues */
+		if (rc == HC_OK && idp__family_revoked(c, g.family)) {
+			hc_tx_rollback(c);
+			json_decref(row);
+			return idp_oauth_error(resp, 400, "invalid_grant",
+					       "the code's session has ended");
+		}
 		if (rc == HC_OK)
 			rc = idp__issue(p, c, cfg, &g, &out, err);
 		if (rc == HC_OK)
 			rc = hc_tx_commit(c, err);
 		else
 			hc_tx_rollback(c);
+		if (rc == HC_OK && u->emergency)
+			idp__emergency_audit(p, c, u, cl, "code");
 	}
 	json_decref(row);
 	if (rc != HC_OK)
@@ -403,13 +423,14 @@ static int refresh_grant(struct idp *p, struct hc_conn *c,
 				       .family = fam,
 				       .refresh = true };
 		g.id_token = idp__scope_has(g.scope, "openid");
-		if (!u || (u->disabled && !u->emergency) ||
-		    (cfg->users_disabled && !u->emergency)) {
+		if (!idp__user_enabled(cfg, u)) {
 			hc_tx_rollback(c);
 			return idp_oauth_error(resp, 400, "invalid_grant",
 					       "the user can no longer sign in");
 		}
 		rc = idp__issue(p, c, cfg, &g, &out, err);
+		if (rc == HC_OK && u->emergency)
+			idp__emergency_audit(p, c, u, cl, "refresh");
 	}
 	if (rc == HC_OK)
 		rc = hc_tx_commit(c, err);
@@ -436,8 +457,7 @@ static int client_grant(struct idp *p, struct hc_conn *c,
 				       "a requested scope is not allowed");
 	if (hc_json_str(form, "resource")) {
 		resource = idp__resource(hc_json_str(form, "resource"));
-		if (!resource || (cl->audiences.n &&
-				  !idp_strings_has(&cl->audiences, resource))) {
+		if (!resource || !idp__audience_ok(cl, resource)) {
 			free(resource);
 			return idp_oauth_error(resp, 400, "invalid_target",
 					       "the resource is not one this "

@@ -84,7 +84,11 @@ static int map_error(sqlite3 *db, int rc, struct hc_err *err)
 }
 
 /* Create the database file 0600 (and its directory 0700) before SQLite
- * does, so that it never exists with looser permissions. */
+ * does, so that it never exists with looser permissions. Only once per
+ * store, before its first connection: closing a descriptor of the file
+ * would drop the POSIX locks every connection of this process holds on it
+ * (they are per process), and another process could then think itself
+ * alone and remove the WAL under us. */
 static int prepare_file(const char *path, struct hc_err *err)
 {
 	char dir[4096];
@@ -117,8 +121,11 @@ static int sq_open_conn(struct hc_store *s, struct hc_conn *c,
 	int flags, rc;
 	char pragmas[256];
 
-	if (prepare_file(s->target, err) != HC_OK)
+	if (!__atomic_exchange_n(&s->prepared, true, __ATOMIC_ACQ_REL) &&
+	    prepare_file(s->target, err) != HC_OK) {
+		__atomic_store_n(&s->prepared, false, __ATOMIC_RELEASE);
 		return err ? err->status : HC_EIO;
+	}
 	flags = SQLITE_OPEN_NOMUTEX |
 		(s->opt.read_only ? SQLITE_OPEN_READONLY
 				  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

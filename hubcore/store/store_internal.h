@@ -57,6 +57,7 @@ struct hc_store {
 	struct hc_conn *free_list;
 	unsigned open_conns;
 	bool closing;
+	bool prepared; /* the backend's one-time file preparation is done */
 	struct hc_conn **all; /* every connection ever opened, for close */
 	unsigned nall;
 };

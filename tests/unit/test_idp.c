@@ -21,6 +21,7 @@
 static const char base[] =
 	"# a comment that must survive\n"
 	"issuer: \"http://127.0.0.1:8000\"\n"
+	"registration_audiences: [\"http://127.0.0.1:*\"]\n"
 	"users:\n"
 	"  - username: alice   # trailing comment\n"
 	"    password_hash: \"" HASH "\"\n"
@@ -114,11 +115,11 @@ static void test_refusals(void **state)
 	refused("users: []\n", 1, "needs 'issuer'");
 	refused("issuer: \"ftp://x\"\n", 1, "http(s) URL");
 	snprintf(text, sizeof(text), "%sfrobnicate: 1\n", base);
-	refused(text, 16, "unknown key 'frobnicate'");
+	refused(text, 17, "unknown key 'frobnicate'");
 	snprintf(text, sizeof(text), "%saccess_token_ttl: soon\n", base);
-	refused(text, 16, "access_token_ttl");
+	refused(text, 17, "access_token_ttl");
 	snprintf(text, sizeof(text), "%scode_ttl: 100000\n", base);
-	refused(text, 16, "code_ttl");
+	refused(text, 17, "code_ttl");
 	refused("issuer: \"http://x\"\nusers:\n  - username: a\n"
 		"    password_hash: plain\n",
 		3, "argon2id");
