@@ -61,8 +61,8 @@ FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
-.PHONY: all deps test-deps mcp-deps idp-deps unit-bins unit http-test mcp-test \
-	idp-test test \
+.PHONY: all deps test-deps mcp-deps idp-deps auth-deps unit-bins unit http-test \
+	mcp-test idp-test auth-test test \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -95,6 +95,14 @@ $(IDP_STAMP): tests/idp/package.json tests/idp/package-lock.json
 	cd tests/idp && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 idp-deps: $(IDP_STAMP)
+
+# The identity tests' npm packages: openid-client, jose and the official
+# MCP SDK client (its OAuth flow), pinned by tests/auth/package-lock.json.
+AUTH_STAMP := tests/auth/node_modules/.installed
+$(AUTH_STAMP): tests/auth/package.json tests/auth/package-lock.json
+	cd tests/auth && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+auth-deps: $(AUTH_STAMP)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -147,11 +155,18 @@ mcp-test: $(FOSHUB) $(MCP_STAMP)
 idp-test: $(FOSHUB) $(IDP_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/idp/*.test.mjs
 
+# Identity checks: the IAM contract end to end (openid-client, a FastAPI
+# service with PyJWT), forged tokens, the MCP SDK client's OAuth flow, and
+# Glewlwyd as a provider foshub did not write.
+auth-test: $(FOSHUB) $(AUTH_STAMP) $(IDP_STAMP)
+	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/auth/*.test.mjs
+
 # The whole suite: the normal build, then the same tests on an
 # AddressSanitizer + UndefinedBehaviorSanitizer build.
-test: test-deps mcp-deps idp-deps
-	$(MAKE) unit http-test mcp-test idp-test
-	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test
+test: test-deps mcp-deps idp-deps auth-deps
+	$(MAKE) unit http-test mcp-test idp-test auth-test
+	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
+		auth-test
 
 VAR := var
 # The examples are imported into a new database only: a restart keeps what
@@ -162,9 +177,9 @@ run: $(FOSHUB)
 		echo $(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans; \
 		$(FOSHUB) workplan import --db sqlite:$(VAR)/dev-hub.db examples/workplans; \
 	fi
-	@echo "IdP test fixtures (examples/idp/idp.yaml): alice / alice-dev-password;" \
-	     "token for curl: curl -s -u dev-hub:devhub-dev-secret" \
-	     "-d grant_type=client_credentials localhost:8000/token"
+	@echo "IdP test fixtures (examples/idp/idp.yaml): user alice / alice-dev-password;" \
+	     "a token for curl: FOSHUB_AUTH_CLIENT_ID=dev-hub" \
+	     "FOSHUB_AUTH_CLIENT_SECRET=devhub-dev-secret $(FOSHUB) token http://127.0.0.1:8001"
 	$(FOSHUB) up --var $(VAR) --idp-config examples/idp/idp.yaml
 
 clean:

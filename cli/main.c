@@ -42,6 +42,26 @@ static const struct cli_command commands[] = {
 	  "  --config FILE       the hub's own configuration file (the idp:\n"
 	  "                      its users, clients and keys; env\n"
 	  "                      FOSHUB_IDP_CONFIG); SIGHUP reloads it\n"
+	  "\n"
+	  "identity (docs/iam-profile.md): every route but health and\n"
+	  "metadata needs a bearer token from a trusted issuer\n"
+	  "  --auth-issuer URL   trust this issuer (repeatable; env\n"
+	  "                      FOSHUB_AUTH_ISSUERS, comma-separated;\n"
+	  "                      default http://127.0.0.1:8000)\n"
+	  "  --auth-audience URL the hub's own URL, which tokens' aud must\n"
+	  "                      name (env FOSHUB_AUTH_AUDIENCE; default\n"
+	  "                      http://HOST:PORT of --listen)\n"
+	  "  --auth-role ROLE=LEVEL  map a role to read, write, admin or\n"
+	  "                      none (repeatable; defaults in the docs)\n"
+	  "  --auth-roles-client ID  also read resource_access.ID.roles\n"
+	  "  --auth-algorithms LIST  accepted algorithms (default RS, PS\n"
+	  "                      and ES 256/384/512)\n"
+	  "  --auth-client-id ID, --auth-client-secret-file FILE\n"
+	  "                      the hub's service account, for calls to\n"
+	  "                      other hubs (env FOSHUB_AUTH_CLIENT_ID,\n"
+	  "                      FOSHUB_AUTH_CLIENT_SECRET)\n"
+	  "  --no-auth           no identity checks (env FOSHUB_AUTH=off):\n"
+	  "                      for a hub only you can reach\n"
 	  "  -h, --help          show this help\n" },
 	{ "mcp", cli_mcp, "Serve a hub's MCP tools over stdio",
 	  "usage: foshub mcp HUB [--db URL] [--mcp-tools SET]\n"
@@ -115,6 +135,22 @@ static const struct cli_command commands[] = {
 	  "  --db URL       database, sqlite:PATH (default:\n"
 	  "                 sqlite:var/fin-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help     show this help\n" },
+	{ "token", cli_token, "Get a service-account token for calling a hub",
+	  "usage: foshub token [--issuer URL] [--client-id ID]\n"
+	  "                    [--client-secret-file FILE] AUDIENCE\n"
+	  "\n"
+	  "Print an access token for AUDIENCE (the URL of the hub it is\n"
+	  "for, e.g. http://127.0.0.1:8001) from the issuer's token\n"
+	  "endpoint with client_credentials, for curl and scripts:\n"
+	  "  curl -H \"Authorization: Bearer $(foshub token URL)\" URL/whoami\n"
+	  "\n"
+	  "options:\n"
+	  "  --issuer URL               the issuer (env FOSHUB_AUTH_ISSUERS;\n"
+	  "                             default http://127.0.0.1:8000)\n"
+	  "  --client-id ID             the service account (env\n"
+	  "                             FOSHUB_AUTH_CLIENT_ID)\n"
+	  "  --client-secret-file FILE  its secret (else the env\n"
+	  "                             FOSHUB_AUTH_CLIENT_SECRET)\n" },
 	{ "idp hash-password", cli_idp_hash_password,
 	  "Hash a password (argon2id) for the IdP's file",
 	  "usage: foshub idp hash-password\n"
@@ -292,6 +328,7 @@ static const struct cli_command commands[] = {
 	{ "up", cli_up, "Run the whole federation: IdP and every hub",
 	  "usage: foshub up [--base-port N] [--var DIR] [--hubs LIST]\n"
 	  "                 [--ready-timeout SECONDS] [--idp-config FILE]\n"
+	  "                 [--no-auth]\n"
 	  "\n"
 	  "Start every hub (the IdP, dev-hub, ops-hub, fin-hub) as a child\n"
 	  "process `foshub serve HUB` on 127.0.0.1, ports from the base port\n"
@@ -308,7 +345,11 @@ static const struct cli_command commands[] = {
 	  "  --ready-timeout S    how long to wait before printing the URLs\n"
 	  "                       anyway (default 30)\n"
 	  "  --idp-config FILE    the IdP's file (env FOSHUB_IDP_CONFIG);\n"
-	  "                       without one the IdP is not started\n" },
+	  "                       without one the IdP is not started\n"
+	  "  --no-auth            run every hub without identity checks\n"
+	  "                       (local use only); otherwise the hubs\n"
+	  "                       trust the IdP at http://127.0.0.1:BASE\n"
+	  "                       (or FOSHUB_AUTH_ISSUERS)\n" },
 };
 
 static const struct hc_hub_def *const hubs[] = { &devhub_def, &finhub_def,

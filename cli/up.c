@@ -66,6 +66,8 @@ bool cli_list_has(const char *list, const char *name)
 struct child {
 	const struct hc_hub_def *def;
 	const char *config; /* --config of its serve, or NULL */
+	char issuer[64];    /* --auth-issuer of its serve, or "" */
+	bool no_auth;
 	unsigned port;
 	char db[PATH_MAX + 16];
 	pid_t pid;         /* 0 while not running */
@@ -121,11 +123,27 @@ static int spawn(struct child *c, const char *self, const sigset_t *mask)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *args[] = { (char *)self, "serve",
-				 (char *)c->def->short_name, "--listen",
-				 listen, "--db", c->db,
-				 c->config ? "--config" : NULL,
-				 (char *)c->config, NULL };
+		char *args[12];
+		int n = 0;
+		args[n++] = (char *)self;
+		args[n++] = "serve";
+		args[n++] = (char *)c->def->short_name;
+		args[n++] = "--listen";
+		args[n++] = listen;
+		args[n++] = "--db";
+		args[n++] = c->db;
+		if (c->config) {
+			args[n++] = "--config";
+			args[n++] = (char *)c->config;
+		}
+		/* the hubs trust this federation's IdP, or nothing at all */
+		if (c->no_auth) {
+			args[n++] = "--no-auth";
+		} else if (c->issuer[0]) {
+			args[n++] = "--auth-issuer";
+			args[n++] = c->issuer;
+		}
+		args[n] = NULL;
 		sigset_t none;
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -202,12 +220,20 @@ static void print_urls(const struct child *cs, size_t n)
 		       c->db + 7, (int)c->pid,
 		       c->ready ? "" : ", not ready yet");
 	}
-	if (idp)
-		printf("log in: through the IdP at http://127.0.0.1:%u/ "
-		       "(OpenID discovery at /.well-known/openid-configuration;"
-		       " users and clients: foshub idp add-user, foshub idp "
-		       "add-client)\n",
-		       idp->port);
+	if (idp && !idp->no_auth)
+		printf("log in: the hubs check tokens from the IdP at "
+		       "http://127.0.0.1:%u (docs/iam-profile.md).\n"
+		       "  a token for curl, from a service account of the IdP's "
+		       "file:\n"
+		       "    FOSHUB_AUTH_CLIENT_ID=ID FOSHUB_AUTH_CLIENT_SECRET=S "
+		       "foshub token --issuer http://127.0.0.1:%u "
+		       "http://127.0.0.1:%u\n"
+		       "  MCP clients log in through the IdP's page by "
+		       "themselves; users and clients: foshub idp add-user, "
+		       "foshub idp add-client\n",
+		       idp->port, idp->port, idp->port + 1);
+	else if (idp)
+		printf("log in: identity checks are off (--no-auth)\n");
 	else
 		printf("log in: no identity provider in this federation; the "
 		       "hubs answer on loopback without login\n");
@@ -262,12 +288,15 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 		{ "hubs", required_argument, NULL, 'H' },
 		{ "ready-timeout", required_argument, NULL, 't' },
 		{ "idp-config", required_argument, NULL, 'c' },
+		{ "no-auth", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct child cs[UP_MAX_HUBS];
 	const char *var = "var", *only = NULL;
 	const char *idp_config = getenv("FOSHUB_IDP_CONFIG");
+	const char *issuers = getenv("FOSHUB_AUTH_ISSUERS");
+	bool no_auth = false;
 	char self[PATH_MAX];
 	long base = 8000, timeout_s = 30;
 	size_t n = 0;
@@ -297,6 +326,9 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 			break;
 		case 'c':
 			idp_config = optarg;
+			break;
+		case 'N':
+			no_auth = true;
 			break;
 		case 't':
 			timeout_s = strtol(optarg, &end, 10);
@@ -348,6 +380,12 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 		memset(&cs[n], 0, sizeof(cs[n]));
 		cs[n].def = def;
 		cs[n].config = idp ? idp_config : NULL;
+		cs[n].no_auth = no_auth;
+		/* FOSHUB_AUTH_ISSUERS, when set, reaches the children as it
+		 * is; else they trust the IdP on the base port */
+		if (!issuers || !*issuers)
+			snprintf(cs[n].issuer, sizeof(cs[n].issuer),
+				 "http://127.0.0.1:%ld", base);
 		cs[n].port = (unsigned)(base + cli_hub_port_offset(def));
 		snprintf(cs[n].db, sizeof(cs[n].db), "sqlite:%s/%s.db", var,
 			 def->name);

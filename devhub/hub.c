@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "devhub/devhub.h"
+#include "hubcore/auth.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
@@ -349,7 +350,7 @@ static const struct hc_route_table dev_route_table =
 	HC_ROUTE_TABLE(dev_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &dev_route_table, &hc_mcp_routes
+	&hc_core_routes, &dev_route_table, &hc_mcp_routes, &hc_auth_routes
 };
 
 static const struct hc_resource *const dev_v1[] = {

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "finhub/finhub.h"
+#include "hubcore/auth.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
@@ -333,7 +334,7 @@ static const struct hc_route_table fin_route_table =
 	HC_ROUTE_TABLE(fin_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &fin_route_table, &hc_mcp_routes
+	&hc_core_routes, &fin_route_table, &hc_mcp_routes, &hc_auth_routes
 };
 
 static const struct hc_resource *const fin_v1[] = {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/json.h"
 #include "idp/idp.h"
 #include "idp/idp_internal.h"
@@ -151,6 +152,9 @@ void idp__client_free(struct idp_client *c)
 	for (size_t i = 0; i < c->post_logout_redirect_uris.n; i++)
 		free(c->post_logout_redirect_uris.v[i]);
 	free(c->post_logout_redirect_uris.v);
+	for (size_t i = 0; i < c->audiences.n; i++)
+		free(c->audiences.v[i]);
+	free(c->audiences.v);
 	free(c);
 }
 
@@ -209,6 +213,15 @@ int idp__find_client(struct hc_conn *c, struct idp_config *cfg,
 	dyn->public_client = !dyn->secret_hash;
 	dyn->registered = true;
 	dyn->require_pkce = true;
+	/* anyone may register: such a client gets tokens only for the
+	 * resources the file allows registered clients */
+	dyn->audiences.v = calloc(cfg->registration_audiences.n + 1,
+				  sizeof(char *));
+	for (size_t i = 0; dyn->audiences.v &&
+			   i < cfg->registration_audiences.n;
+	     i++)
+		dyn->audiences.v[dyn->audiences.n++] =
+			strdup(cfg->registration_audiences.v[i]);
 	if (hc_json_str(meta, "client_name"))
 		dyn->name = strdup(hc_json_str(meta, "client_name"));
 	strings_from(json_object_get(meta, "redirect_uris"),
@@ -275,7 +288,7 @@ static const struct hc_migration_set *const migrations[] = {
 };
 
 static const struct hc_route_table *const routes[] = { &idp_routes,
-						       &hc_health_routes };
+						       &hc_health_routes, &hc_auth_routes };
 
 static const struct hc_resource *const resources[] = {
 	&hc_progress_resource,

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
@@ -376,7 +377,10 @@ static const struct hc_route ops_routes[] = {
 	  "A service's health, last results, history and maintenance" },
 	{ "POST", "/services/{key}/probe", post_probe, NULL, W, 0,
 	  "Run a service's probes now and record the round" },
-	{ "POST", "/services/{key}/push", post_push, NULL, HC_SCOPE_PUBLIC, 0,
+	/* public to the hubs' identity checks: the service's own push
+	 * token authenticates each report */
+	{ "POST", "/services/{key}/push", post_push, NULL, HC_SCOPE_PUBLIC,
+	  HC_ROUTE_PER_MESSAGE,
 	  "A job reports success or failure (bearer push token)" },
 	HC_ROUTES_READ(oh_probe_result_resource, "probe-results",
 		       "probe results"),
@@ -417,7 +421,7 @@ static const struct hc_route_table ops_route_table =
 	HC_ROUTE_TABLE(ops_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &ops_route_table, &hc_mcp_routes
+	&hc_core_routes, &ops_route_table, &hc_mcp_routes, &hc_auth_routes
 };
 
 static const struct hc_resource *const ops_v1[] = {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/hub.h"
 #include "hubcore/watch.h"
 
@@ -69,6 +70,7 @@ void hc_hub_close(struct hc_hub *hub)
 		hub->def->stop(hub);
 	hc_watch_stop(hub->watch);
 	pthread_mutex_destroy(&hub->watch_lock);
+	hc_auth_free(hub->auth);
 	hc_store_close(hub->store);
 	hc_log_release(&hub->log);
 	free(hub);

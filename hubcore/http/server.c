@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "hubcore/auth.h"
+#include "hubcore/auth/auth_internal.h"
 #include "hubcore/buf.h"
 #include "hubcore/http.h"
 #include "hubcore/hub.h"
@@ -375,6 +377,10 @@ static void req_release(struct hc_req *req)
 	}
 	if (req->db)
 		hc_store_release(req->hub->store, req->db);
+	if (req->identity) {
+		hc_identity_release(req->identity);
+		free(req->identity);
+	}
 }
 
 static enum MHD_Result dispatch(struct hc_server *srv,
@@ -447,6 +453,11 @@ static enum MHD_Result dispatch(struct hc_server *srv,
 	}
 	req.route = route;
 	resp.status = 200;
+	/* identity: every route but the public ones, before the handler
+	 * reads anything */
+	if (hub->auth && route->scope != HC_SCOPE_PUBLIC &&
+	    hc__auth_gate(&req, &resp, &err) != HC_OK)
+		goto problem;
 	rc = route->handler(&req, &resp, &err);
 	if (rc != HC_OK) {
 		if (!err.status)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/json.h"
 #include "hubcore/resources/resource_internal.h"
 #include "hubcore/rest.h"
@@ -590,6 +591,17 @@ int hc__mcp_tools_call(struct hc_mcp_call *call, json_t *params,
 		return hc__mcp_error(e, HC_RPC_INVALID_PARAMS,
 				     "Invalid params: arguments must be an "
 				     "object");
+	/* identity checks: each tool has its scope (HTTP 403) */
+	if (call->checked && t->scope > call->level) {
+		hc__mcp_error(e, HC_RPC_INVALID_REQUEST,
+			      "Forbidden: tool '%s' needs the %s permission; "
+			      "the caller's roles give %s",
+			      name, hc_scope_name(t->scope),
+			      call->level ? hc_scope_name(call->level)
+					  : "none");
+		e->http = 403;
+		return -1;
+	}
 	if (t->client_capability &&
 	    !hc_mcp_client_has(call, t->client_capability)) {
 		if (call->modern) {

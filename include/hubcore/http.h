@@ -22,6 +22,7 @@
 #include "hubcore/status.h"
 
 struct hc_hub;
+struct hc_identity;
 struct hc_req;
 struct hc_resp;
 
@@ -87,6 +88,9 @@ struct hc_req {
 	void *conn;               /* the libmicrohttpd connection */
 	struct hc_server *server; /* the server handling the request */
 	struct hc_conn *db;       /* see hc_req_db */
+	/* Who called, when the hub checks identity and the route has a
+	 * scope (see hubcore/auth.h); NULL otherwise. */
+	struct hc_identity *identity;
 };
 
 /*

@@ -104,6 +104,9 @@ struct hc_hub {
 	char *version;
 	/* The hub's MCP server, when it serves /mcp (see hubcore/mcp.h). */
 	struct hc_mcp_server *mcp;
+	/* Identity checks (see hubcore/auth.h), or NULL when the hub runs
+	 * without them (--no-auth). */
+	struct hc_auth *auth;
 	/* The watch over the database, started by the first hc_hub_watch. */
 	struct hc_watch *watch;
 	pthread_mutex_t watch_lock;

@@ -37,6 +37,7 @@
 	X(EUSAGE, 400, "usage", "Usage error")                              \
 	X(ECAPABILITY, 400, "missing-capability", "Client capability missing") \
 	X(EAUTH, 401, "unauthorized", "Unauthorized")                      \
+	X(EFORBIDDEN, 403, "forbidden", "Forbidden")                         \
 	X(EINTERNAL, 500, "internal", "Internal error")
 
 enum hc_status {

@@ -37,6 +37,9 @@ def run_cli(*args, env=None, timeout=60):
     e.pop("FOSHUB_DB", None)
     e.pop("FOSHUB_LISTEN", None)
     e.pop("FOSHUB_POLICY_DIR", None)
+    # functional tests run hubs without identity checks; tests/auth
+    # checks those
+    e["FOSHUB_AUTH"] = "off"
     if env:
         e.update(env)
     p = subprocess.run([foshub_bin(), *args], capture_output=True, text=True,
@@ -89,6 +92,7 @@ class Hub:
         e.pop("FOSHUB_DB", None)
         e.pop("FOSHUB_LISTEN", None)
         e.pop("FOSHUB_POLICY_DIR", None)
+        e["FOSHUB_AUTH"] = "off"  # see run_cli
         if self.env:
             e.update(self.env)
         cmd = [foshub_bin(), "serve", self.hub, "--db", self.db,

@@ -172,7 +172,8 @@ class Import(unittest.TestCase):
         import subprocess
         import signal
         from harness import foshub_bin, ROOT
-        env = dict(os.environ, FOSHUB_DB=self.db, FOSHUB_LISTEN="127.0.0.1:0")
+        env = dict(os.environ, FOSHUB_DB=self.db, FOSHUB_LISTEN="127.0.0.1:0",
+                   FOSHUB_AUTH="off")
         p = subprocess.Popen([foshub_bin(), "serve", "dev"], cwd=ROOT, env=env,
                              stderr=subprocess.PIPE, text=True)
         line = ""
