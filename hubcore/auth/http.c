@@ -39,6 +39,9 @@ void hc__auth_challenge(struct hc_hub *hub, struct hc_resp *resp,
 	hc_buf_adds(&b, "Bearer ");
 	param(&b, "realm", hub->def->name);
 	param(&b, "resource_metadata", meta);
+	/* what to ask for: permissions come from roles, not scopes, so
+	 * the scopes of a user's login */
+	param(&b, "scope", "openid profile offline_access");
 	if (error) {
 		param(&b, "error", error);
 		if (description)

@@ -85,6 +85,7 @@ test('without a token, /mcp answers 401 naming the resource metadata', async () 
   assert.equal(r.status, 401);
   assert.match(r.headers.get('www-authenticate'),
                new RegExp(`resource_metadata="${hub.url}/.well-known/oauth-protected-resource"`));
+  assert.match(r.headers.get('www-authenticate'), /scope="openid profile offline_access"/);
 });
 
 test('the SDK client discovers the IdP, registers, logs in and calls tools', async () => {
