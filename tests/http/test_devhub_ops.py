@@ -58,6 +58,12 @@ class Work(HubTestCase):
         r = h.get("/tasks/blocked?workstream=" + WS)
         blocked = {t["id"]: t for t in r.json()["items"]}
         self.assertEqual(blocked[WS + "-T09"]["blockers"][0]["id"], WS + "-T10")
+        # one task read on its own says what blocks it; a task without
+        # open blockers says so with an empty list
+        t = h.get("/tasks/" + WS + "-T09").json()
+        self.assertEqual([(b["kind"], b["id"]) for b in t["blockers"]], [("task", WS + "-T10")])
+        self.assertEqual(t["blockers"][0]["status"], "todo")
+        self.assertEqual(h.get("/tasks/" + WS + "-T10").json()["blockers"], [])
         self.assertProblem(h.get("/tasks/ready?limit=0"), 400, "limit")
         self.assertProblem(h.get("/tasks/ready?bogus=1"), 400)
         self.assertEqual(h.get("/tasks/ready?domain=nope").status, 404)
