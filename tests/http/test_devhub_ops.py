@@ -320,6 +320,51 @@ class McpConfigAndRename(unittest.TestCase):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_mcp_state_alias_deprecated(self):
+        """`foshub mcp state` (and state-hub) still serves dev-hub over
+        stdio, with a warning on stderr that keeps stdout pure JSON-RPC."""
+        d = tempfile.mkdtemp(prefix="foshub-mcpstate-")
+        try:
+            db = "sqlite:" + os.path.join(d, "dev-hub.db")
+            msgs = [
+                {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                            "clientInfo": {"name": "t", "version": "1"}}},
+                {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}},
+                {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                 "params": {"name": "send_message",
+                            "arguments": {"from_agent": "old-client", "to_agent": "me",
+                                          "subject": "still here"}}},
+            ]
+            for name in ("state", "state-hub"):
+                p = subprocess.run([foshub_bin(), "mcp", name, "--db", db],
+                                   input="".join(json.dumps(m) + "\n" for m in msgs),
+                                   capture_output=True, text=True, timeout=60, cwd=ROOT)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("the hub name '%s' is deprecated" % name, p.stderr)
+                self.assertIn("use 'dev'", p.stderr)
+                out = [json.loads(l) for l in p.stdout.splitlines()]
+                self.assertEqual([m["id"] for m in out], [1, 2, 3])
+                self.assertEqual(out[0]["result"]["serverInfo"]["name"], "dev-hub")
+                names = {t["name"] for t in out[1]["result"]["tools"]}
+                for want in ("get_task", "claim_next_task", "list_ready_tasks"):
+                    self.assertIn(want, names)
+                self.assertFalse(out[2]["result"].get("isError", False), out[2])
+            # what the old names wrote is dev-hub's: `mcp dev` on the same
+            # database reads both messages, and does not warn
+            read = {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+                    "params": {"name": "get_messages", "arguments": {"to_agent": "me"}}}
+            p = subprocess.run([foshub_bin(), "mcp", "dev", "--db", db],
+                               input="".join(json.dumps(m) + "\n" for m in msgs[:2] + [read]),
+                               capture_output=True, text=True, timeout=60, cwd=ROOT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertNotIn("deprecated", p.stderr)
+            got = json.loads(p.stdout.splitlines()[-1])["result"]["structuredContent"]
+            self.assertEqual([m["subject"] for m in got["items"]], ["still here"] * 2)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_state_hub_name_deprecated(self):
         hub = Hub(hub="state")
         hub.db_path = os.path.join(hub.dir, "dev-hub.db")
