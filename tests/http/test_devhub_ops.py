@@ -320,6 +320,48 @@ class McpConfigAndRename(unittest.TestCase):
         finally:
             shutil.rmtree(d, ignore_errors=True)
 
+    def test_migrate_name_lists_cli(self):
+        """A realistic ~/.claude.json with the old name in server lists and
+        permission rules, and a project's settings.local.json: the result
+        is the hand-written golden file, byte for byte."""
+        d = tempfile.mkdtemp(prefix="foshub-mcpcfg-")
+        try:
+            for name in ("claude-projects", "settings.local"):
+                path = os.path.join(d, name + ".json")
+                shutil.copy(os.path.join(DATA, "mcp-config", name + ".json"), path)
+                with open(path, "rb") as f:
+                    orig = f.read()
+                with open(os.path.join(DATA, "mcp-config", name + ".migrated.json"), "rb") as f:
+                    golden = f.read()
+                code, out, err = run_cli("mcp-config", "migrate", "--file", path, "--dry-run")
+                self.assertEqual(code, 0, err)
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), orig)
+                if name == "claude-projects":
+                    # one hunk for two neighbouring lines, in file order
+                    self.assertIn('@@ line 28 @@\n'
+                                  '-        "mcp__state-hub__get_domain_summary",\n'
+                                  '-        "mcp__state-hub__claim_next_task",\n'
+                                  '+        "mcp__dev-hub__get_domain_summary",\n'
+                                  '+        "mcp__dev-hub__claim_next_task",\n', out)
+                    self.assertLess(out.index("@@ line 14 @@"), out.index("@@ line 102 @@"))
+                    self.assertIn('projects["/home/w/foshub"].allowedTools: removed '
+                                  '"mcp__state-hub__get_task", "mcp__dev-hub__get_task" is '
+                                  'already there', out)
+                code, out, err = run_cli("mcp-config", "migrate", "--file", path)
+                self.assertEqual(code, 0, err)
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), golden)
+                baks = [n for n in os.listdir(d) if n.startswith(name + ".json.bak-")]
+                self.assertEqual(len(baks), 1)
+                with open(os.path.join(d, baks[0]), "rb") as f:
+                    self.assertEqual(f.read(), orig)
+                code, out, _ = run_cli("mcp-config", "migrate", "--file", path)
+                self.assertEqual(code, 0)
+                self.assertIn("nothing to change", out)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_mcp_state_alias_deprecated(self):
         """`foshub mcp state` (and state-hub) still serves dev-hub over
         stdio, with a warning on stderr that keeps stdout pure JSON-RPC."""
