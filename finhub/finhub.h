@@ -165,16 +165,26 @@ struct fin_price_table {
 	const char *source;  /* where the prices come from */
 	const char *provider;
 	const char *currency;
+	/* How a dated snapshot of a model id follows the entry's id, each Y,
+	 * M and D a digit: "-YYYYMMDD" (Anthropic), "-YYYY-MM-DD" (OpenAI). */
+	const char *date_suffix;
+	/* The batch tier's price in percent of the standard price. */
+	int batch_percent;
 	const struct fin_price *prices;
 	size_t count;
 };
 
 extern const struct fin_price_table fin_anthropic_prices;
+extern const struct fin_price_table fin_openai_prices;
+/* Every table, NULL-terminated. */
+extern const struct fin_price_table *const fin_price_tables[];
 
 /*
- * The price of a model id: an exact entry, or an entry followed by a date
- * suffix "-YYYYMMDD" ("claude-sonnet-4-5-20250929" is "claude-sonnet-4-5").
- * NULL for any other model: an unknown model is never priced.
+ * The price of a model id: an exact entry, or an entry followed by the
+ * table's date suffix ("claude-sonnet-4-5-20250929" is
+ * "claude-sonnet-4-5", "gpt-4o-mini-2024-07-18" is "gpt-4o-mini"). NULL
+ * for any other model: an unknown model is never priced. Entries are
+ * tried in order, so a snapshot priced apart comes before its family.
  */
 const struct fin_price *fin_price_find(const struct fin_price_table *t,
 				       const char *model);
@@ -183,13 +193,40 @@ struct fin_usage {
 	int64_t input, output, cache_write_5m, cache_write_1h, cache_read;
 };
 
-/* The cost of one request in micro-units, rounded half to even. HC_EINVAL
- * when a token count is negative or the cost overflows. */
+/* Which rates of a model with a long-context tier apply. */
+enum fin_context {
+	FIN_CTX_BY_PROMPT, /* one request: the long rates when its prompt
+			    * (input + cache writes + reads) is over the
+			    * threshold */
+	FIN_CTX_BASE,      /* the report says: within the base window */
+	FIN_CTX_LONG,      /* the report says: over it */
+};
+
+/* How the tokens were served, where that changes their price. */
+struct fin_price_terms {
+	enum fin_context context;
+	bool batch; /* the batch tier: batch_percent of every rate */
+};
+
+/*
+ * The cost of usage in micro-units of t's currency, rounded half to even
+ * once, at the end. A model without a long-context tier pays its base
+ * rates whatever the context. t may be NULL when terms->batch is false.
+ * HC_EINVAL when a token count is negative or the cost overflows.
+ */
+int fin_price_cost_terms(const struct fin_price_table *t,
+			 const struct fin_price *p, const struct fin_usage *u,
+			 const struct fin_price_terms *terms,
+			 int64_t *cost_micros);
+
+/* The cost of one request (FIN_CTX_BY_PROMPT, standard tier). */
 int fin_price_cost(const struct fin_price *p, const struct fin_usage *u,
 		   int64_t *cost_micros);
 
-/* The table as JSON for GET /prices. */
-json_t *fin_price_table_json(const struct fin_price_table *t);
+/* Every table as JSON for GET /prices:
+ * {"unit", "providers": {provider: {"version", "source", "currency",
+ * "date_suffix", "batch_percent", "models": [...]}}}. */
+json_t *fin_price_tables_json(void);
 
 /* ---- runway arithmetic (runway.c) -------------------------------------------- */
 

@@ -234,8 +234,7 @@ static int get_prices(struct hc_req *req, struct hc_resp *resp,
 	int rc = hc_req_only_args(req, NULL, err);
 	if (rc != HC_OK)
 		return rc;
-	return hc_resp_json(resp, 200,
-			    fin_price_table_json(&fin_anthropic_prices));
+	return hc_resp_json(resp, 200, fin_price_tables_json());
 }
 
 /* ---- summary ---------------------------------------------------------------------- */
@@ -327,7 +326,7 @@ static const struct hc_route fin_routes[] = {
 	  "The runway of a domain: months remaining and a month-by-month "
 	  "projection" },
 	{ "GET", "/prices", get_prices, NULL, HC_SCOPE_READ,
-	  HC_ROUTE_READONLY, "The token price table and its version" },
+	  HC_ROUTE_READONLY, "The token price tables and their versions" },
 };
 
 static const struct hc_route_table fin_route_table =

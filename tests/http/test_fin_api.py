@@ -187,7 +187,15 @@ class FinHubTest(HubTestCase):
         self.assertEqual(len(items), 1)
         self.assertProblem(self.hub.get("/token-spend/summary?by=week"), 400, "by")
         p = self.hub.get("/prices").json()
-        self.assertIn("claude-sonnet-4-5", [m["model"] for m in p["providers"]["anthropic"]])
+        anthropic = p["providers"]["anthropic"]
+        self.assertIn("claude-sonnet-4-5", [m["model"] for m in anthropic["models"]])
+        self.assertEqual((anthropic["version"], anthropic["batch_percent"]), ("2026-12-01", 50))
+        openai = p["providers"]["openai"]
+        self.assertEqual(openai["date_suffix"], "-YYYY-MM-DD")
+        mini = [m for m in openai["models"] if m["model"] == "gpt-5.4-mini"][0]
+        self.assertEqual(mini["rates"], {"input": 750000, "output": 4500000,
+                                         "cache_write_5m": 0, "cache_write_1h": 0,
+                                         "cache_read": 75000})
 
 
 class FinCliTest(unittest.TestCase):

@@ -212,6 +212,91 @@ static void test_prices(void **state)
 				   "claude-sonnet-4-5-2025"));
 }
 
+static int64_t cost_terms(const struct fin_price_table *t, const char *model,
+			  const struct fin_usage *u, enum fin_context ctx,
+			  bool batch)
+{
+	const struct fin_price *p = fin_price_find(t, model);
+	struct fin_price_terms terms = { ctx, batch };
+	int64_t c = -1;
+	assert_non_null(p);
+	assert_int_equal(fin_price_cost_terms(t, p, u, &terms, &c), HC_OK);
+	return c;
+}
+
+static void test_prices_openai_and_terms(void **state)
+{
+	const struct fin_price_table *oa = &fin_openai_prices;
+	struct fin_usage u = { 0 };
+	size_t n = 0;
+	/* OpenAI snapshots are "-YYYY-MM-DD"; a family member is not its
+	 * family; a snapshot priced apart comes first */
+	assert_string_equal(fin_price_find(oa, "gpt-4o-mini-2024-07-18")->model,
+			    "gpt-4o-mini");
+	assert_string_equal(fin_price_find(oa, "gpt-5.4-mini-2026-03-17")->model,
+			    "gpt-5.4-mini");
+	assert_string_equal(fin_price_find(oa, "gpt-4o-2024-08-06")->model,
+			    "gpt-4o");
+	assert_string_equal(fin_price_find(oa, "gpt-4o-2024-05-13")->model,
+			    "gpt-4o-2024-05-13");
+	assert_null(fin_price_find(oa, "gpt-4o-20240806"));
+	assert_null(fin_price_find(oa, "gpt-4o-2024-08"));
+	assert_null(fin_price_find(oa, "gpt-4o-realtime-preview"));
+	assert_null(fin_price_find(oa, "claude-sonnet-4-5"));
+	assert_null(fin_price_find(&fin_anthropic_prices,
+				   "claude-sonnet-4-5-2025-09-29"));
+	/* the tables are listed */
+	for (const struct fin_price_table *const *t = fin_price_tables; *t;
+	     t++)
+		n++;
+	assert_int_equal(n, 2);
+
+	/* gpt-5.4-mini, $0.75 in / $0.075 cached / $4.50 out:
+	 * 500000*0.75 + 1500000*0.075 + 100000*4.5 = 375000 + 112500 +
+	 * 450000 = 937500 */
+	u.input = 500000;
+	u.cache_read = 1500000;
+	u.output = 100000;
+	assert_int_equal(cost_terms(oa, "gpt-5.4-mini", &u, FIN_CTX_BASE,
+				    false),
+			 937500);
+	/* batch: half, rounded once at the end */
+	assert_int_equal(cost_terms(oa, "gpt-5.4-mini", &u, FIN_CTX_BASE,
+				    true),
+			 468750);
+	/* Haiku 3 cache reads at $0.03: 50 tokens = 1.5 -> 2 micro-USD;
+	 * batch 0.75 -> 1, not half of the rounded 2 */
+	memset(&u, 0, sizeof(u));
+	u.cache_read = 50;
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-3-haiku",
+				    &u, FIN_CTX_BASE, false),
+			 2);
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-3-haiku",
+				    &u, FIN_CTX_BASE, true),
+			 1);
+	/* a report that says long context: Sonnet 4.5's long rates however
+	 * small the tokens ($6 in, $22.50 out: 100*6 + 10*22.5 = 825); base
+	 * however large (250000*3 = 750000); a model without a long tier
+	 * pays its base rates either way */
+	memset(&u, 0, sizeof(u));
+	u.input = 100;
+	u.output = 10;
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-sonnet-4-5",
+				    &u, FIN_CTX_LONG, false),
+			 825);
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-haiku-4-5",
+				    &u, FIN_CTX_LONG, false),
+			 150);
+	memset(&u, 0, sizeof(u));
+	u.input = 250000;
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-sonnet-4-5",
+				    &u, FIN_CTX_BASE, false),
+			 750000);
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-sonnet-4-5",
+				    &u, FIN_CTX_BY_PROMPT, false),
+			 1500000);
+}
+
 /* ---- runway arithmetic -------------------------------------------------------------- */
 
 static void test_commitment_charges(void **state)
@@ -708,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_rounding_and_conversion),
 		cmocka_unit_test(test_periods_and_dates),
 		cmocka_unit_test(test_prices),
+		cmocka_unit_test(test_prices_openai_and_terms),
 		cmocka_unit_test(test_commitment_charges),
 		cmocka_unit_test(test_runway_worked_example),
 		cmocka_unit_test(test_runway_infinite),
