@@ -382,11 +382,27 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	       const struct fin_import_opts *opts,
 	       struct fin_import_result *res, struct hc_err *err);
 
-/* Token spend summed by provider, model, session or day, with optional
- * filters (any may be NULL). */
-int fin_token_summary(struct hc_conn *c, const char *by, const char *provider,
-		      const char *model, const char *session_id,
-		      const char *from, const char *to, json_t **out,
+/* The kinds of token spend rows: claude_code, anthropic_usage,
+ * openai_usage (NULL-terminated). */
+extern const char *const fin_token_kinds[];
+
+/* Filters of the token spend summary; NULL for any. */
+struct fin_token_filter {
+	const char *kind; /* claude_code, anthropic_usage, openai_usage */
+	const char *provider, *model, *session_id;
+	const char *from, *to; /* days, inclusive */
+};
+
+/* "provider, model, session, day or kind", for messages. */
+extern const char fin_token_groups[];
+
+/*
+ * Token spend summed by provider, model, session, day or kind (by NULL:
+ * model): per group and in total, "rows", "requests" (what the sources
+ * count; Anthropic's usage report counts none), tokens and cost.
+ */
+int fin_token_summary(struct hc_conn *c, const char *by,
+		      const struct fin_token_filter *f, json_t **out,
 		      struct hc_err *err);
 
 #endif

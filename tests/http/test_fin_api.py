@@ -186,6 +186,10 @@ class FinHubTest(HubTestCase):
         items, _ = self.hub.all_items("/token-spend?sidechain=true")
         self.assertEqual(len(items), 1)
         self.assertProblem(self.hub.get("/token-spend/summary?by=week"), 400, "by")
+        s = self.hub.get("/token-spend/summary?by=kind").json()
+        self.assertEqual([(g["key"], g["rows"], g["requests"]) for g in s["groups"]],
+                         [("claude_code", 4, 4)])
+        self.assertProblem(self.hub.get("/token-spend/summary?kind=tokens"), 400, "kind")
         p = self.hub.get("/prices").json()
         anthropic = p["providers"]["anthropic"]
         self.assertIn("claude-sonnet-4-5", [m["model"] for m in anthropic["models"]])
@@ -241,7 +245,7 @@ class FinCliTest(unittest.TestCase):
                          "import_costs", "get_domain_summary"):
                 self.assertIn(want, names)
             total = out[2]["result"]["structuredContent"]["total"]
-            self.assertEqual(total["requests"], 4)
+            self.assertEqual((total["requests"], total["rows"]), (4, 4))
             self.assertTrue(out[3]["result"]["isError"])
         finally:
             hub.cleanup()

@@ -623,6 +623,70 @@ static void test_import_claude_code(void **state)
 	fin_import_result_release(&res);
 }
 
+static json_t *summary(struct fixture *f, const char *by, const char *kind)
+{
+	struct fin_token_filter flt = { .kind = kind };
+	struct hc_err err = { 0 };
+	json_t *out = NULL;
+	assert_int_equal(fin_token_summary(f->c, by, &flt, &out, &err), HC_OK);
+	return out;
+}
+
+static json_int_t total(const json_t *sum, const char *field)
+{
+	return json_integer_value(
+		json_object_get(json_object_get(sum, "total"), field));
+}
+
+/*
+ * A database from before token spend kinds (fin schema 1): its Claude
+ * Code rows become kind claude_code, one request each, when the hub opens
+ * it.
+ */
+static void test_token_spend_upgrade(void **state)
+{
+	struct fixture *f = *state;
+	struct fin_import_result res = { 0 };
+	struct hc_err err = { 0 };
+	struct hc_hub_config cfg = { .log_level = HC_LOG_ERROR };
+	assert_int_equal(import(f, FIN_IMPORT_CLAUDE_CODE,
+				CLAUDE "session-b.jsonl", NULL, true, &res,
+				&err),
+			 HC_OK);
+	assert_int_equal(res.created, 2);
+	/* back to schema 1: the columns of version 2 dropped, versions 2
+	 * and 3 forgotten */
+	assert_int_equal(
+		hc_exec_script(f->c,
+			       "DROP INDEX fin_token_spend_kind_idx;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN kind;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN "
+			       "requests;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN "
+			       "period_end;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN extra;"
+			       "DELETE FROM schema_migrations WHERE component "
+			       "= 'fin' AND version > 1;",
+			       &err),
+		HC_OK);
+	hc_store_release(f->hub->store, f->c);
+	hc_hub_close(f->hub);
+	cfg.db_url = tu_db_url(f->dir, "fin.db");
+	assert_int_equal(hc_hub_open(&f->hub, &finhub_def, &cfg, &err), HC_OK);
+	f->c = hc_store_acquire(f->hub->store, &err);
+	assert_non_null(f->c);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend WHERE "
+				  "kind = 'claude_code' AND requests = 1 AND "
+				  "extra = '{}'"),
+			 2);
+	{
+		json_t *sum = summary(f, "kind", "claude_code");
+		assert_int_equal(total(sum, "requests"), 2);
+		json_decref(sum);
+	}
+	fin_import_result_release(&res);
+}
+
 struct bad_case {
 	enum fin_import_kind kind;
 	const char *file;
@@ -800,6 +864,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_import_idempotent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_import_claude_code, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_token_spend_upgrade, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_alerts, setup,
