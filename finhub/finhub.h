@@ -336,12 +336,20 @@ enum fin_import_kind {
 	FIN_IMPORT_CLAUDE_CODE,
 	FIN_IMPORT_ANTHROPIC_COST,
 	FIN_IMPORT_OPENAI_COST,
+	FIN_IMPORT_ANTHROPIC_USAGE,
+	FIN_IMPORT_OPENAI_USAGE,
 };
 
-/* The kind named "focus", "invoices", "claude-code", "anthropic-cost" or
- * "openai-cost"; false for anything else. */
+/* The kind named "focus", "invoices", "claude-code", "anthropic-cost",
+ * "openai-cost", "anthropic-usage" or "openai-usage"; false for anything
+ * else. */
 bool fin_import_kind_parse(const char *name, enum fin_import_kind *out);
 const char *fin_import_kind_name(enum fin_import_kind k);
+/* The file name ending of a kind's files (".csv", ".jsonl", ".json"): what
+ * the CLI takes from a directory. */
+const char *fin_import_kind_ext(enum fin_import_kind k);
+/* The names, NULL-terminated, in the order of the enum. */
+extern const char *const fin_import_kind_names[];
 /* "focus, invoices, ..." for messages. */
 extern const char fin_import_kind_list[];
 
@@ -362,6 +370,9 @@ struct fin_import_result {
 	int rows;       /* rows read (good ones) */
 	int created;    /* rows stored */
 	int duplicates; /* rows already stored (same dedup key) */
+	int updated;    /* usage reports: rows stored before with other
+			 * token counts (a bucket fetched while it filled
+			 * up), now replaced */
 	int skipped;    /* lines that carry nothing to import */
 	struct fin_bad_row *bad;
 	size_t nbad, capbad;
@@ -374,8 +385,10 @@ json_t *fin_import_result_json(const struct fin_import_result *res);
  * Import one file's bytes in one transaction: parse, refuse bad rows (all
  * of them are listed in res->bad; without opts->skip_bad nothing is
  * stored and the answer is HC_EPARSE naming the first one's line), insert
- * the rows whose dedup key is new, and refresh the budgets and runway of
- * the domains touched. Importing the same file again adds nothing.
+ * the rows whose dedup key is new (for a usage report, replace the token
+ * counts of a stored bucket that has other ones), and refresh the budgets
+ * and runway of the domains touched. Importing the same file again adds
+ * nothing.
  */
 int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	       const char *source, const char *data, size_t len,

@@ -320,7 +320,7 @@ static const struct hc_route fin_routes[] = {
 	{ "POST", "/imports/{kind}", post_import, NULL, HC_SCOPE_WRITE,
 	  HC_ROUTE_RAW_BODY,
 	  "Import a cost or token file (FOCUS, invoices, Claude Code, "
-	  "Anthropic or OpenAI cost report) sent as the body" },
+	  "Anthropic or OpenAI cost or usage report) sent as the body" },
 	{ "GET", "/burn-rate", get_burn_rate, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY,
 	  "Actual and projected burn of a domain over a period" },

@@ -119,9 +119,6 @@ static int t_import(struct hc_mcp_call *call, json_t *args, json_t **out,
 	return rc;
 }
 
-static const char *const import_kinds[] = { "focus", "invoices",
-					    "claude-code", "anthropic-cost",
-					    "openai-cost", NULL };
 static const char *const token_groups[] = { "provider", "model", "session",
 					    "day", "kind", NULL };
 
@@ -191,9 +188,10 @@ static const struct hc_field p_tokens[] = {
 };
 static const struct hc_field p_import[] = {
 	{ .name = "kind", .type = HC_FT_ENUM, .flags = REQ,
-	  .enum_values = import_kinds,
-	  .doc = "focus, invoices, claude-code, anthropic-cost or "
-		 "openai-cost." },
+	  .enum_values = fin_import_kind_names,
+	  .doc = "focus, invoices (CSV), claude-code (JSONL), "
+		 "anthropic-cost, openai-cost (cost reports), "
+		 "anthropic-usage or openai-usage (usage reports, JSON)." },
 	{ .name = "content", .type = HC_FT_TEXT, .flags = REQ,
 	  .max_len = 16 * 1024 * 1024, .doc = "The file's text." },
 	{ .name = "source", .type = HC_FT_STRING, .max_len = 1000,
@@ -272,8 +270,8 @@ static const struct hc_mcp_tool fin_tools[] = {
 	{ .name = "import_costs", .title = "Import costs",
 	  .description = "Import a cost or token file's text: FOCUS CSV, "
 			 "invoices CSV, Claude Code JSONL, Anthropic or "
-			 "OpenAI cost report JSON. Idempotent; bad rows are "
-			 "reported with their line.",
+			 "OpenAI cost or usage report JSON. Idempotent; bad "
+			 "rows are reported with their line or JSON path.",
 	  .fn = t_import, .params = p_import, .nparams = HC_COUNT(p_import),
 	  .flags = HC_MCP_IDEMPOTENT, .scope = HC_SCOPE_WRITE },
 };
