@@ -29,9 +29,19 @@ OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
+# libFuzzer targets: everything built with clang, instrumented for the
+# fuzzer, with ASan and UBSan (clang warns differently from gcc: the gcc
+# build is the one whose warnings are errors).
+ifeq ($(SAN),fuzz)
+CC := clang
+OPT := -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=undefined
+WARN_AFTER := -Wno-error -Wno-unknown-warning-option
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
 
 CPPFLAGS += -Iinclude -I. -D_GNU_SOURCE -DFOSHUB_VERSION='"$(VERSION)"'
-CFLAGS += -std=c17 -g $(OPT) $(WARN) -MMD -MP
+CFLAGS += -std=c17 -g $(OPT) $(WARN) $(WARN_AFTER) -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # Libraries without a pkg-config file (libcsv: fin-hub's CSV imports).
 NOPC_LIBS := -lcsv
@@ -53,6 +63,8 @@ HUBCORE_OBJ := $(call obj,$(HUBCORE_SRC))
 HUBS_OBJ := $(call obj,$(HUBS_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 HELPER_OBJ := $(call obj,$(UNIT_HELPERS))
 
 LIBHUBCORE := $(BUILD)/libhubcore.a
@@ -62,7 +74,7 @@ DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
 .PHONY: all deps test-deps mcp-deps idp-deps auth-deps unit-bins unit http-test \
-	mcp-test idp-test auth-test test \
+	mcp-test idp-test auth-test test fuzz fuzz-bins fuzz-run \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -131,6 +143,39 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HELPER_OBJ) $(LIBHUBS) $(LIBHUBC
 	$(CC) $(SAN_LDFLAGS) -o $@ $< $(HELPER_OBJ) $(LIBHUBS) $(LIBHUBCORE) \
 		$(PKG_LIBS) $(TEST_LIBS)
 
+# libFuzzer targets (make fuzz): one per parser of untrusted bytes.
+$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/util.o $(LIBHUBS) \
+		$(LIBHUBCORE)
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(BUILD)/obj/fuzz/util.o $(LIBHUBS) $(LIBHUBCORE) $(PKG_LIBS)
+fuzz-bins: $(FUZZ_BIN)
+
+# Each target runs FUZZ_SECONDS on its seeds (fuzz/corpus/TARGET, in git)
+# and what earlier runs found (build/fuzz-corpus/TARGET); a crash leaves
+# its input in build/fuzz-artifacts/ and fails. fuzz/regressions/TARGET
+# holds inputs that once crashed: they run every time.
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz-bins
+	@fail=0; for t in $(FUZZ_BIN); do \
+		n=$$(basename $$t); \
+		mkdir -p build/fuzz-corpus/$$n build/fuzz-artifacts fuzz/corpus/$$n; \
+		if [ -d fuzz/regressions/$$n ]; then \
+			$$t fuzz/regressions/$$n/* || { echo "REGRESSION: $$n"; fail=1; }; \
+		fi; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=build/fuzz-artifacts/$$n- \
+			build/fuzz-corpus/$$n fuzz/corpus/$$n 2>build/fuzz-$$n.log \
+			|| { echo "FAILED: $$n (see build/fuzz-$$n.log)"; \
+			     tail -40 build/fuzz-$$n.log; fail=1; }; \
+		grep -E '^stat::(number_of_executed_units|peak_rss_mb)' \
+			build/fuzz-$$n.log | tr '\n' ' '; echo; \
+	done; exit $$fail
+
+fuzz: test-deps
+	$(MAKE) SAN=fuzz BUILD=build/fuzz fuzz-run
+
 unit-bins: $(UNIT_BIN) $(FOSHUB)
 
 # Each unit test binary runs in its own process from the repository root.
@@ -167,6 +212,7 @@ test: test-deps mcp-deps idp-deps auth-deps
 	$(MAKE) unit http-test mcp-test idp-test auth-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
 		auth-test
+	$(MAKE) SAN=fuzz BUILD=$(BUILD)/fuzz FUZZ_SECONDS=5 fuzz-run
 
 VAR := var
 # The examples are imported into a new database only: a restart keeps what

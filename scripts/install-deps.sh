@@ -13,7 +13,7 @@ libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
 libcurl4-openssl-dev"
 test_pkgs="libcmocka-dev sqlite3 oathtool openssl glewlwyd python3-fastapi
-python3-uvicorn python3-jwt python3-cryptography"
+python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
