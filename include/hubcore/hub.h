@@ -156,6 +156,9 @@ extern const char *const hc_alert_event_types[]; /* NULL-terminated */
 /* hub-core's schema ("core") and routes, for hub definitions. */
 extern const struct hc_migration_set hc_core_migrations;
 extern const struct hc_route_table hc_core_routes;
+/* GET /openapi.json: the hub's OpenAPI document, from its route tables
+ * (in hc_core_routes and hc_health_routes). */
+hc_handler_fn hc_get_openapi;
 /* Only /, /healthz, /readyz and reading progress events (with the alert
  * view), for a hub that serves none of the other shared resources. */
 extern const struct hc_route_table hc_health_routes;

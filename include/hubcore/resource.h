@@ -159,6 +159,12 @@ const struct hc_field *hc_res_field(const struct hc_resource *r,
  * fields are HC_EINVAL naming the field. Slug fields are normalized in place.
  * On HC_WRITE_UPDATE immutable fields are refused too.
  */
+/* The JSON Schema of a field's value (nullable: null allowed too), and of
+ * a whole row as reads return it (id, the fields, created_at,
+ * updated_at). New references. */
+json_t *hc_res_field_schema(const struct hc_field *f, bool nullable);
+json_t *hc_res_row_schema(const struct hc_resource *r);
+
 int hc_res_validate(const struct hc_resource *r, json_t *in,
 		    enum hc_write_mode mode, struct hc_err *err);
 

@@ -171,6 +171,7 @@ static bool public_ok(const struct hc_hub_def *def, const struct hc_route *r)
 {
 	if (strcmp(r->method, "GET") == 0 &&
 	    (strcmp(r->pattern, "/") == 0 || strstr(r->pattern, "z") ||
+	     strcmp(r->pattern, "/openapi.json") == 0 ||
 	     strncmp(r->pattern, "/.well-known/", 13) == 0))
 		return true;
 	/* a route that authenticates each message itself (the IdP's
