@@ -178,6 +178,8 @@ struct hc_server_options {
 	size_t max_body;      /* bytes; 0 = default (1 MiB) */
 	unsigned max_connections; /* 0 = default (1024) */
 	unsigned timeout_s;   /* idle connection timeout; 0 = default (30) */
+	unsigned drain_s;     /* on stop, how long requests in flight may
+				 take to finish; 0 = default (15) */
 };
 
 /*
