@@ -14,7 +14,7 @@ SAN ?=
 CC ?= cc
 PYTHON ?= python3
 
-PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm libcrypto \
+PKGS := libmicrohttpd jansson sqlite3 libpq yaml-0.1 libcmark-gfm libcrypto \
 	cjose libargon2 liboath libqrencode libcurl
 TEST_PKGS := cmocka
 

@@ -11,8 +11,8 @@ set -eu
 build_pkgs="pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
-libcurl4-openssl-dev"
-test_pkgs="libcmocka-dev sqlite3 oathtool openssl"
+libcurl4-openssl-dev libpq-dev"
+test_pkgs="libcmocka-dev sqlite3 oathtool openssl postgresql"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

@@ -172,6 +172,8 @@ int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
 			goto out;
 		}
 		rc = hc_exec_script(c, sql.data, err);
+		if (rc == HC_OK && d->table_created)
+			rc = d->table_created(c, r->table, err);
 		for (size_t i = 0; rc == HC_OK && i < r->nfields; i++)
 			if (r->fields[i].since <= version &&
 			    wants_index(&r->fields[i]))

@@ -120,6 +120,13 @@ int hc_migrate(struct hc_store *s, const struct hc_migration_set *const *sets,
 
 	if (!c)
 		return err ? err->status : HC_ESTORE;
+	/* One migrating process at a time: the others wait, then find the
+	 * steps applied. */
+	rc = hc_lock_wait(c, "foshub.migrate", err);
+	if (rc != HC_OK) {
+		hc_store_release(s, c);
+		return rc;
+	}
 	rc = hc_exec_script(c, create_table_sql, err);
 	for (size_t i = 0; rc == HC_OK && i < nsets; i++) {
 		const struct hc_migration_set *set = sets[i];
@@ -145,6 +152,7 @@ int hc_migrate(struct hc_store *s, const struct hc_migration_set *const *sets,
 			count += did;
 		}
 	}
+	hc_lock_release(c, "foshub.migrate", NULL);
 	hc_store_release(s, c);
 	if (applied)
 		*applied = count;

@@ -159,9 +159,12 @@ static void test_schema_from_descriptors(void **state)
 		int64_t n = 0;
 		assert_int_equal(
 			hc_query_int(f->c, &n,
-				     "SELECT count(*) FROM sqlite_master WHERE "
-				     "type = 'index' AND name = "
-				     "'widgets_color_idx'",
+				     tu_pg() ? "SELECT count(*) FROM pg_indexes "
+					       "WHERE indexname = "
+					       "'widgets_color_idx'"
+					     : "SELECT count(*) FROM sqlite_master "
+					       "WHERE type = 'index' AND name = "
+					       "'widgets_color_idx'",
 				     NULL, 0, &err),
 			HC_OK);
 		assert_int_equal(n, 1);
@@ -458,7 +461,8 @@ static int64_t count_rows(struct fixture *f, const char *sql)
 {
 	struct hc_err err = { 0 };
 	int64_t n = -1;
-	assert_int_equal(hc_query_int(f->c, &n, sql, NULL, 0, &err), HC_OK);
+	if (hc_query_int(f->c, &n, sql, NULL, 0, &err) != HC_OK)
+		fail_msg("%s: %s", sql, err.msg);
 	return n;
 }
 
@@ -472,10 +476,15 @@ static void test_unique_together(void **state)
 
 	/* one unique index per constraint, the second added by step 2 to a
 	 * table that already existed */
-	assert_int_equal(count_rows(f, "SELECT count(*) FROM sqlite_master "
-				       "WHERE type = 'index' AND name IN "
-				       "('parts_bin_code_key', "
-				       "'parts_code_label_key')"),
+	assert_int_equal(count_rows(f, tu_pg() ? "SELECT count(*) FROM "
+						 "pg_indexes WHERE indexname IN "
+						 "('parts_bin_code_key', "
+						 "'parts_code_label_key')"
+					       : "SELECT count(*) FROM "
+						 "sqlite_master WHERE type = "
+						 "'index' AND name IN "
+						 "('parts_bin_code_key', "
+						 "'parts_code_label_key')"),
 			 2);
 	assert_int_equal(create(f, &bins, "{\"slug\": \"b1\"}", NULL, &err),
 			 HC_OK);
