@@ -115,6 +115,33 @@ static const struct cli_command commands[] = {
 	  "  --db URL       database, sqlite:PATH (default:\n"
 	  "                 sqlite:var/fin-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help     show this help\n" },
+	{ "db status", cli_db_status,
+	  "Show a hub's schema version and pending migrations",
+	  "usage: foshub db status [--db URL] HUB\n"
+	  "\n"
+	  "Say, for each part of HUB's schema (core, dev, ops, fin, idp),\n"
+	  "the version the database is at, the one this binary knows, and\n"
+	  "the steps pending. Changes nothing. Exit status 0 when the\n"
+	  "database is up to date, 1 when steps are pending or it is newer\n"
+	  "than this binary. HUB is one of: dev, fin, ops, idp.\n"
+	  "\n"
+	  "options:\n"
+	  "  --db URL    sqlite:PATH or postgresql://... (default: the hub's\n"
+	  "              SQLite file under var/; env FOSHUB_DB)\n"
+	  "  -h, --help  show this help\n" },
+	{ "db migrate", cli_db_migrate, "Apply a hub's pending migrations",
+	  "usage: foshub db migrate [--db URL] HUB\n"
+	  "\n"
+	  "Apply the schema steps HUB's database lacks, each in its own\n"
+	  "transaction (a failing step is rolled back and named), then show\n"
+	  "the status. Processes migrating one database at once take turns;\n"
+	  "`serve` migrates on start too. A database newer than this binary\n"
+	  "is refused (exit status 1): run the newer foshub.\n"
+	  "\n"
+	  "options:\n"
+	  "  --db URL    sqlite:PATH or postgresql://... (default: the hub's\n"
+	  "              SQLite file under var/; env FOSHUB_DB)\n"
+	  "  -h, --help  show this help\n" },
 	{ "idp hash-password", cli_idp_hash_password,
 	  "Hash a password (argon2id) for the IdP's file",
 	  "usage: foshub idp hash-password\n"

@@ -113,7 +113,7 @@ static int budget_refresh(struct hc_conn *c, const json_t *b,
 		p[3] = hc_vtext(now);
 		p[4] = hc_vtext(id);
 		rc = hc_exec(c,
-			     "UPDATE fin_budgets SET committed = ?, spent = ?, "
+			     "UPDATE fin_budgets SET row_version = row_version + 1, committed = ?, spent = ?, "
 			     "alert_state = ?, updated_at = ? WHERE id = ?",
 			     p, 5, err);
 	}
@@ -183,7 +183,7 @@ static int runway_refresh(struct hc_conn *c, const char *domain,
 		p[1] = hc_vtext(now);
 		p[2] = hc_vtext(hc_json_str(acc, "id"));
 		rc = hc_exec(c,
-			     "UPDATE fin_accounts SET runway_state = ?, "
+			     "UPDATE fin_accounts SET row_version = row_version + 1, runway_state = ?, "
 			     "updated_at = ? WHERE id = ?",
 			     p, 3, err);
 	}

@@ -65,6 +65,21 @@ static struct entry *find(struct oh_scheduler *s, const char *name)
 	return NULL;
 }
 
+/* Whether a service's probes (stored JSON, spelled as the database
+ * likes) include a push probe. */
+static bool has_push(const char *probes)
+{
+	json_t *a = probes ? json_loads(probes, 0, NULL) : NULL, *p;
+	size_t i;
+	bool push = false;
+	json_array_foreach(a, i, p)
+		push = push || strcmp(hc_json_str(p, "kind") ? hc_json_str(p, "kind")
+							    : "",
+				      "push") == 0;
+	json_decref(a);
+	return push;
+}
+
 /* Bring the table up to date with the database. Called with the lock
  * not held; takes it for the table changes. */
 static void plan(struct oh_scheduler *s)
@@ -111,7 +126,7 @@ static void plan(struct oh_scheduler *s)
 			e->due = now; /* a new interval starts now */
 		e->interval = interval > 0 ? interval : 60000;
 		e->jitter = hc_stmt_isnull(st, 2) ? -1 : hc_stmt_int(st, 2);
-		e->push = probes && strstr(probes, "\"kind\":\"push\"");
+		e->push = has_push(probes);
 		e->seen = true;
 	}
 	/* drop services that went away (not while a round runs) */

@@ -151,6 +151,14 @@ int hc_migrate(struct hc_store *s, const struct hc_migration_set *const *sets,
 				break;
 			count += did;
 		}
+		/* tables made by an older foshub get the system columns
+		 * added since (row_version) */
+		for (size_t k = 0; rc == HC_OK && k < set->count; k++) {
+			const struct hc_resource *const *r =
+				set->steps[k].resources;
+			for (; rc == HC_OK && r && *r; r++)
+				rc = hc_res_ensure_system_columns(c, *r, err);
+		}
 	}
 	hc_lock_release(c, "foshub.migrate", NULL);
 	hc_store_release(s, c);
