@@ -1,7 +1,9 @@
 # foshub - hub-core, the hubs and the foshub CLI.
 #
 #   make            build build/foshub (warnings are errors)
-#   make test       unit and HTTP tests, plain and under ASan + UBSan
+#   make test       unit and HTTP tests, plain and under ASan + UBSan; the
+#                   storage-touching ones (unit, HTTP) once more against a
+#                   throwaway PostgreSQL cluster (plain build)
 #   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
@@ -62,7 +64,7 @@ DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
 .PHONY: all deps test-deps mcp-deps idp-deps unit-bins unit http-test mcp-test \
-	idp-test test \
+	idp-test pg-test test \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -147,10 +149,24 @@ mcp-test: $(FOSHUB) $(MCP_STAMP)
 idp-test: $(FOSHUB) $(IDP_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/idp/*.test.mjs
 
-# The whole suite: the normal build, then the same tests on an
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
+# The unit and HTTP tests (every test that touches storage) against
+# PostgreSQL: a throwaway cluster (initdb, pg_ctl) on a free loopback port
+# under $(BUILD)/pg, removed afterwards whatever happened. Each test gets a
+# fresh database on it (FOSHUB_TEST_PG).
+PG_DIR := $(BUILD)/pg
+pg-test: $(UNIT_BIN) $(FOSHUB) | $(TEST_DEPS_STAMP)
+	@url=$$(tests/pg/cluster.sh start $(PG_DIR)) || exit 1; \
+	trap 'tests/pg/cluster.sh stop $(PG_DIR)' EXIT INT TERM; \
+	echo "PostgreSQL test cluster: $$url"; \
+	FOSHUB_TEST_PG=$$url $(MAKE) --no-print-directory unit http-test
+
+# The whole suite: the normal build (on SQLite, then on PostgreSQL), then
+# the same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
+# (SQLite only: the PostgreSQL run exercises the same C code, and doubling
+# it under ASan would cost minutes for little).
 test: test-deps mcp-deps idp-deps
 	$(MAKE) unit http-test mcp-test idp-test
+	$(MAKE) pg-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test
 
 VAR := var

@@ -11,6 +11,12 @@
  * a flag that cancels running probes (libcurl's progress callback, the
  * socket poll loops) and joins every thread. All state lives in the
  * struct oh_scheduler the hub owns.
+ *
+ * Several replicas of ops-hub on one database elect one scheduler: the
+ * planner probes only while it holds the leader lock
+ * "opshub.probe-scheduler" (hc_leader_check before each plan), and the
+ * others stand by; when the leader's process dies its lock goes with its
+ * database connection and a standby takes over at its next plan.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -45,6 +51,8 @@ struct oh_scheduler {
 	size_t qhead, qlen;
 	pthread_t plan_thread;
 	bool planning;
+	struct hc_leader *leader;
+	bool leading;
 	pthread_t *workers;
 	unsigned nworkers;
 };
@@ -157,7 +165,28 @@ static void *planner_main(void *arg)
 	struct oh_scheduler *s = arg;
 	while (!atomic_load(&s->stop)) {
 		struct timespec ts;
-		plan(s);
+		bool lead = hc_leader_check(s->leader);
+		if (lead != s->leading) {
+			s->leading = lead;
+			hc_log_info(&s->hub->log,
+				    lead ? "probe scheduler: leading, this "
+					   "replica probes"
+					 : "probe scheduler: standing by, "
+					   "another replica probes");
+			if (!lead) {
+				/* forget the plan; a new term starts fresh */
+				pthread_mutex_lock(&s->lock);
+				for (size_t i = 0; i < s->n;)
+					if (!s->entries[i].running)
+						s->entries[i] =
+							s->entries[--s->n];
+					else
+						i++;
+				pthread_mutex_unlock(&s->lock);
+			}
+		}
+		if (lead)
+			plan(s);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += (long)PLAN_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -227,6 +256,12 @@ int oh_scheduler_start(struct oh_scheduler **out, struct hc_hub *hub,
 	pthread_cond_init(&s->planner, NULL);
 	s->nworkers = concurrency ? concurrency : 4;
 	s->workers = calloc(s->nworkers, sizeof(*s->workers));
+	if (s->workers &&
+	    hc_leader_open(&s->leader, hub->store, "opshub.probe-scheduler",
+			   err) != HC_OK) {
+		oh_scheduler_stop(s);
+		return err->status;
+	}
 	if (!s->workers) {
 		oh_scheduler_stop(s);
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
@@ -266,6 +301,7 @@ void oh_scheduler_stop(struct oh_scheduler *s)
 		pthread_join(s->plan_thread, NULL);
 	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
+	hc_leader_close(s->leader);
 	pthread_cond_destroy(&s->wake);
 	pthread_cond_destroy(&s->planner);
 	pthread_mutex_destroy(&s->lock);

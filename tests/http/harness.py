@@ -115,14 +115,16 @@ class Response:
 class Hub:
     """One `foshub serve HUB` process with its own temporary database."""
 
-    def __init__(self, hub="dev", workdir=None, args=(), env=None):
+    def __init__(self, hub="dev", workdir=None, args=(), env=None, db=None):
         self.hub = hub
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="foshub-http-")
         self.db_path = os.path.join(self.dir, "%s-hub.db" % hub)
         self.db = "sqlite:" + self.db_path
         self.pg_db = None
-        if test_pg():
+        if db:
+            self.db = db  # another replica's database: not ours to drop
+        elif test_pg():
             self.pg_db = self.db = new_pg_db()
         self.args = list(args)
         self.env = env
@@ -170,6 +172,13 @@ class Hub:
     def _drain(self):
         for line in self.proc.stderr:
             self.log.append(line)
+
+    def kill(self):
+        """SIGKILL: the process dies mid-way, as on a crash or OOM kill."""
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        self.proc = None
 
     def stop(self, check=True):
         if not self.proc:
