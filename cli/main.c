@@ -24,8 +24,9 @@ static const struct cli_command commands[] = {
 	  "                      127.0.0.1:8000 idp, 8001 dev, 8002 ops,\n"
 	  "                      8003 fin; env FOSHUB_LISTEN;\n"
 	  "                      port 0 picks a free port)\n"
-	  "  --db URL            database, sqlite:PATH (default:\n"
-	  "                      sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
+	  "  --db URL            database, sqlite:PATH or postgresql://...\n"
+	  "                      (default: sqlite:var/dev-hub.db; env\n"
+	  "                      FOSHUB_DB; see docs/deploy.md)\n"
 	  "  --threads N         worker threads (default 4)\n"
 	  "  --max-body BYTES    largest request body (default 1048576)\n"
 	  "  --log-level LEVEL   debug, info, warn or error (default info)\n"
@@ -54,8 +55,9 @@ static const struct cli_command commands[] = {
 	  "2025-11-25 (initialize) and 2026-07-28 (stateless).\n"
 	  "\n"
 	  "options:\n"
-	  "  --db URL          database, sqlite:PATH (default:\n"
-	  "                    sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
+	  "  --db URL          database, sqlite:PATH or postgresql://...\n"
+	  "                    (default: sqlite:var/dev-hub.db; env\n"
+	  "                    FOSHUB_DB)\n"
 	  "  --mcp-tools SET   full (default), core, or a comma-separated\n"
 	  "                    list of tool names (env FOSHUB_MCP_TOOLS)\n"
 	  "  --log-level LEVEL debug, info, warn (default) or error\n"
@@ -73,8 +75,8 @@ static const struct cli_command commands[] = {
 	  "status is 1 when any file failed.\n"
 	  "\n"
 	  "options:\n"
-	  "  --db URL    database, sqlite:PATH (default: sqlite:var/dev-hub.db;\n"
-	  "              env FOSHUB_DB)\n"
+	  "  --db URL    database, sqlite:PATH or postgresql://... (default:\n"
+	  "              sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help  show this help\n" },
 	{ "ops import-inventory", cli_ops_import,
 	  "Import a service inventory into ops-hub's database",
@@ -87,8 +89,8 @@ static const struct cli_command commands[] = {
 	  "file:line and nothing of it is stored (exit status 1).\n"
 	  "\n"
 	  "options:\n"
-	  "  --db URL    database, sqlite:PATH (default: sqlite:var/ops-hub.db;\n"
-	  "              env FOSHUB_DB)\n"
+	  "  --db URL    database, sqlite:PATH or postgresql://... (default:\n"
+	  "              sqlite:var/ops-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help  show this help\n" },
 	{ "fin import", cli_fin_import,
 	  "Import cost and token files into fin-hub's database",
@@ -112,8 +114,8 @@ static const struct cli_command commands[] = {
 	  "options:\n"
 	  "  --skip-bad     store the good rows of files with bad ones\n"
 	  "  --domain SLUG  the domain the costs are charged to\n"
-	  "  --db URL       database, sqlite:PATH (default:\n"
-	  "                 sqlite:var/fin-hub.db; env FOSHUB_DB)\n"
+	  "  --db URL       database, sqlite:PATH or postgresql://...\n"
+	  "                 (default: sqlite:var/fin-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help     show this help\n" },
 	{ "db status", cli_db_status,
 	  "Show a hub's schema version and pending migrations",
