@@ -5,14 +5,13 @@
  * (a commit that returned is on disk) and a busy timeout. Prepared
  * statements are cached per connection, keyed by their SQL text.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,7 +37,10 @@ struct sqlite_stmt {
 	struct cache_entry *entry; /* NULL when not cached */
 };
 
-/* The lock files a connection holds: "<db>.<name>.lock", flock'ed. */
+/* The named locks a connection holds: one byte each of the file
+ * "<db>-locks", at an offset made from the name, locked with an
+ * open-file-description lock (so that two connections of one process
+ * exclude each other too, and the kernel frees it when the process dies). */
 struct sq_lock {
 	char *name;
 	int fd;
@@ -390,10 +392,19 @@ static int sq_data_version(struct hc_conn *c, int64_t *version,
 	return hc_query_int(c, version, "PRAGMA data_version", NULL, 0, err);
 }
 
+static off_t lock_offset(const char *name)
+{
+	uint32_t h = 2166136261u;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return (off_t)(h & 0x3fffffff);
+}
+
 static int lock_file(struct hc_conn *c, const char *name, bool wait,
 		     bool *got, struct hc_err *err)
 {
 	const char *db = c->store->target;
+	struct flock fl = { 0 };
 	struct sq_lock *l;
 	char *path = NULL;
 	int fd;
@@ -408,11 +419,7 @@ static int lock_file(struct hc_conn *c, const char *name, bool wait,
 		*got = true; /* nobody else can share it */
 		return HC_OK;
 	}
-	for (const char *p = name; *p; p++)
-		if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' ||
-		      *p == '_'))
-			HC_BUG("lock name '%s' is not a plain word", name);
-	if (asprintf(&path, "%s.%s.lock", db, name) < 0)
+	if (asprintf(&path, "%s-locks", db) < 0)
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -422,11 +429,15 @@ static int lock_file(struct hc_conn *c, const char *name, bool wait,
 		return HC_EIO;
 	}
 	free(path);
-	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = lock_offset(name);
+	fl.l_len = 1;
+	while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) != 0) {
 		if (errno == EINTR)
 			continue;
 		close(fd);
-		if (errno == EWOULDBLOCK)
+		if (errno == EAGAIN || errno == EACCES)
 			return HC_OK;
 		return hc_err_set(err, HC_EIO, "cannot lock: %s",
 				  strerror(errno));
@@ -464,7 +475,7 @@ static int sq_unlock(struct hc_conn *c, const char *name, struct hc_err *err)
 		struct sq_lock *l = *pl;
 		if (strcmp(l->name, name) == 0) {
 			*pl = l->next;
-			close(l->fd); /* releases the flock */
+			close(l->fd); /* releases the lock */
 			free(l->name);
 			free(l);
 			break;

@@ -185,8 +185,9 @@ int hc_data_version(struct hc_conn *c, int64_t *version, struct hc_err *err);
  * Named locks between the processes sharing a database, held by a
  * connection until released or until the connection ends: when a process
  * dies, its locks go with it at once (PostgreSQL: session advisory locks,
- * freed when the server sees the connection close; SQLite: flock(2) on a
- * file beside the database, freed by the kernel). hc_lock_try never waits;
+ * freed when the server sees the connection close; SQLite: a byte of the
+ * file "<db>-locks" beside the database, locked with an open file
+ * description lock that the kernel frees). hc_lock_try never waits;
  * hc_lock_wait waits (within the statement timeout). Keep the connection
  * out of the pool while it holds a lock. See also struct hc_leader.
  */

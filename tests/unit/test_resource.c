@@ -576,6 +576,7 @@ static void test_revisions(void **state)
 			 HC_OK);
 	assert_int_equal(json_integer_value(json_object_get(out, "revision")),
 			 1);
+	json_decref(out);
 	patch = J("{\"slug\": \"rv2\"}");
 	assert_int_equal(hc_res_update_if(f->c, &bins, "rv", patch, 1, &out,
 					  &err),
