@@ -288,12 +288,19 @@ static int refresh_all(struct hc_conn *c, struct hc_err *err)
 int fin_save(struct hc_conn *c, const struct hc_resource *r, const char *key,
 	     json_t *in, json_t **out, struct hc_err *err)
 {
+	return fin_save_if(c, r, key, in, 0, out, err);
+}
+
+int fin_save_if(struct hc_conn *c, const struct hc_resource *r,
+		const char *key, json_t *in, int64_t expected, json_t **out,
+		struct hc_err *err)
+{
 	json_t *row = NULL;
 	bool own;
 	int rc = fin__begin(c, &own, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = key ? hc_res_update(c, r, key, in, &row, err)
+	rc = key ? hc_res_update_if(c, r, key, in, expected, &row, err)
 		 : hc_res_create(c, r, in, &row, err);
 	if (rc == HC_OK) {
 		if (r == &fin_rate_resource)
