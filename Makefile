@@ -1,7 +1,9 @@
 # foshub - hub-core, the hubs and the foshub CLI.
 #
 #   make            build build/foshub (warnings are errors)
-#   make test       unit and HTTP tests, plain and under ASan + UBSan
+#   make test       unit and HTTP tests, plain and under ASan + UBSan; the
+#                   storage-touching ones (unit, HTTP) once more against a
+#                   throwaway PostgreSQL cluster (plain build)
 #   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
@@ -14,7 +16,7 @@ SAN ?=
 CC ?= cc
 PYTHON ?= python3
 
-PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm libcrypto \
+PKGS := libmicrohttpd jansson sqlite3 libpq yaml-0.1 libcmark-gfm libcrypto \
 	cjose libargon2 liboath libqrencode libcurl
 TEST_PKGS := cmocka
 
@@ -74,7 +76,7 @@ DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
 .PHONY: all deps test-deps mcp-deps idp-deps auth-deps unit-bins unit http-test \
-	mcp-test idp-test auth-test test fuzz fuzz-bins fuzz-run \
+	mcp-test idp-test auth-test pg-test test fuzz fuzz-bins fuzz-run \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -206,10 +208,25 @@ idp-test: $(FOSHUB) $(IDP_STAMP)
 auth-test: $(FOSHUB) $(AUTH_STAMP) $(IDP_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/auth/*.test.mjs
 
-# The whole suite: the normal build, then the same tests on an
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
+# The unit and HTTP tests (every test that touches storage) against
+# PostgreSQL: a throwaway cluster (initdb, pg_ctl) on a free loopback port
+# under $(BUILD)/pg, removed afterwards whatever happened. Each test gets a
+# fresh database on it (FOSHUB_TEST_PG).
+PG_DIR := $(BUILD)/pg
+pg-test: $(UNIT_BIN) $(FOSHUB) | $(TEST_DEPS_STAMP)
+	@url=$$(tests/pg/cluster.sh start $(PG_DIR)) || exit 1; \
+	trap 'tests/pg/cluster.sh stop $(PG_DIR)' EXIT INT TERM; \
+	echo "PostgreSQL test cluster: $$url"; \
+	FOSHUB_TEST_PG=$$url $(MAKE) --no-print-directory unit http-test
+
+# The whole suite: the normal build (on SQLite, then on PostgreSQL), then
+# the same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
+# (SQLite only: the PostgreSQL run exercises the same C code, and doubling
+# it under ASan would cost minutes for little), then each fuzz target
+# briefly.
 test: test-deps mcp-deps idp-deps auth-deps
 	$(MAKE) unit http-test mcp-test idp-test auth-test
+	$(MAKE) pg-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
 		auth-test
 	$(MAKE) SAN=fuzz BUILD=$(BUILD)/fuzz FUZZ_SECONDS=5 fuzz-run

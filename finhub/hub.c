@@ -40,14 +40,21 @@ static int patch_row(struct hc_req *req, struct hc_resp *resp,
 	const struct hc_resource *r = req->route->arg;
 	json_t *in = NULL, *out = NULL;
 	struct hc_conn *c;
-	int rc = hc_req_json(req, &in, err);
+	int64_t expected = 0;
+	int rc = hc_rest_if_match(req, &expected, err);
+	if (rc == HC_OK)
+		rc = hc_req_json(req, &in, err);
 	if (rc != HC_OK)
 		return rc;
 	c = hc_req_db(req, err);
-	rc = c ? fin_save(c, r, hc_req_param(req, "key"), in, &out, err)
+	rc = c ? fin_save_if(c, r, hc_req_param(req, "key"), in, expected,
+			     &out, err)
 	       : err->status;
 	json_decref(in);
-	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+	if (rc != HC_OK)
+		return rc;
+	hc_rest_etag(resp, out);
+	return hc_resp_json(resp, 200, out);
 }
 
 /* ---- imports ---------------------------------------------------------------------- */

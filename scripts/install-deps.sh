@@ -11,9 +11,10 @@ set -eu
 build_pkgs="pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
-libcurl4-openssl-dev"
+libcurl4-openssl-dev libpq-dev"
 test_pkgs="libcmocka-dev sqlite3 oathtool openssl glewlwyd python3-fastapi
-python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev"
+python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev
+postgresql"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

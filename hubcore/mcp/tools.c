@@ -121,6 +121,15 @@ static json_t *input_schema(const struct hc_mcp_tool *t)
 							   HC_F_REQUIRED)),
 				 req);
 		}
+		if (t->op == HC_MCP_OP_UPDATE)
+			add_prop(s, "expected_revision",
+				 json_pack("{sssiss}", "type", "integer",
+					   "minimum", 1, "description",
+					   "Apply only if the row is still at "
+					   "this revision (its 'revision' when "
+					   "you read it); otherwise the tool "
+					   "fails and changes nothing."),
+				 false);
 		break;
 	default:
 		break;
@@ -678,11 +687,20 @@ int hc_mcp_resource_tool(struct hc_mcp_call *call, json_t *args, json_t **out,
 	case HC_MCP_OP_CREATE:
 		return hc_res_create(c, r, args, out, err);
 	case HC_MCP_OP_UPDATE: {
-		char *key = strdup(json_string_value(id));
+		json_t *ev = json_object_get(args, "expected_revision");
+		int64_t expected = 0;
+		char *key;
+		if (ev && (!json_is_integer(ev) || json_integer_value(ev) < 1))
+			return hc_err_field(err, HC_EINVAL, "expected_revision",
+					    "argument 'expected_revision' must "
+					    "be a positive integer");
+		expected = ev ? json_integer_value(ev) : 0;
+		key = strdup(json_string_value(id));
 		if (!key)
 			return hc_err_set(err, HC_ENOMEM, "out of memory");
 		json_object_del(args, "id");
-		rc = hc_res_update(c, r, key, args, out, err);
+		json_object_del(args, "expected_revision");
+		rc = hc_res_update_if(c, r, key, args, expected, out, err);
 		free(key);
 		return rc;
 	}

@@ -110,6 +110,10 @@ json_t *hc_res_row_schema(const struct hc_resource *r)
 	prop(s, "updated_at",
 		 json_pack("{ssss}", "type", "string", "format", "date-time"),
 		 true);
+	prop(s, "revision",
+	     json_pack("{sssiss}", "type", "integer", "minimum", 1, "description",
+		       "1 when created, one more with each change."),
+	     false);
 	return s;
 }
 
