@@ -26,6 +26,20 @@
 
 extern const struct hc_hub_def idp_def;
 
+/* ---- sizes ------------------------------------------------------------------ */
+
+/*
+ * The longest values the IdP takes (bytes). Whatever it stores for a
+ * request or a client is bounded by these, and every copy of a stored
+ * value is sized to fit it: nothing is cut short along the way.
+ */
+#define IDP_MAX_URI 2048         /* a redirect URI, a resource indicator */
+#define IDP_MAX_SCOPE 1024       /* a scope text */
+#define IDP_MAX_NAME 255         /* a username, a client_id */
+#define IDP_MAX_CLIENT_NAME 256  /* a registered client's name */
+#define IDP_MAX_REDIRECT_URIS 20 /* redirect URIs of a registered client */
+#define IDP_MAX_REGISTRATION 65536 /* a registration request's body */
+
 /* ---- configuration --------------------------------------------------------- */
 
 struct idp_strings {
@@ -35,9 +49,11 @@ struct idp_strings {
 
 bool idp_strings_has(const struct idp_strings *s, const char *v);
 
-/* A redirect URI a client may register: absolute, no fragment, https, or
- * http on a loopback address (RFC 8252 §7.3), or a private-use scheme of
- * a native app (com.example.app:/cb). */
+/* A redirect URI a client may register: absolute, at most IDP_MAX_URI
+ * bytes, URI characters only (no whitespace or control character), no
+ * fragment; https, or http on a loopback literal with any port (RFC 8252
+ * §7.3), or a private-use scheme of a native app (com.example.app:/cb).
+ * An authority has a host, no userinfo ('@') and a port of 1-65535. */
 bool idp_redirect_uri_ok(const char *uri);
 
 struct idp_user {

@@ -54,7 +54,9 @@ bool idp__redirect_match(const struct idp_strings *registered,
 			 const char *uri)
 {
 	size_t he = 0, re = 0;
-	if (!uri)
+	/* what no client could register never matches: a loopback URI
+	 * with another port must still be a sound one */
+	if (!uri || !idp_redirect_uri_ok(uri))
 		return false;
 	for (size_t i = 0; i < registered->n; i++) {
 		const char *r = registered->v[i];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hubcore/buf.h"
 #include "idp/idp.h"
@@ -146,6 +147,41 @@ static void test_refusals(void **state)
 		"    public: true\n    grant_types: [password]\n"
 		"    redirect_uris: [\"https://a.example/cb\"]\n",
 		3, "unknown grant type 'password'");
+	/* a user could otherwise take a service account's subject */
+	refused("issuer: \"http://x\"\nusers:\n  - username: "
+		"service-account-svc\n    password_hash: \"" HASH "\"\n",
+		3, "starts with 'service-account-'");
+	refused("issuer: \"http://x\"\nusers:\n  - username: \"\"\n"
+		"    password_hash: \"" HASH "\"\n",
+		3, "username must not be empty");
+	refused("issuer: \"http://x\"\nclients:\n  - client_id: \"\"\n"
+		"    public: true\n    redirect_uris: [\"https://a.example/cb\"]\n",
+		3, "client_id must not be empty");
+	refused("issuer: \"http://x\"\nclients:\n  - client_id: c\n"
+		"    public: true\n    redirect_uris: [\"https://a.example/cb\"]\n"
+		"    post_logout_redirect_uris: [\"http://1.2.3.4/x\"]\n",
+		3, "post-logout redirect URI");
+	refused("issuer: \"http://x\"\nclients:\n  - client_id: c\n"
+		"    public: true\n"
+		"    redirect_uris: [\"http://127.0.0.1:80@evil.example/cb\"]\n",
+		3, "redirect URI");
+	/* one document: a second one would be ignored */
+	refused("issuer: \"http://x\"\n---\nissuer: \"http://y\"\n", 2,
+		"second YAML document");
+	refused("issuer: \"http://x\"\n---\n[\n", 0, "second YAML document");
+}
+
+static void test_one_document_is_fine(void **state)
+{
+	char *dir = tu_tempdir();
+	char *path = write_file(dir, "idp.yaml",
+				"---\nissuer: \"http://127.0.0.1:8000\"\n...\n");
+	struct idp_config *cfg = NULL;
+	struct hc_err err = { 0 };
+	assert_int_equal(idp_config_load(path, &cfg, &err), HC_OK);
+	idp_config_unref(cfg);
+	free(path);
+	tu_rmtree(dir);
 }
 
 static void test_secrets(void **state)
@@ -173,6 +209,64 @@ static void test_redirect_uri_rules(void **state)
 	assert_false(idp_redirect_uri_ok("javascript:alert(1)"));
 	assert_false(idp_redirect_uri_ok("data:text/html,x.y"));
 	assert_false(idp_redirect_uri_ok(".example:/cb"));
+}
+
+/* The authority is parsed, not compared by prefix: what a browser would
+ * read as another host, a header break, or no port at all is refused. */
+static void test_redirect_uri_authority(void **state)
+{
+	char longuri[IDP_MAX_URI + 64];
+	/* still allowed */
+	assert_true(idp_redirect_uri_ok("http://localhost/cb"));
+	assert_true(idp_redirect_uri_ok("http://localhost:1/cb"));
+	assert_true(idp_redirect_uri_ok("http://[::1]:65535/cb"));
+	assert_true(idp_redirect_uri_ok("http://127.0.0.1"));
+	assert_true(idp_redirect_uri_ok("http://127.0.0.1:5555?x=1"));
+	assert_true(idp_redirect_uri_ok("https://app.example:8443/cb?x=1&y"));
+	assert_true(idp_redirect_uri_ok("https://[2001:db8::1]/cb"));
+	assert_true(idp_redirect_uri_ok("https://app.example/a%20b"));
+	assert_true(idp_redirect_uri_ok("com.example.app://cb"));
+	assert_true(idp_redirect_uri_ok("com.example.app:/oauth/cb"));
+	/* userinfo: http://127.0.0.1:80@evil.example is evil.example */
+	assert_false(idp_redirect_uri_ok("http://127.0.0.1:80@evil.com/cb"));
+	assert_false(idp_redirect_uri_ok("http://localhost@evil.com/cb"));
+	assert_false(idp_redirect_uri_ok("https://user:pw@app.example/cb"));
+	assert_false(idp_redirect_uri_ok("com.example.app://u@h/cb"));
+	/* whitespace and control characters (a Location header breaks) */
+	assert_false(idp_redirect_uri_ok("https://app.example/cb\r\nX: y"));
+	assert_false(idp_redirect_uri_ok("https://app.example/cb\n"));
+	assert_false(idp_redirect_uri_ok("https://app.example/c b"));
+	assert_false(idp_redirect_uri_ok("https://app.example/\tcb"));
+	assert_false(idp_redirect_uri_ok("https://app.example/cb\x7f"));
+	assert_false(idp_redirect_uri_ok("https://app.example/\xc3\xa9"));
+	assert_false(idp_redirect_uri_ok("https://app.example/<cb>"));
+	assert_false(idp_redirect_uri_ok("com.example.app:/c b"));
+	/* ports */
+	assert_false(idp_redirect_uri_ok("http://127.0.0.1:99999999/cb"));
+	assert_false(idp_redirect_uri_ok("http://127.0.0.1:65536/cb"));
+	assert_false(idp_redirect_uri_ok("http://127.0.0.1:0/cb"));
+	assert_false(idp_redirect_uri_ok("http://127.0.0.1:/cb"));
+	assert_false(idp_redirect_uri_ok("https://app.example:x/cb"));
+	assert_false(idp_redirect_uri_ok("http://[::1]:1:2/cb"));
+	/* hosts */
+	assert_false(idp_redirect_uri_ok("https:///cb"));
+	assert_false(idp_redirect_uri_ok("https://:443/cb"));
+	assert_false(idp_redirect_uri_ok("https:/app.example/cb"));
+	assert_false(idp_redirect_uri_ok("https:app.example"));
+	assert_false(idp_redirect_uri_ok("http://[]/cb"));
+	assert_false(idp_redirect_uri_ok("https://[zz]/cb"));
+	assert_false(idp_redirect_uri_ok("https://app_x%41.example/cb"));
+	assert_false(idp_redirect_uri_ok("http://127.0.0.2/cb"));
+	assert_false(idp_redirect_uri_ok("http://LOCALHOST.evil.example/cb"));
+	assert_false(idp_redirect_uri_ok(""));
+	assert_false(idp_redirect_uri_ok(NULL));
+	/* length */
+	memset(longuri, 'a', sizeof(longuri) - 1);
+	longuri[sizeof(longuri) - 1] = '\0';
+	memcpy(longuri, "https://app.example/", 20);
+	assert_false(idp_redirect_uri_ok(longuri));
+	longuri[IDP_MAX_URI] = '\0';
+	assert_true(idp_redirect_uri_ok(longuri));
 }
 
 /* Every line of before is in after, in order. */
@@ -296,6 +390,114 @@ static void test_admin_new_list_and_flow_style(void **state)
 	tu_rmtree(dir);
 }
 
+/* The editor refuses what it cannot edit safely, and changes nothing. */
+static void test_admin_refusals(void **state)
+{
+	char *dir = tu_tempdir();
+	char two[4096];
+	char *path, *before, *after;
+	struct idp_strings none = { NULL, 0 };
+	struct hc_err err = { 0 };
+	char msg[1024];
+
+	/* a second document: add-user used to edit that one */
+	snprintf(two, sizeof(two), "%s---\nusers:\n  - username: x\n", base);
+	path = write_file(dir, "two.yaml", two);
+	assert_int_equal(idp_admin_add_user(path, "carol", HASH, NULL, NULL,
+					    &none, &none, &err),
+			 HC_EPARSE);
+	hc_err_format(&err, msg, sizeof(msg));
+	assert_non_null(strstr(msg, "two.yaml:17"));
+	assert_non_null(strstr(msg, "second YAML document"));
+	assert_int_equal(idp_admin_set_totp(path, "alice", "JBSWY3DPEHPK3PXP",
+					    &err),
+			 HC_EPARSE);
+	after = read_all(path);
+	assert_string_equal(after, two);
+	free(after);
+	free(path);
+
+	/* an empty username */
+	path = write_file(dir, "idp.yaml", base);
+	before = read_all(path);
+	assert_int_equal(idp_admin_add_user(path, "", HASH, NULL, NULL, &none,
+					    &none, &err),
+			 HC_EUSAGE);
+	assert_non_null(strstr(err.msg, "must not be empty"));
+	/* a username the file refuses (a service account's subject) */
+	assert_int_not_equal(idp_admin_add_user(path, "service-account-svc",
+						HASH, NULL, NULL, &none, &none,
+						&err),
+			     HC_OK);
+	assert_non_null(strstr(err.msg, "service-account-"));
+	/* the temporary file is created new: a link planted under its
+	 * name is not followed */
+	{
+		char tmp[4200], victim[4200];
+		snprintf(victim, sizeof(victim), "%s/victim", dir);
+		free(write_file(dir, "victim", "keep me\n"));
+		snprintf(tmp, sizeof(tmp), "%s.%ld.new", path, (long)getpid());
+		assert_int_equal(symlink(victim, tmp), 0);
+		assert_int_equal(idp_admin_add_user(path, "carol", HASH, NULL,
+						    NULL, &none, &none, &err),
+				 HC_EIO);
+		assert_non_null(strstr(err.msg, "cannot create"));
+		after = read_all(victim);
+		assert_string_equal(after, "keep me\n");
+		free(after);
+		unlink(tmp);
+	}
+	after = read_all(path);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
+	free(path);
+	tu_rmtree(dir);
+}
+
+/* A configuration reached through a symbolic link is edited where it is:
+ * the link stays a link, the backup is beside the real file. */
+static void test_admin_through_symlink(void **state)
+{
+	char *dir = tu_tempdir();
+	char sub[4200], link[4200], *real, *text;
+	struct idp_strings none = { NULL, 0 };
+	struct idp_config *cfg = NULL;
+	struct hc_err err = { 0 };
+	struct stat st;
+	snprintf(sub, sizeof(sub), "%s/real", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	real = write_file(sub, "idp.yaml", base);
+	snprintf(link, sizeof(link), "%s/idp.yaml", dir);
+	assert_int_equal(symlink(real, link), 0);
+	assert_int_equal(idp_admin_add_user(link, "carol", HASH, NULL, NULL,
+					    &none, &none, &err),
+			 HC_OK);
+	assert_int_equal(idp_admin_set_totp(link, "carol", "JBSWY3DPEHPK3PXP",
+					    &err),
+			 HC_OK);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(idp_config_load(real, &cfg, &err), HC_OK);
+	assert_non_null(idp_config_user(cfg, "carol"));
+	assert_non_null(idp_config_user(cfg, "carol")->totp_secret);
+	idp_config_unref(cfg);
+	text = read_all(real);
+	assert_kept(base, text);
+	free(text);
+	{
+		/* the backups are beside the real file, none beside the link */
+		char cmd[9000];
+		snprintf(cmd, sizeof(cmd),
+			 "ls %s | grep -q '^idp.yaml\\..*\\.bak$' && "
+			 "! ls %s | grep -q '\\.bak$'",
+			 sub, dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	free(real);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +505,10 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_redirect_uri_rules),
+		cmocka_unit_test(test_redirect_uri_authority),
+		cmocka_unit_test(test_one_document_is_fine),
+		cmocka_unit_test(test_admin_refusals),
+		cmocka_unit_test(test_admin_through_symlink),
 		cmocka_unit_test(test_admin_edits),
 		cmocka_unit_test(test_admin_new_list_and_flow_style),
 	};
