@@ -205,6 +205,11 @@ static const struct key config_keys[] = {
 	{ "lock_seconds", K_INT, CF(lock_seconds), false, 1, 86400 },
 	{ "max_lock_seconds", K_INT, CF(max_lock_seconds), false, 1,
 	  604800 },
+	{ "max_registrations_per_address", K_INT, CF(max_registrations),
+	  false, 1, 100000 },
+	{ "max_password_checks", K_INT, CF(max_password_checks), false, 1,
+	  64 },
+	{ "purge_interval", K_INT, CF(purge_interval), false, 1, 86400 },
 	{ "privacyidea_url", K_STRING, CF(privacyidea_url), false, 0, 0 },
 	{ "privacyidea_realm", K_STRING, CF(privacyidea_realm), false, 0, 0 },
 	{ "users", K_USERS, CF(users), false, 0, 0 },
@@ -682,6 +687,9 @@ int idp_config_load(const char *path, struct idp_config **out,
 	cfg->max_address_failures = 50;
 	cfg->lock_seconds = 60;
 	cfg->max_lock_seconds = 3600;
+	cfg->max_registrations = 20;
+	cfg->max_password_checks = 2;
+	cfg->purge_interval = 300;
 	if (!f) {
 		free(cfg);
 		return hc_err_at(err, HC_ENOTFOUND, path, 0, 0,

@@ -139,6 +139,26 @@ bool idp__scope_has(const char *scope, const char *word)
 	return false;
 }
 
+bool idp__scope_within(const char *scope, const char *granted)
+{
+	for (const char *p = scope; p && *p;) {
+		size_t n = strcspn(p, " ");
+		bool ok = false;
+		/* compared in place, whatever their length */
+		for (const char *g = granted; n && g && *g && !ok;) {
+			size_t m = strcspn(g, " ");
+			ok = m == n && strncmp(g, p, n) == 0;
+			g += m;
+			g += strspn(g, " ");
+		}
+		if (n && !ok)
+			return false;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return true;
+}
+
 bool idp__scope_ok(const struct idp_strings *allowed, const char *scope)
 {
 	if (!scope || !allowed->n)
