@@ -768,8 +768,9 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 	u = named ? idp_config_user(cfg, username) : NULL;
 	snprintf(ukey, sizeof(ukey), "user:%s", named ? username : "");
 	snprintf(akey, sizeof(akey), "ip:%s", addr);
-	/* each attempt is counted before the (slow) check, in the statement
-	 * that checks the lock: racing attempts cannot pass the limit. The
+	/* each attempt is counted before the (slow) check, in the
+	 * transaction that checks the lock: racing attempts cannot pass the
+	 * limit. The
 	 * break-glass account is not locked by name (three guesses by
 	 * anyone would lock it when it is needed most): its failures are
 	 * counted for an alert, and its address is locked as any other */
