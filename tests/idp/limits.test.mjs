@@ -10,7 +10,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as client from 'openid-client';
-import { startIdp, login, openAuthorize, submitLogin, PW, SECRETS } from './idp.mjs';
+import { startIdp, login, openAuthorize, submitLogin, PW, SECRETS, sleep } from './idp.mjs';
 
 const insecure = { execute: [client.allowInsecureRequests] };
 const CB = 'http://127.0.0.1:5555/cb';
@@ -115,7 +115,9 @@ describe('/authorize keeps bounded requests', () => {
 
 describe('/register is bounded', () => {
   let idp;
-  before(async () => { idp = await startIdp({ extra: 'max_registrations_per_address: 3\n' }); });
+  before(async () => {
+    idp = await startIdp({ lockSeconds: 60, maxLockSeconds: 60, extra: 'max_registrations_per_address: 3\n' });
+  });
   after(async () => { await idp?.stop(); idp?.cleanup(); });
 
   const register = (body, raw) => fetch(idp.url + '/register', {
@@ -261,8 +263,10 @@ max_password_checks: 1
   after(async () => { await idp?.stop(); idp?.cleanup(); });
 
   test('a check that finds every slot taken gets 503 with Retry-After, not a queue', async () => {
-    const rs = await Promise.all([0, 1, 2].map(() =>
-      tokenRequest(idp, { grant_type: 'client_credentials' }, 'slow:slow-test-secret')));
+    // one after the other while the first is checked (about a second):
+    // each on a connection of its own, taken by a free server thread
+    const rs = await Promise.all([0, 1, 2].map((i) => sleep(i * 150).then(() =>
+      tokenRequest(idp, { grant_type: 'client_credentials' }, 'slow:slow-test-secret'))));
     const statuses = rs.map((r) => r.status).sort();
     assert.ok(statuses.includes(200), statuses.join());
     assert.ok(statuses.includes(503), statuses.join());
