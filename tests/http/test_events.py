@@ -284,6 +284,9 @@ class EventFlowTest(unittest.TestCase):
         sub = st["subscriptions"][0]
         self.assertEqual((sub["subscriber"], sub["types"]), ("ops-hub", DEPLOY))
         self.assertIsNotNone(sub["last_success_at"])
+        # in the hub's summaries too
+        self.assertEqual(self.dev.get("/domains/custodian/summary").json()["events"]
+                         ["subscriptions"][0]["subscriber"], "ops-hub")
 
     def assertProblem(self, r, status, field=None):
         self.assertEqual(r.status, status, r)
