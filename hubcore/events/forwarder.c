@@ -106,7 +106,11 @@ static char *batch_body(const char *source, struct ev_item *items, size_t n)
 					  "source", source, "time",
 					  items[i].time, "payload", payload));
 	}
-	text = json_dumps(json_pack("{so}", "events", events), JSON_COMPACT);
+	{
+		json_t *body = json_pack("{so}", "events", events);
+		text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+		json_decref(body);
+	}
 	return text;
 }
 

@@ -9,13 +9,15 @@ until the expected state is there (or a generous deadline passes): the
 assertions are on what arrived, never on how fast.
 """
 
+import json
 import os
 import signal
 import socket
+import subprocess
 import time
 import unittest
 
-from harness import EXAMPLE, Hub, run_cli
+from harness import EXAMPLE, ROOT, Hub, foshub_bin, run_cli
 
 FAST = """  retry_base: 50ms
   retry_max: 500ms
@@ -287,6 +289,37 @@ class EventFlowTest(unittest.TestCase):
         # in the hub's summaries too
         self.assertEqual(self.dev.get("/domains/custodian/summary").json()["events"]
                          ["subscriptions"][0]["subscriber"], "ops-hub")
+
+    def test_7_mcp_status_dead_letters_and_redrive(self):
+        r = self.ops.post("/incidents", {"title": "poison again", "opened_by": "oncall",
+                                         "tasks": ["CUST-WP-0025-T98"]})
+        self.assertEqual(r.status, 201, r)
+        wait_for(lambda: self.ops.get("/events/dead").json()["items"], "a dead letter")
+        msgs = [
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+             "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                        "clientInfo": {"name": "t", "version": "1"}}},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+             "params": {"name": "get_event_status", "arguments": {}}},
+            {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+             "params": {"name": "list_dead_events", "arguments": {"subscriber": "dev-hub"}}},
+            {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+             "params": {"name": "redrive_dead_events", "arguments": {"subscriber": "dev-hub"}}},
+        ]
+        p = subprocess.run([foshub_bin(), "mcp", "ops", "--db", self.ops.db],
+                           input="".join(json.dumps(m) + "\n" for m in msgs),
+                           capture_output=True, text=True, timeout=60, cwd=ROOT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = [json.loads(line) for line in p.stdout.splitlines()]
+        st = out[1]["result"]["structuredContent"]
+        self.assertEqual([s["subscriber"] for s in st["subscriptions"]], ["dev-hub"])
+        self.assertEqual(st["subscriptions"][0]["dead"], 1)
+        dead = out[2]["result"]["structuredContent"]["items"]
+        self.assertEqual(dead[0]["event"]["payload"]["tasks"], ["CUST-WP-0025-T98"])
+        self.assertEqual(out[3]["result"]["structuredContent"], {"redriven": 1})
+        # it fails again and is dead again: the cause is not fixed
+        wait_for(lambda: self.ops.get("/events/dead").json()["items"], "dead again")
 
     def assertProblem(self, r, status, field=None):
         self.assertEqual(r.status, status, r)
