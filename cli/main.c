@@ -357,7 +357,7 @@ static const struct cli_command commands[] = {
 	{ "up", cli_up, "Run the whole federation: IdP and every hub",
 	  "usage: foshub up [--base-port N] [--var DIR] [--hubs LIST]\n"
 	  "                 [--ready-timeout SECONDS] [--idp-config FILE]\n"
-	  "                 [--no-auth]\n"
+	  "                 [--no-auth] [--secrets-dir DIR] [--no-events]\n"
 	  "\n"
 	  "Start every hub (the IdP, dev-hub, ops-hub, fin-hub) as a child\n"
 	  "process `foshub serve HUB` on 127.0.0.1, ports from the base port\n"
@@ -378,7 +378,14 @@ static const struct cli_command commands[] = {
 	  "  --no-auth            run every hub without identity checks\n"
 	  "                       (local use only); otherwise the hubs\n"
 	  "                       trust the IdP at http://127.0.0.1:BASE\n"
-	  "                       (or FOSHUB_AUTH_ISSUERS)\n" },
+	  "                       (or FOSHUB_AUTH_ISSUERS)\n"
+	  "  --secrets-dir DIR    DIR/HUB.secret is the secret of the service\n"
+	  "                       account named after the hub (dev-hub, ...),\n"
+	  "                       for its events to the others (env\n"
+	  "                       FOSHUB_SECRETS_DIR)\n"
+	  "  --no-events          do not wire the hubs' events to each other\n"
+	  "                       (by default VAR/HUB.yaml is written on\n"
+	  "                       every start: docs/events.md)\n" },
 };
 
 static const struct hc_hub_def *const hubs[] = { &devhub_def, &finhub_def,

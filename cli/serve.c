@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "hubcore/events.h"
 #include "hubcore/mcp.h"
 #include "hubcore/policy.h"
 
@@ -223,6 +224,15 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 	}
 	if (cli_auth_bound(hub, &auth, listen, hc_server_port(srv), &err) !=
 	    HC_OK) {
+		cli_error(&err);
+		hc_server_stop(srv);
+		hc_mcp_server_free(hub->mcp);
+		hc_hub_close(hub);
+		cli_auth_release(&auth);
+		return 1;
+	}
+	/* events go out once the hub can get tokens for them */
+	if (hc_events_run(hub, &err) != HC_OK) {
 		cli_error(&err);
 		hc_server_stop(srv);
 		hc_mcp_server_free(hub->mcp);

@@ -9,6 +9,7 @@
 
 #include "finhub/finhub.h"
 #include "hubcore/auth.h"
+#include "hubcore/events.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
@@ -341,7 +342,8 @@ static const struct hc_route_table fin_route_table =
 	HC_ROUTE_TABLE(fin_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &fin_route_table, &hc_mcp_routes, &hc_auth_routes
+	&hc_core_routes, &fin_route_table, &hc_event_routes, &hc_mcp_routes,
+	&hc_auth_routes
 };
 
 static const struct hc_resource *const fin_v1[] = {
@@ -363,7 +365,7 @@ static const struct hc_migration_set fin_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &fin_migrations
+	&hc_core_migrations, &fin_migrations, &hc_event_migrations
 };
 
 static const struct hc_resource *const resources[] = {
@@ -377,6 +379,8 @@ static const struct hc_resource *const resources[] = {
 };
 
 static hc_summary_fn *const summary_parts[] = { fin_summary };
+
+static const struct hc_event_def fin_events = { NULL, 0 };
 
 const struct hc_hub_def finhub_def = {
 	.name = "fin-hub",
@@ -394,4 +398,6 @@ const struct hc_hub_def finhub_def = {
 	.summary_parts = summary_parts,
 	.nsummary_parts = HC_COUNT(summary_parts),
 	.mcp = &finhub_mcp,
+	/* fin-hub emits; it applies only hub-core's own events */
+	.events = &fin_events,
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "finhub/fin_int.h"
+#include "hubcore/events.h"
 #include "hubcore/json.h"
 #include "hubcore/util.h"
 
@@ -53,6 +54,24 @@ static int alert(struct hc_conn *c, bool raise, const char *domain,
 			       "subject_refs", subject, "payload", payload);
 	int rc = ev ? hc_res_create(c, &hc_progress_resource, ev, NULL, err)
 		    : hc_err_set(err, HC_ENOMEM, "out of memory");
+	/* the same alert for the other hubs, in the same transaction:
+	 * budget_alert or runway_alert (docs/events.md) */
+	if (rc == HC_OK) {
+		json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:O}", "state",
+				      raise ? "raised" : "resolved", "domain",
+				      domain, "correlation_id", corr,
+				      "severity", raise ? severity : "info",
+				      "summary", summary, "subject_refs",
+				      json_object_get(ev, "subject_refs"),
+				      "details", json_object_get(ev, "payload"));
+		rc = p ? hc_event_emit(c,
+				       strncmp(corr, "runway", 6) == 0
+					       ? "runway_alert"
+					       : "budget_alert",
+				       p, NULL, err)
+		       : hc_err_set(err, HC_ENOMEM, "out of memory");
+		json_decref(p);
+	}
 	json_decref(ev);
 	return rc;
 }
