@@ -106,6 +106,8 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(TEST_DEPS_STAMP)
 
 # dev-hub's rule file template is built into rules.o (.incbin).
 $(BUILD)/obj/devhub/rules.o: devhub/templates/session-protocol.md.tmpl
+# The pages' script, style sheet and icon are built into assets.o.
+$(BUILD)/obj/hubcore/view/assets.o: $(wildcard hubcore/view/assets/*)
 
 $(LIBHUBCORE): $(HUBCORE_OBJ)
 	@mkdir -p $(@D)

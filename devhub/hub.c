@@ -10,6 +10,7 @@
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
+#include "hubcore/view.h"
 
 /* ---- workplan upload ---------------------------------------------------- */
 
@@ -343,13 +344,17 @@ static const struct hc_route dev_routes[] = {
 	  "Import a workplan file (text or Markdown form) sent as the body" },
 	{ "GET", "/workplans/{key}", get_workplan, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY, "A workstream as a Markdown workplan file" },
+	HC_VIEW_ROUTE("/board", dh_board_page,
+		      "The board for people: workstreams and their tasks, "
+		      "blocked tasks, decisions, unread messages, open risks "
+		      "and alerts (?domain=SLUG for one domain)"),
 };
 
 static const struct hc_route_table dev_route_table =
 	HC_ROUTE_TABLE(dev_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &dev_route_table, &hc_mcp_routes
+	&hc_core_routes, &dev_route_table, &hc_mcp_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const dev_v1[] = {

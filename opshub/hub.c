@@ -14,6 +14,7 @@
 #include "hubcore/capabilities.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
+#include "hubcore/view.h"
 #include "opshub/internal.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
@@ -411,13 +412,16 @@ static const struct hc_route ops_routes[] = {
 	  "Record a change" },
 	{ "POST", "/inventory", post_inventory, NULL, W, HC_ROUTE_RAW_BODY,
 	  "Import a service inventory (YAML) sent as the body" },
+	HC_VIEW_ROUTE("/now", oh_now_page,
+		      "The now view for people: services, incidents, access "
+		      "paths, storage and certificates, changes"),
 };
 
 static const struct hc_route_table ops_route_table =
 	HC_ROUTE_TABLE(ops_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &ops_route_table, &hc_mcp_routes
+	&hc_core_routes, &ops_route_table, &hc_mcp_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const ops_v1[] = {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hubcore/hub.h"
+#include "hubcore/view.h"
 #include "hubcore/watch.h"
 
 const char *hc_version(void)
@@ -24,6 +25,7 @@ int hc_hub_open(struct hc_hub **out, const struct hc_hub_def *def,
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	hub->def = def;
 	pthread_mutex_init(&hub->watch_lock, NULL);
+	pthread_mutex_init(&hub->view_lock, NULL);
 	if (cfg)
 		hub->config = *cfg;
 	if (!hub->config.db_url)
@@ -67,8 +69,10 @@ void hc_hub_close(struct hc_hub *hub)
 		return;
 	if (hub->started && hub->def->stop)
 		hub->def->stop(hub);
+	hc_view_free(hub);
 	hc_watch_stop(hub->watch);
 	pthread_mutex_destroy(&hub->watch_lock);
+	pthread_mutex_destroy(&hub->view_lock);
 	hc_store_close(hub->store);
 	hc_log_release(&hub->log);
 	free(hub);

@@ -24,6 +24,7 @@
 
 struct hc_hub;
 struct hc_watch;
+struct hc_view_live;
 struct hc_mcp_def;
 struct hc_mcp_server;
 
@@ -107,6 +108,11 @@ struct hc_hub {
 	/* The watch over the database, started by the first hc_hub_watch. */
 	struct hc_watch *watch;
 	pthread_mutex_t watch_lock;
+	/* The live pages' streams (hubcore/view.h), started by the first
+	 * one; view_stopped once hc_view_shutdown ran. */
+	struct hc_view_live *view;
+	pthread_mutex_t view_lock;
+	bool view_stopped;
 	/* Hub-specific running state, owned by the def's start / stop. */
 	void *ext;
 	bool started;

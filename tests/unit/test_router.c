@@ -171,6 +171,10 @@ static bool public_ok(const struct hc_hub_def *def, const struct hc_route *r)
 	    (strcmp(r->pattern, "/") == 0 || strstr(r->pattern, "z") ||
 	     strncmp(r->pattern, "/.well-known/", 13) == 0))
 		return true;
+	/* the pages' script and style sheet, built in, without data */
+	if (strcmp(r->method, "GET") == 0 && (r->flags & HC_ROUTE_STATIC) &&
+	    strncmp(r->pattern, "/ui/", 4) == 0)
+		return true;
 	if (def == &idp_def)
 		return (r->flags & HC_ROUTE_PER_MESSAGE) ||
 		       strcmp(r->pattern, "/jwks") == 0;
