@@ -119,11 +119,16 @@ static void send_update(struct sub *s, const struct hc__view_rendered *r)
 	json_decref(msg);
 	if (!text)
 		return;
-	hc_pipe_write(s->pipe, "id: ", 4);
-	hc_pipe_write(s->pipe, vers, 16);
-	hc_pipe_write(s->pipe, "\nevent: update\ndata: ", 21);
-	hc_pipe_write(s->pipe, text, len);
-	hc_pipe_write(s->pipe, "\n\n", 2);
+	{
+		/* one write per event: the client never sees half of one */
+		struct hc_buf ev = HC_BUF_INIT(len + 64);
+		if (hc_buf_addf(&ev, "id: %s\nevent: update\ndata: ", vers) ==
+			    HC_OK &&
+		    hc_buf_add(&ev, text, len) == HC_OK &&
+		    hc_buf_add(&ev, "\n\n", 2) == HC_OK)
+			hc_pipe_write(s->pipe, ev.data, ev.len);
+		hc_buf_release(&ev);
+	}
 	free(text);
 }
 
