@@ -1,7 +1,8 @@
 # foshub - hub-core, the hubs and the foshub CLI.
 #
 #   make            build build/foshub (warnings are errors)
-#   make test       unit and HTTP tests, plain and under ASan + UBSan
+#   make test       unit, HTTP, MCP, IdP and browser tests, plain and
+#                   (all but the browser ones) under ASan + UBSan
 #   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
@@ -61,8 +62,8 @@ FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
-.PHONY: all deps test-deps mcp-deps idp-deps unit-bins unit http-test mcp-test \
-	idp-test test \
+.PHONY: all deps test-deps mcp-deps idp-deps ui-deps unit-bins unit http-test \
+	mcp-test idp-test ui-test test \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -95,6 +96,15 @@ $(IDP_STAMP): tests/idp/package.json tests/idp/package-lock.json
 	cd tests/idp && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 idp-deps: $(IDP_STAMP)
+
+# The browser tests' driver (playwright-core, which drives Debian's
+# chromium: no browser download) and axe-core, pinned by
+# tests/ui/package-lock.json.
+UI_STAMP := tests/ui/node_modules/.installed
+$(UI_STAMP): tests/ui/package.json tests/ui/package-lock.json
+	cd tests/ui && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+ui-deps: $(UI_STAMP)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -149,10 +159,19 @@ mcp-test: $(FOSHUB) $(MCP_STAMP)
 idp-test: $(FOSHUB) $(IDP_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/idp/*.test.mjs
 
+# The pages in a real browser (headless Chromium): content, live updates
+# without a reload, keyboard, phone, dark and light, axe-core's WCAG 2 AA
+# rules. Screenshots are written to $(BUILD)/ui/.
+ui-test: $(FOSHUB) $(UI_STAMP)
+	FOSHUB_BIN=$(abspath $(FOSHUB)) UI_ARTIFACTS=$(abspath $(BUILD))/ui \
+		node --test tests/ui/*.test.mjs
+
 # The whole suite: the normal build, then the same tests on an
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
-test: test-deps mcp-deps idp-deps
-	$(MAKE) unit http-test mcp-test idp-test
+# AddressSanitizer + UndefinedBehaviorSanitizer build. The browser tests
+# run on the normal build only: the C side of the pages (rendering and
+# the event streams) runs under the sanitizers in the unit and HTTP tests.
+test: test-deps mcp-deps idp-deps ui-deps
+	$(MAKE) unit http-test mcp-test idp-test ui-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test
 
 VAR := var

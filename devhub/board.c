@@ -396,17 +396,20 @@ static int render_nav(struct hc_view *v, struct hc_buf *b,
 	int rc = rows(v->db, &hc_domain_resource, NULL, NULL, &domains, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = hc_html(b, "<ul><li><a href=\"/board\"%s>All domains</a></li>",
-		     cur ? "" : " aria-current=\"page\"");
+	rc = hc_html(b,
+		     "<ul><li><a href=\"/board\" aria-current=\"%s\">All "
+		     "domains</a></li>",
+		     cur ? "false" : "page");
 	json_array_foreach(domains, i, d)
 		if (rc == HC_OK)
 			rc = hc_html(b,
-				     "<li><a href=\"/board?domain=%s\"%s>%s</a>"
+				     "<li><a href=\"/board?domain=%s\" "
+				     "aria-current=\"%s\">%s</a>"
 				     "</li>",
 				     hc_json_str(d, "slug"),
 				     cur && strcmp(cur, hc_json_str(d, "slug")) == 0
-					     ? " aria-current=\"page\""
-					     : "",
+					     ? "page"
+					     : "false",
 				     hc_json_str(d, "name"));
 	json_decref(domains);
 	return rc == HC_OK ? hc_html_raw(b, "</ul>") : rc;
@@ -414,10 +417,10 @@ static int render_nav(struct hc_view *v, struct hc_buf *b,
 
 static const struct hc_view_section board_sections[] = {
 	{ "workstreams", "Workstreams", render_workstreams, true },
-	{ "blocked", "Blocked tasks", render_blocked },
-	{ "risks", "Open alerts and risks", render_risks },
-	{ "messages", "Unread messages", render_messages },
-	{ "decisions", "Recent decisions", render_decisions },
+	{ "blocked", "Blocked tasks", render_blocked, false },
+	{ "risks", "Open alerts and risks", render_risks, false },
+	{ "messages", "Unread messages", render_messages, false },
+	{ "decisions", "Recent decisions", render_decisions, false },
 };
 
 static const char *const board_args[] = { "domain", NULL };

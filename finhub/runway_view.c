@@ -386,27 +386,29 @@ static int render_nav(struct hc_view *v, struct hc_buf *b,
 	if (rc != HC_OK)
 		return rc;
 	rc = hc_html(b,
-		     "<ul><li><a href=\"/runway\"%s>All domains</a></li>",
-		     cur ? "" : " aria-current=\"page\"");
+		     "<ul><li><a href=\"/runway\" aria-current=\"%s\">All "
+		     "domains</a></li>",
+		     cur ? "false" : "page");
 	json_array_foreach(accs, i, a)
 		if (rc == HC_OK)
 			rc = hc_html(b,
-				     "<li><a href=\"/runway?domain=%s\"%s>%s"
+				     "<li><a href=\"/runway?domain=%s\" "
+				     "aria-current=\"%s\">%s"
 				     "</a></li>",
 				     hc_json_str(a, "domain"),
 				     cur && strcmp(cur, hc_json_str(a, "domain")) ==
 						    0
-					     ? " aria-current=\"page\""
-					     : "",
+					     ? "page"
+					     : "false",
 				     hc_json_str(a, "domain"));
 	json_decref(accs);
 	return rc == HC_OK ? hc_html_raw(b, "</ul>") : rc;
 }
 
 static const struct hc_view_section runway_sections[] = {
-	{ "runway", "Balance, burn and runway", render_runway },
-	{ "budgets", "Budgets against allocation", render_budgets },
-	{ "tokens", "AI token spend", render_tokens },
+	{ "runway", "Balance, burn and runway", render_runway, false },
+	{ "budgets", "Budgets against allocation", render_budgets, false },
+	{ "tokens", "AI token spend", render_tokens, false },
 };
 
 static const char *const runway_args[] = { "domain", NULL };

@@ -771,10 +771,10 @@ static int render_changes(struct hc_view *v, struct hc_buf *b,
 
 static const struct hc_view_section now_sections[] = {
 	{ "services", "Services", render_services, true },
-	{ "incidents", "Incidents", render_incidents },
-	{ "access", "Access paths", render_access },
-	{ "storage", "Storage and certificates", render_storage },
-	{ "changes", "Recent changes", render_changes },
+	{ "incidents", "Incidents", render_incidents, false },
+	{ "access", "Access paths", render_access, false },
+	{ "storage", "Storage and certificates", render_storage, false },
+	{ "changes", "Recent changes", render_changes, false },
 };
 
 const struct hc_view_page oh_now_page = {

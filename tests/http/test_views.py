@@ -198,6 +198,57 @@ class OpsNowTest(unittest.TestCase):
             again.close()
 
 
+class StorageOnNowTest(unittest.TestCase):
+    """Storage and certificate health from real probe results: Longhorn
+    and cert-manager answers recorded in tests/data/ops (served over
+    HTTPS), and a TLS server whose certificate expires in 2 days."""
+
+    def test_volumes_backups_and_certificates(self):
+        import shutil
+        import tempfile
+        from ops_support import ClusterFixture, TlsServer, make_cert
+        tmp = tempfile.mkdtemp(prefix="foshub-views-")
+        hub = Hub("ops", env={"FOSHUB_OPS_PROBES": "off"}).start()
+        fixture = ClusterFixture(tmp)
+        cert, key = make_cert(tmp, "short", 2)
+        tls = TlsServer(cert, key)
+        try:
+            self.assertEqual(hub.post("/locations", fixture.location()).status, 201)
+            for name, probes in (
+                    ("longhorn", [{"kind": "longhorn", "location": "k3s-test",
+                                   "max_backup_age": "26h"}]),
+                    ("certs", [{"kind": "cert-manager", "location": "k3s-test"}]),
+                    ("web", [{"kind": "tls", "host": "127.0.0.1", "port": tls.port,
+                              "ca_file": cert}])):
+                r = hub.request("PUT", "/services/" + name, body={"probes": probes})
+                self.assertIn(r.status, (200, 201), r)
+                r = hub.post("/services/%s/probe" % name)
+                self.assertEqual(r.status, 200, r)
+            body = hub.get("/now").body
+            storage = body[body.index('id="storage"'):body.index('id="h-changes"')]
+            self.assertIn("<h3>Longhorn: longhorn</h3>", storage)
+            self.assertIn('<span class="badge green">2 healthy</span>', storage)
+            self.assertRegex(storage, r'<th scope="row">pvc-gitea-data</th><td><time '
+                                      r'[^>]*>\d+ h ago</time></td><td><span class="badge '
+                                      r'green">\d+ h</span>')
+            self.assertIn("Backup target default: <span class=\"badge green\">"
+                          "available</span>", storage)
+            # the certificate of the TLS probe, 2 days left: red, no renewal
+            self.assertRegex(storage, r'<th scope="row">web</th><td>probe tls \(tls\)'
+                                      r'</td><td class="num">1</td><td><span class='
+                                      r'"badge red">expires soon</span>')
+            # cert-manager's: 48 h left but a renewal is scheduled
+            self.assertRegex(storage, r'apps-example-org</th><td>certs \(cert-manager\)'
+                                      r'</td><td class="num">1</td><td><span class='
+                                      r'"badge amber">renewal scheduled</span>')
+        finally:
+            tls.stop()
+            fixture.stop()
+            hub.stop()
+            hub.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class StreamsHoldNoWorkerTest(unittest.TestCase):
     """With two worker threads, forty open pages still leave the hub
     answering, and every stream ends cleanly when the hub stops."""
@@ -267,7 +318,8 @@ class FinRunwayTest(unittest.TestCase):
         self.assertEqual(r.header("Content-Type"), "text/html; charset=utf-8")
         for text in ('id="rw-ops"', "60000.00 EUR", "12.0 months",
                      'role="img"', "Projected balance of ops",
-                     '<a href="/runway?domain=ops">ops</a>'):
+                     '<a href="/runway?domain=ops" aria-current="false">ops</a>',
+                     '<a href="/runway" aria-current="page">All domains</a>'):
             self.assertIn(text, r.body)
         one = self.hub.get("/runway?domain=cloud")
         self.assertEqual(one.status, 200, one)
