@@ -37,6 +37,7 @@ struct sub {
 	uint64_t sent[HC__VIEW_MAX_SECTIONS];
 	uint64_t since;            /* Last-Event-ID, 0 when none */
 	bool fresh;                /* nothing sent yet */
+	bool drop;                 /* a write failed: end it, let it reconnect */
 	struct sub *next;
 };
 
@@ -122,11 +123,15 @@ static void send_update(struct sub *s, const struct hc__view_rendered *r)
 	{
 		/* one write per event: the client never sees half of one */
 		struct hc_buf ev = HC_BUF_INIT(len + 64);
-		if (hc_buf_addf(&ev, "id: %s\nevent: update\ndata: ", vers) ==
-			    HC_OK &&
-		    hc_buf_add(&ev, text, len) == HC_OK &&
-		    hc_buf_add(&ev, "\n\n", 2) == HC_OK)
-			hc_pipe_write(s->pipe, ev.data, ev.len);
+		/* a client that stops reading fills its buffer: its stream
+		 * ends after what it has, and the reconnect brings the whole
+		 * page again (never a page that silently missed an update) */
+		if (hc_buf_addf(&ev, "id: %s\nevent: update\ndata: ", vers) !=
+			    HC_OK ||
+		    hc_buf_add(&ev, text, len) != HC_OK ||
+		    hc_buf_add(&ev, "\n\n", 2) != HC_OK ||
+		    hc_pipe_write(s->pipe, ev.data, ev.len) != HC_OK)
+			s->drop = true;
 		hc_buf_release(&ev);
 	}
 	free(text);
@@ -190,16 +195,18 @@ static void ping(struct sub **list, size_t n)
 	hc_time_now(now);
 	len = snprintf(line, sizeof(line), "event: ping\ndata: %s\n\n", now);
 	for (size_t i = 0; i < n; i++)
-		hc_pipe_write(list[i]->pipe, line, (size_t)len);
+		if (hc_pipe_write(list[i]->pipe, line, (size_t)len) != HC_OK)
+			list[i]->drop = true;
 }
 
-/* Drop the streams whose client has gone; the caller holds the lock. */
+/* Drop the streams whose client has gone or that could not be written
+ * to; the caller holds the lock. */
 static void reap(struct hc_view_live *l)
 {
 	struct sub **pp = &l->subs;
 	while (*pp) {
 		struct sub *s = *pp;
-		if (hc_pipe_broken(s->pipe)) {
+		if (s->drop || hc_pipe_broken(s->pipe)) {
 			*pp = s->next;
 			l->nsubs--;
 			hc_pipe_close(s->pipe);

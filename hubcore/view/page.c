@@ -350,3 +350,12 @@ int hc_view_serve(struct hc_req *req, struct hc_resp *resp,
 	hc__view_release(&v);
 	return rc;
 }
+
+const char *hc_view_page_path(const struct hc_hub_def *def)
+{
+	for (size_t t = 0; t < def->nroutes; t++)
+		for (size_t i = 0; i < def->routes[t]->count; i++)
+			if (def->routes[t]->routes[i].handler == hc_view_serve)
+				return def->routes[t]->routes[i].pattern;
+	return NULL;
+}

@@ -172,6 +172,11 @@ int hc_view_serve(struct hc_req *req, struct hc_resp *resp,
 	  what " (HTML page; with Accept: text/event-stream its live "       \
 	       "updates as server-sent events)" }
 
+/* The path of the hub's first page ("/now"), or NULL when it has none;
+ * for listings such as foshub up. */
+struct hc_hub_def;
+const char *hc_view_page_path(const struct hc_hub_def *def);
+
 /* The built-in assets every hub with pages serves: /ui/live.js,
  * /ui/hub.css, /ui/icon.svg (public: they carry no data). */
 extern const struct hc_route_table hc_view_routes;
