@@ -2,7 +2,7 @@
 #
 #   make            build build/foshub (warnings are errors)
 #   make test       unit, HTTP, MCP, IdP and browser tests, plain and
-#                   (all but the browser ones) under ASan + UBSan
+#                   under ASan + UBSan
 #   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
@@ -167,12 +167,12 @@ ui-test: $(FOSHUB) $(UI_STAMP)
 		node --test tests/ui/*.test.mjs
 
 # The whole suite: the normal build, then the same tests on an
-# AddressSanitizer + UndefinedBehaviorSanitizer build. The browser tests
-# run on the normal build only: the C side of the pages (rendering and
-# the event streams) runs under the sanitizers in the unit and HTTP tests.
+# AddressSanitizer + UndefinedBehaviorSanitizer build (the browser tests
+# too: about 30 s plain, a minute under the sanitizers).
 test: test-deps mcp-deps idp-deps ui-deps
 	$(MAKE) unit http-test mcp-test idp-test ui-test
-	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test
+	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
+		ui-test
 
 VAR := var
 # The examples are imported into a new database only: a restart keeps what

@@ -69,12 +69,18 @@ static bool finished(const char *status)
 	return false;
 }
 
-static int task_item(struct hc_buf *b, const json_t *t)
+/* waits: {task id: number of open blockers} for the tasks that wait */
+static int task_item(struct hc_buf *b, const json_t *t, const json_t *waits)
 {
+	json_int_t n = json_integer_value(
+		json_object_get(waits, hc_json_str(t, "id")));
 	int rc = hc_html(b,
 			 "<li id=\"task-%s\"><span class=\"muted\">%s</span> %s",
 			 hc_json_str(t, "id"), hc_json_str(t, "id"),
 			 hc_json_str(t, "title"));
+	if (rc == HC_OK && n > 0)
+		rc = hc_html(b, " <span class=\"badge red\">waits on %lld</span>",
+			     (long long)n);
 	if (rc == HC_OK && hc_json_str(t, "priority") &&
 	    strcmp(hc_json_str(t, "priority"), "high") == 0)
 		rc = hc_html_raw(b, " <span class=\"badge amber\">high</span>");
@@ -85,7 +91,7 @@ static int task_item(struct hc_buf *b, const json_t *t)
 }
 
 static int workstream(struct hc_view *v, struct hc_buf *b, const json_t *ws,
-		      struct hc_err *err)
+		      const json_t *waits, struct hc_err *err)
 {
 	json_t *tasks = NULL, *t;
 	struct hc_chart_part parts[HC_COUNT(columns)];
@@ -140,7 +146,7 @@ static int workstream(struct hc_view *v, struct hc_buf *b, const json_t *ws,
 			if (rc == HC_OK &&
 			    strcmp(hc_json_str(t, "status"), columns[c].status) ==
 				    0)
-				rc = task_item(b, t);
+				rc = task_item(b, t, waits);
 		if (rc == HC_OK)
 			rc = hc_html_raw(b, "</ul></div>");
 	}
@@ -151,12 +157,27 @@ static int workstream(struct hc_view *v, struct hc_buf *b, const json_t *ws,
 static int render_workstreams(struct hc_view *v, struct hc_buf *b,
 			      struct hc_err *err)
 {
-	json_t *items = NULL, *ws;
+	struct dh_work_filter f = { .domain = hc_view_arg(v, "domain"),
+				    .limit = 500 };
+	json_t *items = NULL, *ws, *blocked = NULL, *waits = json_object(), *t;
 	size_t i;
 	int rc = rows(v->db, &dh_workstream_resource, "domain",
 		      hc_view_arg(v, "domain"), &items, err);
-	if (rc != HC_OK)
+	/* which tasks wait on an open blocker, whatever their status says */
+	if (rc == HC_OK)
+		rc = dh_list_blocked_tasks(v->db, &f, &blocked, err);
+	json_array_foreach(json_object_get(blocked, "items"), i, t)
+		if (json_array_size(json_object_get(t, "blockers")))
+			json_object_set_new(
+				waits, hc_json_str(t, "id"),
+				json_integer((json_int_t)json_array_size(
+					json_object_get(t, "blockers"))));
+	json_decref(blocked);
+	if (rc != HC_OK) {
+		json_decref(items);
+		json_decref(waits);
 		return rc;
+	}
 	if (json_array_size(items) == 0)
 		rc = hc_html(b, "<p class=\"empty\">No workstreams: import a "
 				"workplan (foshub workplan import FILE).</p>");
@@ -165,8 +186,9 @@ static int render_workstreams(struct hc_view *v, struct hc_buf *b,
 		json_array_foreach(items, i, ws)
 			if (rc == HC_OK &&
 			    finished(hc_json_str(ws, "status")) == (pass == 1))
-				rc = workstream(v, b, ws, err);
+				rc = workstream(v, b, ws, waits, err);
 	json_decref(items);
+	json_decref(waits);
 	return rc;
 }
 

@@ -182,6 +182,8 @@ test('dev-hub /board: workstreams, blocked tasks, decisions, messages, risks, li
     // a dependency blocks a task; a message arrives; a risk surfaces
     await hub.request('POST', '/dependencies', { item: `${WS}-T10`, depends_on: `${WS}-T11` });
     await page.locator(`#blocked-${WS}-T10`, { hasText: `${WS}-T11` }).waitFor();
+    assert.equal(await page.locator(`#task-${WS}-T10 .badge.red`).textContent(),
+                 'waits on 1');
     await hub.request('POST', '/messages', { from_agent: 'ci', to_domain: 'custodian',
                                              subject: 'build is red' });
     await page.locator('#inbox-custodian', { hasText: '1 unread' }).waitFor();

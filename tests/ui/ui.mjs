@@ -73,6 +73,8 @@ export function startHub(hub, { env = {}, before } = {}) {
               p.once('exit', (code, sig) => {
                 rmSync(dir, { recursive: true, force: true });
                 if (code !== 0) rej(new Error(`hub exited ${code} ${sig}:\n${log}`));
+                else if (/AddressSanitizer|runtime error:|LeakSanitizer/.test(log))
+                  rej(new Error('sanitizer report:\n' + log));
                 else res();
               });
               p.kill('SIGTERM');
