@@ -343,9 +343,9 @@ int hc_view_serve(struct hc_req *req, struct hc_resp *resp,
 		resp->status = 200;
 	} else {
 		hc_buf_release(&b);
-		if (hc_status_http(err->status) >= 500)
-			return rc; /* logged by the server as a problem */
-		rc = error_page(&v, resp, err);
+		/* a 5xx is logged by the server and answered as a problem */
+		if (hc_status_http(err->status) < 500)
+			rc = error_page(&v, resp, err);
 	}
 	hc__view_release(&v);
 	return rc;
