@@ -1,9 +1,10 @@
 # foshub - hub-core, the hubs and the foshub CLI.
 #
 #   make            build build/foshub (warnings are errors)
-#   make test       unit and HTTP tests, plain and under ASan + UBSan; the
-#                   storage-touching ones (unit, HTTP) once more against a
-#                   throwaway PostgreSQL cluster (plain build)
+#   make test       unit, HTTP, MCP, IdP, identity and browser tests, plain
+#                   and under ASan + UBSan; the storage-touching ones (unit,
+#                   HTTP) once more against a throwaway PostgreSQL cluster
+#                   (plain build); each fuzz target briefly
 #   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
@@ -75,8 +76,9 @@ FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
-.PHONY: all deps test-deps mcp-deps idp-deps auth-deps unit-bins unit http-test \
-	mcp-test idp-test auth-test pg-test test fuzz fuzz-bins fuzz-run \
+.PHONY: all deps test-deps mcp-deps idp-deps auth-deps ui-deps unit-bins unit \
+	http-test mcp-test idp-test auth-test ui-test pg-test test fuzz fuzz-bins \
+	fuzz-run \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -118,6 +120,15 @@ $(AUTH_STAMP): tests/auth/package.json tests/auth/package-lock.json
 	@touch $@
 auth-deps: $(AUTH_STAMP)
 
+# The browser tests' driver (playwright-core, which drives Debian's
+# chromium: no browser download) and axe-core, pinned by
+# tests/ui/package-lock.json.
+UI_STAMP := tests/ui/node_modules/.installed
+$(UI_STAMP): tests/ui/package.json tests/ui/package-lock.json
+	cd tests/ui && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+ui-deps: $(UI_STAMP)
+
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
@@ -128,6 +139,8 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(TEST_DEPS_STAMP)
 
 # dev-hub's rule file template is built into rules.o (.incbin).
 $(BUILD)/obj/devhub/rules.o: devhub/templates/session-protocol.md.tmpl
+# The pages' script, style sheet and icon are built into assets.o.
+$(BUILD)/obj/hubcore/view/assets.o: $(wildcard hubcore/view/assets/*)
 
 $(LIBHUBCORE): $(HUBCORE_OBJ)
 	@mkdir -p $(@D)
@@ -219,16 +232,23 @@ pg-test: $(UNIT_BIN) $(FOSHUB) | $(TEST_DEPS_STAMP)
 	echo "PostgreSQL test cluster: $$url"; \
 	FOSHUB_TEST_PG=$$url $(MAKE) --no-print-directory unit http-test
 
+# The pages in a real browser (headless Chromium): content, live updates
+# without a reload, keyboard, phone, dark and light, axe-core's WCAG 2 AA
+# rules. Screenshots are written to $(BUILD)/ui/.
+ui-test: $(FOSHUB) $(UI_STAMP)
+	FOSHUB_BIN=$(abspath $(FOSHUB)) UI_ARTIFACTS=$(abspath $(BUILD))/ui \
+		node --test tests/ui/*.test.mjs
+
 # The whole suite: the normal build (on SQLite, then on PostgreSQL), then
 # the same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
 # (SQLite only: the PostgreSQL run exercises the same C code, and doubling
 # it under ASan would cost minutes for little), then each fuzz target
 # briefly.
-test: test-deps mcp-deps idp-deps auth-deps
-	$(MAKE) unit http-test mcp-test idp-test auth-test
+test: test-deps mcp-deps idp-deps auth-deps ui-deps
+	$(MAKE) unit http-test mcp-test idp-test auth-test ui-test
 	$(MAKE) pg-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
-		auth-test
+		auth-test ui-test
 	$(MAKE) SAN=fuzz BUILD=$(BUILD)/fuzz FUZZ_SECONDS=5 fuzz-run
 
 VAR := var

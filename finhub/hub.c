@@ -15,6 +15,8 @@
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
 #include "hubcore/util.h"
+#include "hubcore/view.h"
+#include "finhub/fin_int.h"
 
 /* ---- writes that refresh figures and alerts -------------------------------------- */
 
@@ -336,6 +338,11 @@ static const struct hc_route fin_routes[] = {
 	  "projection" },
 	{ "GET", "/prices", get_prices, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY, "The token price table and its version" },
+	/* the page is /runway exactly; the JSON stays at /runway/{key} */
+	HC_VIEW_ROUTE("/runway", fin_runway_page,
+		      "The runway page for people: balance, burn and runway "
+		      "with the projection, budgets, token spend "
+		      "(?domain=SLUG for one domain)"),
 };
 
 static const struct hc_route_table fin_route_table =
@@ -343,7 +350,7 @@ static const struct hc_route_table fin_route_table =
 
 static const struct hc_route_table *const routes[] = {
 	&hc_core_routes, &fin_route_table, &hc_event_routes, &hc_mcp_routes,
-	&hc_auth_routes
+	&hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const fin_v1[] = {

@@ -187,18 +187,36 @@ bool hc_pipe_broken(struct hc_pipe *p)
 }
 
 /* On stop: end every stream and wake its connection, since libmicrohttpd
- * must not be stopped with connections asleep. */
+ * must not be stopped with connections asleep. A stream its writer has
+ * closed already is let drain: what it said last (a "close" event) still
+ * reaches the client, and its body ends cleanly. */
 static void break_pipes(struct hc_server *srv)
 {
 	pthread_mutex_lock(&srv->pipes_lock);
 	srv->stopping = true;
 	for (struct hc_pipe *p = srv->pipes; p; p = p->next) {
 		pthread_mutex_lock(&p->lock);
-		p->broken = true;
+		if (!p->closed)
+			p->broken = true;
 		pipe_wake(p);
 		pthread_mutex_unlock(&p->lock);
 	}
 	pthread_mutex_unlock(&srv->pipes_lock);
+}
+
+/* Wait (at most ms) until every stream has ended. */
+static bool pipes_wait(struct hc_server *srv, int ms)
+{
+	for (int waited = 0;; waited += 10) {
+		bool empty;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		pthread_mutex_lock(&srv->pipes_lock);
+		empty = srv->pipes == NULL;
+		pthread_mutex_unlock(&srv->pipes_lock);
+		if (empty || waited >= ms)
+			return empty;
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Per-request state kept by libmicrohttpd between calls. */
@@ -731,6 +749,10 @@ void hc_server_stop(struct hc_server *srv)
 	 * still arriving included, finish, for up to drain_s seconds. */
 	MHD_quiesce_daemon(srv->daemon);
 	break_pipes(srv);
+	/* let the polling threads act on the resumed connections: broken
+	 * streams end at once, closed ones once their last bytes are sent
+	 * (bounded: a client that does not read must not hold the stop) */
+	pipes_wait(srv, 2000);
 	{
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		int64_t deadline = hc_clock_ms() + (int64_t)srv->opt.drain_s *

@@ -24,6 +24,7 @@
 
 struct hc_hub;
 struct hc_watch;
+struct hc_view_live;
 struct hc_mcp_def;
 struct hc_mcp_server;
 struct hc_event_def;
@@ -118,6 +119,11 @@ struct hc_hub {
 	pthread_mutex_t watch_lock;
 	/* Events between hubs: configuration and forwarder, or NULL. */
 	struct hc_events *events;
+	/* The live pages' streams (hubcore/view.h), started by the first
+	 * one; view_stopped once hc_view_shutdown ran. */
+	struct hc_view_live *view;
+	pthread_mutex_t view_lock;
+	bool view_stopped;
 	/* Hub-specific running state, owned by the def's start / stop. */
 	void *ext;
 	bool started;

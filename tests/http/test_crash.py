@@ -73,36 +73,55 @@ class Crash(unittest.TestCase):
 
     def test_an_import_killed_midway_leaves_nothing_half_written(self):
         hub = Hub()
-        # a large workplan: 3000 tasks, imported in one transaction
-        path = os.path.join(hub.dir, "BIG-WP-0001.txt")
+        # a large workplan: 5000 tasks, imported in one transaction
+        path = os.path.join(hub.dir, "BIG-WP-0001.md")
         with open(path, "w") as f:
-            f.write("ID: BIG-WP-0001\nTitle: Big\nDomain: big\nTopic: big\n"
-                    "Status: active\n\nPhase 1 - Everything\n")
-            for i in range(1, 3001):
-                f.write("\nBIG-WP-0001-T%04d: Task %d\nStatus: todo\n"
-                        "Priority: low\nDescription: %s\n" % (i, i, "x" * 200))
+            f.write("---\nid: BIG-WP-0001\ntype: workplan\ntitle: Big\n"
+                    "domain: big\nrepo: big\nstatus: active\nowner: big\n"
+                    "topic_slug: big\n---\n# Big\n\n## Phase 1 — Everything\n")
+            for i in range(1, 5001):
+                f.write("\n### T%04d — Task %d\n\n```yaml\nid: BIG-WP-0001-T%04d\n"
+                        "status: todo\npriority: low\n```\n\n%s\n"
+                        % (i, i, i, "x" * 200))
         env = dict(os.environ, FOSHUB_AUTH="off")
         env.pop("FOSHUB_DB", None)
-        killed_midway = False
-        for delay in (0.05, 0.1, 0.2, 0.4):
-            p = subprocess.Popen([foshub_bin(), "workplan", "import", "--db", hub.db, path],
+
+        def run(db, kill_after=None):
+            p = subprocess.Popen([foshub_bin(), "workplan", "import", "--db",
+                                  "sqlite:" + db, path],
                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
-            time.sleep(delay)
-            p.kill()
-            code = p.wait()
-            if code == -signal.SIGKILL:
-                killed_midway = True
-            self.assertEqual(integrity(hub.db_path) if os.path.exists(hub.db_path) else "ok", "ok")
-            if os.path.exists(hub.db_path):
-                out = subprocess.run(["sqlite3", hub.db_path,
-                                      "SELECT count(*) FROM tasks WHERE workstream = "
-                                      "'BIG-WP-0001';"],
-                                     capture_output=True, text=True)
-                n = out.stdout.strip()
+            if kill_after is not None:
+                time.sleep(kill_after)
+                p.kill()
+            return p.wait()
+
+        def tasks(db):
+            out = subprocess.run(["sqlite3", db,
+                                  "SELECT count(*) FROM tasks WHERE workstream = "
+                                  "'BIG-WP-0001';"],
+                                 capture_output=True, text=True)
+            return out.stdout.strip()
+
+        # how long a whole import takes on this machine, then kills at
+        # points spread over that time, each into a fresh database: the
+        # kill lands mid-import whatever the machine's speed
+        full = os.path.join(hub.dir, "full.db")
+        t0 = time.monotonic()
+        self.assertEqual(run(full), 0)
+        took = time.monotonic() - t0
+        self.assertEqual(tasks(full), "5000")
+        killed_midway = 0
+        for n, frac in enumerate((0.5, 0.3, 0.7, 0.15, 0.85, 0.05, 0.95)):
+            db = os.path.join(hub.dir, "killed-%d.db" % n)
+            if run(db, took * frac) == -signal.SIGKILL:
+                killed_midway += 1
+            if os.path.exists(db):
+                self.assertEqual(integrity(db), "ok")
                 # all or nothing
-                self.assertIn(n, ("", "0", "3000"), "half an import is visible")
-        self.assertTrue(killed_midway, "no run was killed during the import")
+                self.assertIn(tasks(db), ("", "0", "5000"),
+                              "half an import is visible")
+        self.assertGreater(killed_midway, 0, "no run was killed during the import")
         hub.cleanup()
 
 
