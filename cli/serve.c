@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "hubcore/events.h"
 #include "hubcore/mcp.h"
 #include "hubcore/policy.h"
+#include "hubcore/view.h"
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -230,6 +232,15 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		cli_auth_release(&auth);
 		return 1;
 	}
+	/* events go out once the hub can get tokens for them */
+	if (hc_events_run(hub, &err) != HC_OK) {
+		cli_error(&err);
+		hc_server_stop(srv);
+		hc_mcp_server_free(hub->mcp);
+		hc_hub_close(hub);
+		cli_auth_release(&auth);
+		return 1;
+	}
 	if (policy)
 		hc_log_info(&hub->log, "policy documents from %s (%s)", policy,
 			    cfg.policy_writable ? "writable" : "read-only");
@@ -251,6 +262,8 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 	/* MCP first: it ends its sessions and wakes calls waiting on
 	 * clients, so that the HTTP server's streams can finish. */
 	hc_mcp_server_shutdown(hub->mcp);
+	/* the live pages' streams end with a last event, likewise */
+	hc_view_shutdown(hub);
 	hc_server_stop(srv);
 	hc_mcp_server_free(hub->mcp);
 	hc_hub_close(hub);

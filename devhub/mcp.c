@@ -10,6 +10,7 @@
 
 #include "devhub/devhub.h"
 #include "hubcore/json.h"
+#include "hubcore/events.h"
 #include "hubcore/mcp.h"
 
 #define REQ HC_F_REQUIRED
@@ -409,7 +410,8 @@ static const struct hc_mcp_tool_table dev_tool_table =
 	HC_MCP_TOOL_TABLE(dev_tools);
 
 static const struct hc_mcp_tool_table *const tool_tables[] = {
-	&hc_mcp_core_tools, &hc_mcp_tpsc_tools, &dev_tool_table
+	&hc_mcp_core_tools, &hc_mcp_tpsc_tools, &dev_tool_table,
+	&hc_mcp_event_tools
 };
 
 /* ---- completion --------------------------------------------------------------- */

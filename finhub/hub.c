@@ -9,11 +9,14 @@
 
 #include "finhub/finhub.h"
 #include "hubcore/auth.h"
+#include "hubcore/events.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
 #include "hubcore/util.h"
+#include "hubcore/view.h"
+#include "finhub/fin_int.h"
 
 /* ---- writes that refresh figures and alerts -------------------------------------- */
 
@@ -40,14 +43,21 @@ static int patch_row(struct hc_req *req, struct hc_resp *resp,
 	const struct hc_resource *r = req->route->arg;
 	json_t *in = NULL, *out = NULL;
 	struct hc_conn *c;
-	int rc = hc_req_json(req, &in, err);
+	int64_t expected = 0;
+	int rc = hc_rest_if_match(req, &expected, err);
+	if (rc == HC_OK)
+		rc = hc_req_json(req, &in, err);
 	if (rc != HC_OK)
 		return rc;
 	c = hc_req_db(req, err);
-	rc = c ? fin_save(c, r, hc_req_param(req, "key"), in, &out, err)
+	rc = c ? fin_save_if(c, r, hc_req_param(req, "key"), in, expected,
+			     &out, err)
 	       : err->status;
 	json_decref(in);
-	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+	if (rc != HC_OK)
+		return rc;
+	hc_rest_etag(resp, out);
+	return hc_resp_json(resp, 200, out);
 }
 
 /* ---- imports ---------------------------------------------------------------------- */
@@ -330,13 +340,19 @@ static const struct hc_route fin_routes[] = {
 	  "projection" },
 	{ "GET", "/prices", get_prices, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY, "The token price tables and their versions" },
+	/* the page is /runway exactly; the JSON stays at /runway/{key} */
+	HC_VIEW_ROUTE("/runway", fin_runway_page,
+		      "The runway page for people: balance, burn and runway "
+		      "with the projection, budgets, token spend "
+		      "(?domain=SLUG for one domain)"),
 };
 
 static const struct hc_route_table fin_route_table =
 	HC_ROUTE_TABLE(fin_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &fin_route_table, &hc_mcp_routes, &hc_auth_routes
+	&hc_core_routes, &fin_route_table, &hc_event_routes, &hc_mcp_routes,
+	&hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const fin_v1[] = {
@@ -368,7 +384,7 @@ static const struct hc_migration_set fin_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &fin_migrations
+	&hc_core_migrations, &fin_migrations, &hc_event_migrations
 };
 
 static const struct hc_resource *const resources[] = {
@@ -382,6 +398,8 @@ static const struct hc_resource *const resources[] = {
 };
 
 static hc_summary_fn *const summary_parts[] = { fin_summary };
+
+static const struct hc_event_def fin_events = { NULL, 0 };
 
 const struct hc_hub_def finhub_def = {
 	.name = "fin-hub",
@@ -399,4 +417,6 @@ const struct hc_hub_def finhub_def = {
 	.summary_parts = summary_parts,
 	.nsummary_parts = HC_COUNT(summary_parts),
 	.mcp = &finhub_mcp,
+	/* fin-hub emits; it applies only hub-core's own events */
+	.events = &fin_events,
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "finhub/fin_int.h"
+#include "hubcore/events.h"
 #include "hubcore/json.h"
 
 /* Every kind of file: how it is read, what it becomes, and whether a row
@@ -251,7 +252,8 @@ static void touch(json_t *domains, const char *domain)
 
 static int store_rows(struct hc_conn *c, struct fin_parse *p,
 		      const struct hc_resource *r, bool replaces,
-		      const char *domain, json_t *touched, struct hc_err *err)
+		      const char *domain, json_t *touched, json_t *services,
+		      struct hc_err *err)
 {
 	json_t *row;
 	size_t i;
@@ -303,8 +305,65 @@ static int store_rows(struct hc_conn *c, struct fin_parse *p,
 		}
 		p->res->created++;
 		touch(touched, hc_json_str(row, "domain"));
+		if (r == &fin_cost_resource && hc_json_str(row, "service") &&
+		    hc_json_str(row, "date")) {
+			char key[400];
+			snprintf(key, sizeof(key), "%s\t%.7s\t%s",
+				 hc_json_str(row, "service"),
+				 hc_json_str(row, "date"),
+				 hc_json_str(row, "currency"));
+			json_object_set_new(services, key,
+					    hc_json_str(row, "domain")
+						    ? json_string(hc_json_str(
+							      row, "domain"))
+						    : json_null());
+		}
 	}
 	return rc;
+}
+
+/*
+ * cost_attribution (docs/events.md): for every service, month and
+ * currency an import touched, the month's whole cost of the service, in
+ * the import's transaction. A total, not a delta, so that a receiver
+ * applying it twice or late still holds the right figure.
+ */
+static int attribute(struct hc_conn *c, json_t *services, struct hc_err *err)
+{
+	const char *key;
+	json_t *domain;
+	json_object_foreach(services, key, domain)
+	{
+		char service[320], month[8], cur[8];
+		const char *t1 = strchr(key, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		int64_t total = 0;
+		json_t *pl;
+		int rc;
+		if (!t2)
+			continue;
+		snprintf(service, sizeof(service), "%.*s", (int)(t1 - key), key);
+		snprintf(month, sizeof(month), "%.*s", (int)(t2 - t1 - 1), t1 + 1);
+		snprintf(cur, sizeof(cur), "%s", t2 + 1);
+		{
+			struct hc_value q[] = { hc_vtext(service), hc_vtext(month),
+						hc_vtext(cur) };
+			rc = hc_query_int(c, &total,
+					  "SELECT coalesce(sum(amount), 0) FROM "
+					  "fin_costs WHERE service = ? AND month = "
+					  "? AND currency = ?",
+					  q, 3, err);
+		}
+		if (rc != HC_OK)
+			return rc;
+		pl = json_pack("{s:s,s:s,s:s,s:I,s:O}", "service", service,
+			       "month", month, "currency", cur,
+			       "amount", (json_int_t)total, "domain", domain);
+		rc = hc_event_emit(c, "cost_attribution", pl, NULL, err);
+		json_decref(pl);
+		if (rc != HC_OK)
+			return rc;
+	}
+	return HC_OK;
 }
 
 int fin_import(struct hc_conn *c, enum fin_import_kind kind,
@@ -315,7 +374,7 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	struct fin_parse p = { 0 };
 	size_t ki = kind_index(kind);
 	const struct hc_resource *r = kinds[ki].resource;
-	json_t *touched = json_object();
+	json_t *touched = json_object(), *services = json_object();
 	char *domain = NULL;
 	const char *k;
 	json_t *v;
@@ -347,7 +406,7 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	}
 	if (rc == HC_OK)
 		rc = store_rows(c, &p, r, kinds[ki].replaces, domain, touched,
-				err);
+				services, err);
 	if (rc == HC_OK && res->nbad && !opts->skip_bad) {
 		const struct fin_bad_row *b = &res->bad[0];
 		rc = hc_err_at(err, HC_EPARSE, source, b->line, 0,
@@ -363,6 +422,8 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 		if (rc == HC_OK)
 			rc = fin_refresh_domain(c, k, err);
 	}
+	if (rc == HC_OK)
+		rc = attribute(c, services, err);
 	if (own)
 		rc = fin__end(c, own, rc, err);
 	if (rc != HC_OK) {
@@ -375,6 +436,7 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	}
 	free(domain);
 	json_decref(touched);
+	json_decref(services);
 	json_decref(p.rows);
 	json_decref(p.seen);
 	json_decref(p.by_key);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "finhub/finhub.h"
+#include "hubcore/events.h"
 #include "hubcore/json.h"
 #include "hubcore/mcp.h"
 
@@ -280,7 +281,8 @@ static const struct hc_mcp_tool_table fin_tool_table =
 	HC_MCP_TOOL_TABLE(fin_tools);
 
 static const struct hc_mcp_tool_table *const tool_tables[] = {
-	&hc_mcp_core_tools, &hc_mcp_tpsc_tools, &fin_tool_table
+	&hc_mcp_core_tools, &hc_mcp_tpsc_tools, &fin_tool_table,
+	&hc_mcp_event_tools
 };
 
 const struct hc_mcp_def finhub_mcp = {

@@ -40,16 +40,21 @@ async function up(extra) {
   for (const k of ['FOSHUB_AUTH', 'FOSHUB_AUTH_ISSUERS', 'FOSHUB_IDP_CONFIG']) delete env[k];
   const p = spawn(BIN, ['up', '--base-port', String(base), '--var', join(dir, 'var'),
                         '--idp-config', config, ...extra],
-                  { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] });
+                  { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.setEncoding('utf8');
+  p.stderr.setEncoding('utf8');
+  p.stderr.on('data', (d) => { out += d; });
   await new Promise((resolve, reject) => {
     p.stdout.on('data', (d) => { out += d; if (/stop with Ctrl-C/.test(out)) resolve(); });
     p.once('exit', (code) => reject(new Error(`up exited ${code}:\n${out}`)));
   });
   return {
     base, out: () => out,
-    stop: () => new Promise((res) => { p.once('exit', (code) => res(code)); p.kill('SIGTERM'); }),
+    stop: () => new Promise((res) => {
+      p.once('exit', (code) => { if (code !== 0) console.error(out); res(code); });
+      p.kill('SIGTERM');
+    }),
   };
 }
 
