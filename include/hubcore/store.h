@@ -84,6 +84,10 @@ struct hc_dialect {
 struct hc_store_options {
 	unsigned pool_size;     /* connections in the pool; 0 = default (8) */
 	unsigned busy_timeout_ms; /* lock wait; 0 = default (5000) */
+	/* the wait for a free connection of the pool, after which
+	 * hc_store_acquire gives up with HC_EBUSY (503 over HTTP);
+	 * 0 = default (10000) */
+	unsigned acquire_timeout_ms;
 	/* PostgreSQL: a statement running longer is cancelled (HC_EBUSY);
 	 * 0 = default (30000). */
 	unsigned statement_timeout_ms;

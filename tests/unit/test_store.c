@@ -302,6 +302,37 @@ static void test_pool_concurrent_writers(void **state)
 	tu_rmtree(dir);
 }
 
+/* Every connection in use for longer than acquire_timeout_ms: the next
+ * caller gets HC_EBUSY (a 503 over HTTP), not an endless wait; a released
+ * connection is taken again. */
+static void test_pool_exhausted_is_busy(void **state)
+{
+	struct hc_store *s = NULL;
+	struct hc_err err = { 0 };
+	struct hc_store_options opt = { .pool_size = 2,
+					.acquire_timeout_ms = 150 };
+	struct hc_conn *a, *b, *c;
+	char *dir = tu_tempdir();
+
+	assert_int_equal(hc_store_open(&s, tu_db_url(dir, "b.db"), &opt, &err),
+			 HC_OK);
+	a = hc_store_acquire(s, &err);
+	b = hc_store_acquire(s, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+	hc_err_clear(&err);
+	assert_null(hc_store_acquire(s, &err));
+	assert_int_equal(err.status, HC_EBUSY);
+	assert_non_null(strstr(err.msg, "all 2 database connections"));
+	hc_store_release(s, b);
+	c = hc_store_acquire(s, &err);
+	assert_ptr_equal(c, b);
+	hc_store_release(s, c);
+	hc_store_release(s, a);
+	hc_store_close(s);
+	tu_rmtree(dir);
+}
+
 /* ---- migrations ---------------------------------------------------------- */
 
 static const struct hc_migration good_steps[] = {
@@ -589,6 +620,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
 						teardown),
 		cmocka_unit_test(test_pool_concurrent_writers),
+		cmocka_unit_test(test_pool_exhausted_is_busy),
 		cmocka_unit_test_setup_teardown(test_migrations, setup,
 						teardown),
 		cmocka_unit_test(test_dialect_text),
