@@ -196,6 +196,23 @@ char *hc_json_dump(const json_t *j, size_t *len)
 	return o.p;
 }
 
+json_t *hc_json_stringn(const char *s, size_t len)
+{
+	size_t i = 0;
+	uint64_t high = 0;
+	/* any byte with the high bit set ends the fast path */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		high |= w;
+	}
+	for (; i < len; i++)
+		high |= (unsigned char)s[i];
+	if (high & 0x8080808080808080ull)
+		return json_stringn(s, len);
+	return json_stringn_nocheck(s, len);
+}
+
 const char *hc_json_str(const json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);

@@ -51,7 +51,7 @@ static json_t *column_json(struct hc_stmt *st, int col,
 		return json_loadb(s, len, JSON_DECODE_ANY, NULL);
 	default:
 		s = hc_stmt_text(st, col, &len);
-		return json_stringn(s ? s : "", len);
+		return hc_json_stringn(s ? s : "", len);
 	}
 }
 
@@ -66,7 +66,7 @@ static int row_json(struct hc_stmt *st, const struct hc_resource *r,
 	if (!o)
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	s = hc_stmt_text(st, COL_ID, &len);
-	if (json_object_set_new(o, "id", json_stringn(s ? s : "", len)))
+	if (json_object_set_new(o, "id", hc_json_stringn(s ? s : "", len)))
 		goto nomem;
 	for (size_t i = 0; i < r->nfields; i++, col++) {
 		json_t *v = column_json(st, col, &r->fields[i]);
@@ -81,10 +81,12 @@ static int row_json(struct hc_stmt *st, const struct hc_resource *r,
 			goto nomem;
 	}
 	s = hc_stmt_text(st, col, &len);
-	if (json_object_set_new(o, "created_at", json_stringn(s ? s : "", len)))
+	if (json_object_set_new(o, "created_at",
+				hc_json_stringn(s ? s : "", len)))
 		goto nomem;
 	s = hc_stmt_text(st, col + 1, &len);
-	if (json_object_set_new(o, "updated_at", json_stringn(s ? s : "", len)))
+	if (json_object_set_new(o, "updated_at",
+				hc_json_stringn(s ? s : "", len)))
 		goto nomem;
 	if (seq)
 		*seq = hc_stmt_int(st, COL_SEQ);

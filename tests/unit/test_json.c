@@ -1,7 +1,8 @@
 /*
  * test_json.c - hc_json_dump writes exactly what jansson's json_dumps
  * (JSON_COMPACT | JSON_ENCODE_ANY) writes, for every kind of value, every
- * byte that needs escaping and multi-byte UTF-8.
+ * byte that needs escaping and multi-byte UTF-8; hc_json_stringn takes
+ * ASCII fast and still refuses invalid UTF-8.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,32 @@ static void test_dump_too_deep(void **state)
 	free(out);
 }
 
+static void test_stringn(void **state)
+{
+	json_t *j;
+	/* ASCII, with a NUL inside */
+	j = hc_json_stringn("ab\0cdefghijk", 13);
+	assert_non_null(j);
+	assert_int_equal(json_string_length(j), 13);
+	assert_memory_equal(json_string_value(j), "ab\0cdefghijk", 13);
+	json_decref(j);
+	/* UTF-8 after the first eight bytes, and before */
+	j = hc_json_stringn("abcdefghcaf\xc3\xa9", 13);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j), "abcdefghcaf\xc3\xa9");
+	json_decref(j);
+	j = hc_json_stringn("\xe2\x80\x94", 3);
+	assert_non_null(j);
+	json_decref(j);
+	/* invalid UTF-8 is refused, wherever it is */
+	assert_null(hc_json_stringn("abcdefgh\xc3(", 10));
+	assert_null(hc_json_stringn("\xff", 1));
+	assert_null(hc_json_stringn("abcdefghijklmno\x80", 16));
+	j = hc_json_stringn("", 0);
+	assert_string_equal(json_string_value(j), "");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +126,7 @@ int main(void)
 		cmocka_unit_test(test_dump_every_ascii_byte),
 		cmocka_unit_test(test_dump_long_strings),
 		cmocka_unit_test(test_dump_too_deep),
+		cmocka_unit_test(test_stringn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
