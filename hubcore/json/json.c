@@ -96,6 +96,9 @@ static const char escape_of[256] = {
 	[0x1e] = 'u', [0x1f] = 'u', ['"'] = '"', ['\\'] = '\\',
 };
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
 static int dump_string(struct out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -107,6 +110,16 @@ static int dump_string(struct out *o, const char *s, size_t n)
 	while (i < n) {
 		size_t run = i;
 		unsigned char c;
+		/* eight bytes at a time while none is < 0x20, '"' or '\\' */
+		for (; run + 8 <= n; run += 8) {
+			uint64_t w, q, b;
+			memcpy(&w, s + run, 8);
+			q = w ^ (ONES * '"');
+			b = w ^ (ONES * '\\');
+			if (((w - ONES * 0x20) | (q - ONES) | (b - ONES)) &
+			    ~w & HIGHS)
+				break;
+		}
 		while (run < n && !escape_of[(unsigned char)s[run]])
 			run++;
 		memcpy(o->p + o->len, s + i, run - i);

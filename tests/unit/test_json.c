@@ -75,6 +75,26 @@ static void test_dump_long_strings(void **state)
 	free(s);
 }
 
+static void test_dump_escape_positions(void **state)
+{
+	/* each byte that needs escaping, at every offset of a 24-byte string,
+	 * with UTF-8 and the bytes next to the special ones around it */
+	static const char special[] = { '"', '\\', '\n', 0x01, 0x1f, 0x00 };
+	static const char plain[] = "!#[]^_\x7f ~ab" "\xc3\xa9" "cd"
+				    "\xe2\x80\x94" "efghij";
+	for (size_t k = 0; k < sizeof(special); k++) {
+		for (size_t at = 0; at < 24; at++) {
+			char s[24];
+			memcpy(s, plain, 24);
+			/* keep the UTF-8 sequences whole */
+			if ((at >= 11 && at <= 12) || (at >= 15 && at <= 17))
+				continue;
+			s[at] = special[k];
+			same_as_jansson(json_stringn(s, 24));
+		}
+	}
+}
+
 static void test_dump_too_deep(void **state)
 {
 	json_t *root = json_array(), *a = root;
@@ -125,6 +145,7 @@ int main(void)
 		cmocka_unit_test(test_dump_documents),
 		cmocka_unit_test(test_dump_every_ascii_byte),
 		cmocka_unit_test(test_dump_long_strings),
+		cmocka_unit_test(test_dump_escape_positions),
 		cmocka_unit_test(test_dump_too_deep),
 		cmocka_unit_test(test_stringn),
 	};
