@@ -96,21 +96,33 @@ int hc_rest_created(struct hc_resp *resp, const struct hc_resource *r,
 	return hc_resp_json(resp, 201, row);
 }
 
+struct create_job {
+	const struct hc_resource *r;
+	json_t *in, *out;
+};
+
+static int create_write(struct hc_conn *c, void *arg, struct hc_err *err)
+{
+	struct create_job *j = arg;
+	return hc_res_create(c, j->r, j->in, &j->out, err);
+}
+
+/* Creates go through group commit: concurrent POSTs share one sync of
+ * the disk, and each is answered 201 only once it is committed. */
 int hc_rest_create(struct hc_req *req, struct hc_resp *resp,
 		   struct hc_err *err)
 {
-	const struct hc_resource *r = req->route->arg;
-	json_t *in = NULL, *out = NULL;
-	struct hc_conn *c;
-	int rc = hc_req_json(req, &in, err);
+	struct create_job j = { .r = req->route->arg };
+	int rc = hc_req_json(req, &j.in, err);
 	if (rc != HC_OK)
 		return rc;
-	c = hc_req_db(req, err);
-	rc = c ? hc_res_create(c, r, in, &out, err) : err->status;
-	json_decref(in);
-	if (rc != HC_OK)
+	rc = hc_store_write(req->hub->store, create_write, &j, err);
+	json_decref(j.in);
+	if (rc != HC_OK) {
+		json_decref(j.out); /* written, then not committed */
 		return rc;
-	return hc_rest_created(resp, r, out);
+	}
+	return hc_rest_created(resp, j.r, j.out);
 }
 
 int hc_rest_update(struct hc_req *req, struct hc_resp *resp,
