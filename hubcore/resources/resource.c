@@ -836,10 +836,28 @@ static int add_filters(struct hc_conn *c, const struct hc_resource *r,
 		       struct hc_value *params, size_t *np, char **owned,
 		       size_t *nowned, struct hc_err *err)
 {
+	/* Without statistics the SQLite planner takes every indexed equality
+	 * as equally selective, and walked the index of status (a fifth of
+	 * the tasks) for ?workstream=W&status=todo: 23 ms at 100,000 tasks.
+	 * When a filter on a field with many values (a reference, a string)
+	 * is there, the enum filters (a handful of values) are written so
+	 * that no index serves them: CAST(x AS TEXT) is x for a TEXT
+	 * column, in SQLite and PostgreSQL alike. */
+	bool selective = false;
+	for (size_t i = 0; i < q->nfilters; i++) {
+		const struct hc_field *f = hc_res_field(r, q->filters[i].field);
+		selective = selective || f->type == HC_FT_REF ||
+			    f->type == HC_FT_STRING || f->type == HC_FT_SLUG ||
+			    f->type == HC_FT_NAME || f->type == HC_FT_UUID;
+	}
 	for (size_t i = 0; i < q->nfilters; i++) {
 		const struct hc_filter *flt = &q->filters[i];
 		const struct hc_field *f = hc_res_field(r, flt->field);
-		int rc = hc_buf_addf(sql, " AND \"%s\" IN (", f->name);
+		int rc = hc_buf_addf(sql,
+				     selective && f->type == HC_FT_ENUM
+					     ? " AND CAST(\"%s\" AS TEXT) IN ("
+					     : " AND \"%s\" IN (",
+				     f->name);
 		for (size_t k = 0; rc == HC_OK && k < flt->nvalues; k++) {
 			const char *v = flt->values[k];
 			rc = hc_buf_adds(sql, k ? ", ?" : "?");
