@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/buf.h"
 #include "hubcore/hub.h"
 #include "hubcore/rest.h"
 
@@ -55,35 +56,55 @@ int hc_rest_list_query(const struct hc_req *req, const struct hc_resource *r,
 	return HC_OK;
 }
 
+/* Answer 200 with the JSON text of b (taken). */
+static int resp_text(struct hc_resp *resp, struct hc_buf *b)
+{
+	json_decref(resp->json);
+	resp->json = NULL;
+	free(resp->body);
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->body = hc_buf_detach(b, &resp->body_len);
+	return resp->body ? HC_OK : HC_ENOMEM;
+}
+
+/* Lists and rows are written straight to JSON text (hc_res_list_text):
+ * no json_t per row on the way. */
+#define ANSWER_MAX (256 * 1024 * 1024)
+
 int hc_rest_list(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 {
 	const struct hc_resource *r = req->route->arg;
 	struct hc_list_query q;
 	struct hc_conn *c;
-	json_t *out = NULL;
+	struct hc_buf text = HC_BUF_INIT(ANSWER_MAX);
 	int rc = hc_rest_list_query(req, r, NULL, &q, err);
 	if (rc != HC_OK)
 		return rc;
 	if (!(c = hc_req_db(req, err)))
 		return err->status;
-	rc = hc_res_list(c, r, &q, &out, err);
-	if (rc != HC_OK)
+	rc = hc_res_list_text(c, r, &q, &text, err);
+	if (rc != HC_OK) {
+		hc_buf_release(&text);
 		return rc;
-	return hc_resp_json(resp, 200, out);
+	}
+	return resp_text(resp, &text);
 }
 
 int hc_rest_get(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 {
 	const struct hc_resource *r = req->route->arg;
 	struct hc_conn *c = hc_req_db(req, err);
-	json_t *out = NULL;
+	struct hc_buf text = HC_BUF_INIT(ANSWER_MAX);
 	int rc;
 	if (!c)
 		return err->status;
-	rc = hc_res_get(c, r, hc_req_param(req, "key"), &out, err);
-	if (rc != HC_OK)
+	rc = hc_res_get_text(c, r, hc_req_param(req, "key"), &text, err);
+	if (rc != HC_OK) {
+		hc_buf_release(&text);
 		return rc;
-	return hc_resp_json(resp, 200, out);
+	}
+	return resp_text(resp, &text);
 }
 
 int hc_rest_created(struct hc_resp *resp, const struct hc_resource *r,

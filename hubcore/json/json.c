@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/buf.h"
 #include "hubcore/json.h"
 
 int hc_json_parse(const char *data, size_t len, json_t **out,
@@ -49,39 +50,39 @@ int hc_json_parse(const char *data, size_t len, json_t **out,
  * JSON_ENCODE_ANY) writes (tests/unit/test_json.c compares the two);
  * reals, rare in the hubs, are still formatted by jansson.
  */
-struct out {
-	char *p;
-	size_t len, cap;
-};
-
 #define DUMP_MAX_DEPTH 2048 /* jansson's parser stops at 2048 too */
 
-static int out_room(struct out *o, size_t n)
+/* Room for n more bytes and the NUL in b, within its limit. */
+static int buf_room(struct hc_buf *b, size_t n)
 {
-	size_t cap = o->cap ? o->cap : 1024;
+	size_t cap = b->cap ? b->cap : 1024;
 	char *p;
-	if (o->cap - o->len > n)
-		return 0;
-	while (cap - o->len <= n) {
+	if (n > b->limit || b->len > b->limit - n)
+		return HC_ETOOBIG;
+	if (b->cap - b->len > n)
+		return HC_OK;
+	while (cap - b->len <= n) {
 		if (cap > SIZE_MAX / 2)
-			return -1;
+			return HC_ENOMEM;
 		cap *= 2;
 	}
-	p = realloc(o->p, cap);
+	p = realloc(b->data, cap);
 	if (!p)
-		return -1;
-	o->p = p;
-	o->cap = cap;
-	return 0;
+		return HC_ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return HC_OK;
 }
 
-static int out_add(struct out *o, const char *s, size_t n)
+static int out_add(struct hc_buf *b, const char *s, size_t n)
 {
-	if (out_room(o, n))
-		return -1;
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	return 0;
+	int rc = buf_room(b, n);
+	if (rc != HC_OK)
+		return rc;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return HC_OK;
 }
 
 /* 0: copied as it is; otherwise the letter after the backslash ('u' for
@@ -99,14 +100,28 @@ static const char escape_of[256] = {
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
-static int dump_string(struct out *o, const char *s, size_t n)
+/* s must be valid UTF-8: only '"', '\\' and control bytes are escaped. */
+static int dump_string(struct hc_buf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i = 0;
+	int rc;
 	/* at most 6 bytes out per byte in, and the quotes */
-	if (n > (SIZE_MAX - 2) / 6 || out_room(o, n * 6 + 2))
-		return -1;
-	o->p[o->len++] = '"';
+	if (n > (SIZE_MAX - 2) / 6)
+		return HC_ENOMEM;
+	if ((rc = buf_room(o, n * 6 + 2)) != HC_OK) {
+		/* near the buffer's limit: room for the exact length */
+		size_t need = n + 2;
+		if (rc != HC_ETOOBIG)
+			return rc;
+		for (size_t k = 0; k < n; k++) {
+			char e = escape_of[(unsigned char)s[k]];
+			need += e == 'u' ? 5 : e ? 1 : 0;
+		}
+		if ((rc = buf_room(o, need)) != HC_OK)
+			return rc;
+	}
+	o->data[o->len++] = '"';
 	while (i < n) {
 		size_t run = i;
 		unsigned char c;
@@ -122,55 +137,61 @@ static int dump_string(struct out *o, const char *s, size_t n)
 		}
 		while (run < n && !escape_of[(unsigned char)s[run]])
 			run++;
-		memcpy(o->p + o->len, s + i, run - i);
+		memcpy(o->data + o->len, s + i, run - i);
 		o->len += run - i;
 		if (run == n)
 			break;
 		c = (unsigned char)s[run];
-		o->p[o->len++] = '\\';
-		o->p[o->len++] = escape_of[c];
+		o->data[o->len++] = '\\';
+		o->data[o->len++] = escape_of[c];
 		if (escape_of[c] == 'u') {
-			memcpy(o->p + o->len, "00", 2);
-			o->p[o->len + 2] = hex[c >> 4];
-			o->p[o->len + 3] = hex[c & 15];
+			memcpy(o->data + o->len, "00", 2);
+			o->data[o->len + 2] = hex[c >> 4];
+			o->data[o->len + 3] = hex[c & 15];
 			o->len += 4;
 		}
 		i = run + 1;
 	}
-	o->p[o->len++] = '"';
-	return 0;
+	o->data[o->len++] = '"';
+	o->data[o->len] = '\0';
+	return HC_OK;
 }
 
-static int dump_value(struct out *o, const json_t *j, int depth)
+static int dump_value(struct hc_buf *o, const json_t *j, int depth)
 {
+	int rc = HC_OK;
 	if (depth > DUMP_MAX_DEPTH)
-		return -1;
+		return HC_EINVAL;
 	switch (json_typeof(j)) {
 	case JSON_OBJECT: {
-		const char *key;
 		bool first = true;
 		/* json_object_iter follows insertion order, as json_dumps */
-		for (void *it = json_object_iter((json_t *)j); it;
+		for (void *it = json_object_iter((json_t *)j); it && !rc;
 		     it = json_object_iter_next((json_t *)j, it)) {
-			key = json_object_iter_key(it);
-			if (out_add(o, first ? "{" : ",", 1) ||
-			    dump_string(o, key, json_object_iter_key_len(it)) ||
-			    out_add(o, ":", 1) ||
-			    dump_value(o, json_object_iter_value(it), depth + 1))
-				return -1;
+			rc = out_add(o, first ? "{" : ",", 1);
+			if (!rc)
+				rc = dump_string(o, json_object_iter_key(it),
+						 json_object_iter_key_len(it));
+			if (!rc)
+				rc = out_add(o, ":", 1);
+			if (!rc)
+				rc = dump_value(o, json_object_iter_value(it),
+						depth + 1);
 			first = false;
 		}
-		return out_add(o, first ? "{}" : "}", first ? 2 : 1);
+		return rc ? rc : out_add(o, first ? "{}" : "}", first ? 2 : 1);
 	}
 	case JSON_ARRAY: {
 		size_t n = json_array_size(j);
-		if (out_add(o, "[", 1))
-			return -1;
-		for (size_t i = 0; i < n; i++)
-			if ((i && out_add(o, ",", 1)) ||
-			    dump_value(o, json_array_get(j, i), depth + 1))
-				return -1;
-		return out_add(o, "]", 1);
+		rc = out_add(o, "[", 1);
+		for (size_t i = 0; i < n && !rc; i++) {
+			if (i)
+				rc = out_add(o, ",", 1);
+			if (!rc)
+				rc = dump_value(o, json_array_get(j, i),
+						depth + 1);
+		}
+		return rc ? rc : out_add(o, "]", 1);
 	}
 	case JSON_STRING:
 		return dump_string(o, json_string_value(j),
@@ -184,7 +205,8 @@ static int dump_value(struct out *o, const json_t *j, int depth)
 	case JSON_REAL: {
 		char num[64];
 		size_t n = json_dumpb(j, num, sizeof(num), JSON_ENCODE_ANY);
-		return n == 0 || n > sizeof(num) ? -1 : out_add(o, num, n);
+		return n == 0 || n > sizeof(num) ? HC_EINVAL
+						 : out_add(o, num, n);
 	}
 	case JSON_TRUE:
 		return out_add(o, "true", 4);
@@ -193,27 +215,50 @@ static int dump_value(struct out *o, const json_t *j, int depth)
 	case JSON_NULL:
 		return out_add(o, "null", 4);
 	}
-	return -1;
+	return HC_EINVAL;
+}
+
+int hc_json_add(struct hc_buf *b, const json_t *j)
+{
+	size_t before = b->len;
+	int rc = j ? dump_value(b, j, 0) : HC_EINVAL;
+	if (rc != HC_OK) {
+		b->len = before; /* unchanged, as for every hc_buf append */
+		if (b->data)
+			b->data[b->len] = '\0';
+	}
+	return rc;
+}
+
+int hc_json_add_text(struct hc_buf *b, const char *s, size_t len)
+{
+	json_t *checked;
+	int rc;
+	if (hc_json_stringn_is_ascii(s, len))
+		return dump_string(b, s, len);
+	checked = json_stringn(s, len); /* jansson checks the UTF-8 */
+	if (!checked)
+		return HC_EINVAL;
+	rc = dump_string(b, s, len);
+	json_decref(checked);
+	return rc;
 }
 
 char *hc_json_dump(const json_t *j, size_t *len)
 {
-	struct out o = { 0 };
-	if (!j || dump_value(&o, j, 0) || out_room(&o, 1)) {
-		free(o.p);
+	struct hc_buf b = HC_BUF_INIT(SIZE_MAX - 1);
+	if (hc_json_add(&b, j) != HC_OK || buf_room(&b, 0) != HC_OK) {
+		hc_buf_release(&b);
 		return NULL;
 	}
-	o.p[o.len] = '\0';
-	if (len)
-		*len = o.len;
-	return o.p;
+	b.data[b.len] = '\0';
+	return hc_buf_detach(&b, len);
 }
 
-json_t *hc_json_stringn(const char *s, size_t len)
+bool hc_json_stringn_is_ascii(const char *s, size_t len)
 {
 	size_t i = 0;
 	uint64_t high = 0;
-	/* any byte with the high bit set ends the fast path */
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
@@ -221,7 +266,12 @@ json_t *hc_json_stringn(const char *s, size_t len)
 	}
 	for (; i < len; i++)
 		high |= (unsigned char)s[i];
-	if (high & 0x8080808080808080ull)
+	return !(high & HIGHS);
+}
+
+json_t *hc_json_stringn(const char *s, size_t len)
+{
+	if (!hc_json_stringn_is_ascii(s, len))
 		return json_stringn(s, len);
 	return json_stringn_nocheck(s, len);
 }
