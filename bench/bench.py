@@ -178,8 +178,10 @@ class Bench:
     def wrk(self, url, script="report.lua", script_args=(), threads=2,
             conns=64, duration=None):
         duration = duration or self.args.duration
+        # a request slower than 10 s is an error (wrk's default is 2 s:
+        # too short for a domain summary at a million tasks)
         cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ss" % duration,
-               "-s", os.path.join(LUA, script), url]
+               "--timeout", "10s", "-s", os.path.join(LUA, script), url]
         if script_args:
             cmd += ["--"] + list(script_args)
         out = subprocess.run(cmd, capture_output=True, text=True,
