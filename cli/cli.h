@@ -5,6 +5,7 @@
 #ifndef FOSHUB_CLI_H
 #define FOSHUB_CLI_H
 
+#include "hubcore/auth.h"
 #include "hubcore/hub.h"
 
 struct cli_command {
@@ -47,7 +48,58 @@ struct cli_mcp_opts {
 int cli_mcp_open(struct hc_hub *hub, const struct cli_mcp_opts *o,
 		 struct hc_err *err);
 
+/* Identity options shared by `serve` and `up` (long options only). */
+enum {
+	CLI_OPT_AUTH_ISSUER = 1000,
+	CLI_OPT_AUTH_AUDIENCE,
+	CLI_OPT_AUTH_ROLES_CLIENT,
+	CLI_OPT_AUTH_ALGS,
+	CLI_OPT_AUTH_ROLE,
+	CLI_OPT_AUTH_CLIENT_ID,
+	CLI_OPT_AUTH_SECRET_FILE,
+	CLI_OPT_NO_AUTH,
+};
+#define CLI_AUTH_LONG_OPTIONS                                               \
+	{ "auth-issuer", required_argument, NULL, CLI_OPT_AUTH_ISSUER },    \
+	{ "auth-audience", required_argument, NULL, CLI_OPT_AUTH_AUDIENCE }, \
+	{ "auth-roles-client", required_argument, NULL,                     \
+	  CLI_OPT_AUTH_ROLES_CLIENT },                                      \
+	{ "auth-algorithms", required_argument, NULL, CLI_OPT_AUTH_ALGS },  \
+	{ "auth-role", required_argument, NULL, CLI_OPT_AUTH_ROLE },        \
+	{ "auth-client-id", required_argument, NULL,                        \
+	  CLI_OPT_AUTH_CLIENT_ID },                                         \
+	{ "auth-client-secret-file", required_argument, NULL,               \
+	  CLI_OPT_AUTH_SECRET_FILE },                                       \
+	{ "no-auth", no_argument, NULL, CLI_OPT_NO_AUTH }
+
+struct cli_auth_opts {
+	const char *issuers[8];
+	size_t nissuers;
+	const char *audience;
+	const char *roles_client;
+	const char *algorithms;
+	struct hc_auth_role roles[32];
+	size_t nroles;
+	const char *client_id;
+	const char *secret_file;
+	bool off;
+};
+/* 0 when c was an identity option, -1 when it is not one, else the exit
+ * status of a usage error. */
+int cli_auth_option(const struct cli_command *cmd, struct cli_auth_opts *o,
+		    int c, const char *arg);
+void cli_auth_release(struct cli_auth_opts *o);
+/* hub->auth from the options and environment (FOSHUB_AUTH=off,
+ * FOSHUB_AUTH_ISSUERS, FOSHUB_AUTH_AUDIENCE, FOSHUB_AUTH_CLIENT_ID,
+ * FOSHUB_AUTH_CLIENT_SECRET); none with --no-auth. */
+int cli_auth_open(struct hc_hub *hub, struct cli_auth_opts *o,
+		  const char *listen, struct hc_err *err);
+/* The audience once the port is bound (port 0 picks one). */
+int cli_auth_bound(struct hc_hub *hub, const struct cli_auth_opts *o,
+		   const char *listen, unsigned port, struct hc_err *err);
+
 int cli_serve(const struct cli_command *cmd, int argc, char **argv);
+int cli_token(const struct cli_command *cmd, int argc, char **argv);
 int cli_mcp(const struct cli_command *cmd, int argc, char **argv);
 int cli_workplan_import(const struct cli_command *cmd, int argc, char **argv);
 int cli_workplan_check(const struct cli_command *cmd, int argc, char **argv);
@@ -65,6 +117,8 @@ int cli_idp_add_user(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_add_client(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_totp_enroll(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_rotate_keys(const struct cli_command *cmd, int argc, char **argv);
+int cli_db_status(const struct cli_command *cmd, int argc, char **argv);
+int cli_db_migrate(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_export_keycloak(const struct cli_command *cmd, int argc,
 			    char **argv);
 

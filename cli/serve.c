@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "hubcore/events.h"
 #include "hubcore/mcp.h"
 #include "hubcore/policy.h"
+#include "hubcore/view.h"
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -40,9 +42,11 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		{ "no-mcp", no_argument, NULL, 'N' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_AUTH_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_mcp_opts mcp = { 0 };
+	struct cli_auth_opts auth = { 0 };
 	struct hc_hub_config cfg = { .log_level = HC_LOG_INFO };
 	struct hc_server_options sopt = { 0 };
 	const struct hc_hub_def *def;
@@ -113,10 +117,18 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		case 'h':
 			fputs(cmd->usage, stdout);
 			return 0;
-		default:
-			return cli_usage_error(cmd, "unknown or incomplete "
-						    "option '%s'",
-					       argv[optind - 1]);
+		default: {
+			int r = cli_auth_option(cmd, &auth, c, optarg);
+			if (r < 0)
+				r = cli_usage_error(cmd, "unknown or "
+							 "incomplete option "
+							 "'%s'",
+						    argv[optind - 1]);
+			if (r) {
+				cli_auth_release(&auth);
+				return r;
+			}
+		}
 		}
 	}
 	if (optind >= argc)
@@ -177,6 +189,14 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		hc_hub_close(hub);
 		return 1;
 	}
+	/* identity checks exist before the first request can arrive */
+	if (cli_auth_open(hub, &auth, listen, &err) != HC_OK) {
+		cli_error(&err);
+		hc_mcp_server_free(hub->mcp);
+		hc_hub_close(hub);
+		cli_auth_release(&auth);
+		return 1;
+	}
 	sopt.listen = listen;
 	sopt.threads = cfg.threads;
 	sopt.max_body = cfg.max_body;
@@ -203,6 +223,24 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 			      def->name, hc_version(), host,
 			      hc_server_port(srv), cfg.db_url);
 	}
+	if (cli_auth_bound(hub, &auth, listen, hc_server_port(srv), &err) !=
+	    HC_OK) {
+		cli_error(&err);
+		hc_server_stop(srv);
+		hc_mcp_server_free(hub->mcp);
+		hc_hub_close(hub);
+		cli_auth_release(&auth);
+		return 1;
+	}
+	/* events go out once the hub can get tokens for them */
+	if (hc_events_run(hub, &err) != HC_OK) {
+		cli_error(&err);
+		hc_server_stop(srv);
+		hc_mcp_server_free(hub->mcp);
+		hc_hub_close(hub);
+		cli_auth_release(&auth);
+		return 1;
+	}
 	if (policy)
 		hc_log_info(&hub->log, "policy documents from %s (%s)", policy,
 			    cfg.policy_writable ? "writable" : "read-only");
@@ -224,8 +262,11 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 	/* MCP first: it ends its sessions and wakes calls waiting on
 	 * clients, so that the HTTP server's streams can finish. */
 	hc_mcp_server_shutdown(hub->mcp);
+	/* the live pages' streams end with a last event, likewise */
+	hc_view_shutdown(hub);
 	hc_server_stop(srv);
 	hc_mcp_server_free(hub->mcp);
 	hc_hub_close(hub);
+	cli_auth_release(&auth);
 	return 0;
 }

@@ -12,6 +12,11 @@
  * SIGTERM stops every hub with SIGTERM (SIGKILL after 15 s) and up exits
  * 0 when all stopped cleanly.
  *
+ * The hubs are wired to each other by default (docs/events.md): up writes
+ * each hub's configuration to VAR/HUB.yaml on every start, with the
+ * subscriptions and senders between the hubs it starts, and gives each the
+ * service account named after it when --secrets-dir has its secret.
+ *
  * The children run in their own process group, so Ctrl-C reaches up only
  * and the hubs are stopped in order; they also get SIGTERM should up
  * itself die (PR_SET_PDEATHSIG).
@@ -35,6 +40,7 @@
 
 #include "cli/cli.h"
 #include "hubcore/util.h"
+#include "hubcore/view.h"
 
 #define UP_MAX_HUBS 16
 #define BACKOFF_MIN_MS 1000
@@ -66,6 +72,10 @@ bool cli_list_has(const char *list, const char *name)
 struct child {
 	const struct hc_hub_def *def;
 	const char *config; /* --config of its serve, or NULL */
+	char config_buf[PATH_MAX];
+	char secret[PATH_MAX]; /* its service account's secret file, or "" */
+	char issuer[64];    /* --auth-issuer of its serve, or "" */
+	bool no_auth;
 	unsigned port;
 	char db[PATH_MAX + 16];
 	pid_t pid;         /* 0 while not running */
@@ -76,6 +86,84 @@ struct child {
 	unsigned restarts;
 	int last_status;
 };
+
+/* Who sends what to whom in the federation (docs/events.md). */
+static const struct {
+	const char *from, *to, *types;
+} wiring[] = {
+	{ "dev", "ops", "deployment_started, deployment_succeeded, "
+			"deployment_failed" },
+	{ "ops", "dev", "incident_opened, incident_resolved, alert_raised, "
+			"alert_resolved" },
+	{ "fin", "dev", "budget_alert, runway_alert" },
+	{ "fin", "ops", "cost_attribution" },
+};
+
+static const struct child *find_child(const struct child *cs, size_t n,
+				      const char *short_name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(cs[i].def->short_name, short_name) == 0)
+			return &cs[i];
+	return NULL;
+}
+
+/* VAR/HUB.yaml: the events of one hub, wired to the others started. */
+static int write_hub_config(struct child *c, const struct child *cs, size_t n,
+			    const char *var)
+{
+	const char *me = c->def->short_name;
+	bool subs = false, senders = false;
+	FILE *f;
+	snprintf(c->config_buf, sizeof(c->config_buf), "%s/%s.yaml", var,
+		 c->def->name);
+	f = fopen(c->config_buf, "w");
+	if (!f) {
+		fprintf(stderr, "foshub: error: %s: cannot write: %s\n",
+			c->config_buf, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# %s's configuration, written by `foshub up` on every "
+		   "start:\n# the events between the hubs it started "
+		   "(docs/events.md). To change it,\n# copy it and run "
+		   "`foshub serve %s --config COPY` yourself.\nevents:\n",
+		c->def->name, me);
+	if (strcmp(me, "dev") == 0 && find_child(cs, n, "fin"))
+		fprintf(f, "  # the canon (System 5): runway alerts escalate "
+			   "here\n  escalation_domain: custodian\n");
+	for (size_t i = 0; i < HC_COUNT(wiring); i++) {
+		const struct child *to = find_child(cs, n, wiring[i].to);
+		if (strcmp(wiring[i].from, me) != 0 || !to)
+			continue;
+		if (!subs)
+			fprintf(f, "  subscribers:\n");
+		subs = true;
+		fprintf(f,
+			"    - hub: %s\n      url: http://127.0.0.1:%u\n"
+			"      types: [%s]\n",
+			to->def->name, to->port, wiring[i].types);
+	}
+	for (size_t i = 0; i < HC_COUNT(wiring); i++) {
+		const struct child *from = find_child(cs, n, wiring[i].from);
+		bool dup = false;
+		if (strcmp(wiring[i].to, me) != 0 || !from)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			dup = dup || (strcmp(wiring[k].to, me) == 0 &&
+				      strcmp(wiring[k].from, wiring[i].from) ==
+					      0);
+		if (dup)
+			continue;
+		if (!senders)
+			fprintf(f, "  senders:\n");
+		senders = true;
+		fprintf(f, "    - hub: %s\n", from->def->name);
+	}
+	if (fclose(f) != 0)
+		return -1;
+	c->config = c->config_buf;
+	return 0;
+}
 
 static int64_t now_ms(void)
 {
@@ -121,11 +209,33 @@ static int spawn(struct child *c, const char *self, const sigset_t *mask)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *args[] = { (char *)self, "serve",
-				 (char *)c->def->short_name, "--listen",
-				 listen, "--db", c->db,
-				 c->config ? "--config" : NULL,
-				 (char *)c->config, NULL };
+		char *args[16];
+		int n = 0;
+		args[n++] = (char *)self;
+		args[n++] = "serve";
+		args[n++] = (char *)c->def->short_name;
+		args[n++] = "--listen";
+		args[n++] = listen;
+		args[n++] = "--db";
+		args[n++] = c->db;
+		if (c->config) {
+			args[n++] = "--config";
+			args[n++] = (char *)c->config;
+		}
+		/* the hubs trust this federation's IdP, or nothing at all */
+		if (c->no_auth) {
+			args[n++] = "--no-auth";
+		} else if (c->issuer[0]) {
+			args[n++] = "--auth-issuer";
+			args[n++] = c->issuer;
+		}
+		if (!c->no_auth && c->secret[0]) {
+			args[n++] = "--auth-client-id";
+			args[n++] = (char *)c->def->name;
+			args[n++] = "--auth-client-secret-file";
+			args[n++] = c->secret;
+		}
+		args[n] = NULL;
 		sigset_t none;
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -197,17 +307,29 @@ static void print_urls(const struct child *cs, size_t n)
 		const struct child *c = &cs[i];
 		if (strcmp(c->def->short_name, "idp") == 0)
 			idp = c;
+		const char *page = hc_view_page_path(c->def);
 		printf("  %-8s http://127.0.0.1:%u%s  (database %s, pid %d%s)\n",
 		       c->def->name, c->port, c->def->mcp ? "  MCP /mcp" : "",
 		       c->db + 7, (int)c->pid,
 		       c->ready ? "" : ", not ready yet");
+		if (page)
+			printf("  %-8s in a browser: http://127.0.0.1:%u%s\n", "",
+			       c->port, page);
 	}
-	if (idp)
-		printf("log in: through the IdP at http://127.0.0.1:%u/ "
-		       "(OpenID discovery at /.well-known/openid-configuration;"
-		       " users and clients: foshub idp add-user, foshub idp "
-		       "add-client)\n",
-		       idp->port);
+	if (idp && !idp->no_auth)
+		printf("log in: the hubs check tokens from the IdP at "
+		       "http://127.0.0.1:%u (docs/iam-profile.md).\n"
+		       "  a token for curl, from a service account of the IdP's "
+		       "file:\n"
+		       "    FOSHUB_AUTH_CLIENT_ID=ID FOSHUB_AUTH_CLIENT_SECRET=S "
+		       "foshub token --issuer http://127.0.0.1:%u "
+		       "http://127.0.0.1:%u\n"
+		       "  MCP clients log in through the IdP's page by "
+		       "themselves; users and clients: foshub idp add-user, "
+		       "foshub idp add-client\n",
+		       idp->port, idp->port, idp->port + 1);
+	else if (idp)
+		printf("log in: identity checks are off (--no-auth)\n");
 	else
 		printf("log in: no identity provider in this federation; the "
 		       "hubs answer on loopback without login\n");
@@ -262,12 +384,18 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 		{ "hubs", required_argument, NULL, 'H' },
 		{ "ready-timeout", required_argument, NULL, 't' },
 		{ "idp-config", required_argument, NULL, 'c' },
+		{ "no-auth", no_argument, NULL, 'N' },
+		{ "secrets-dir", required_argument, NULL, 's' },
+		{ "no-events", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct child cs[UP_MAX_HUBS];
 	const char *var = "var", *only = NULL;
 	const char *idp_config = getenv("FOSHUB_IDP_CONFIG");
+	const char *issuers = getenv("FOSHUB_AUTH_ISSUERS");
+	const char *secrets = getenv("FOSHUB_SECRETS_DIR");
+	bool no_auth = false, no_events = false;
 	char self[PATH_MAX];
 	long base = 8000, timeout_s = 30;
 	size_t n = 0;
@@ -297,6 +425,15 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 			break;
 		case 'c':
 			idp_config = optarg;
+			break;
+		case 'N':
+			no_auth = true;
+			break;
+		case 's':
+			secrets = optarg;
+			break;
+		case 'E':
+			no_events = true;
 			break;
 		case 't':
 			timeout_s = strtol(optarg, &end, 10);
@@ -348,9 +485,22 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 		memset(&cs[n], 0, sizeof(cs[n]));
 		cs[n].def = def;
 		cs[n].config = idp ? idp_config : NULL;
+		cs[n].no_auth = no_auth;
+		/* FOSHUB_AUTH_ISSUERS, when set, reaches the children as it
+		 * is; else they trust the IdP on the base port */
+		if (!issuers || !*issuers)
+			snprintf(cs[n].issuer, sizeof(cs[n].issuer),
+				 "http://127.0.0.1:%ld", base);
 		cs[n].port = (unsigned)(base + cli_hub_port_offset(def));
 		snprintf(cs[n].db, sizeof(cs[n].db), "sqlite:%s/%s.db", var,
 			 def->name);
+		/* the hub's service account, for its events to the others */
+		if (!idp && secrets && *secrets) {
+			snprintf(cs[n].secret, sizeof(cs[n].secret),
+				 "%s/%s.secret", secrets, def->name);
+			if (access(cs[n].secret, R_OK) != 0)
+				cs[n].secret[0] = '\0';
+		}
 		n++;
 	}
 	if (!n)
@@ -363,6 +513,11 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 			cs[k] = cs[k - 1];
 			cs[k - 1] = t;
 		}
+	/* after sorting: config points into the child itself */
+	for (size_t i = 0; i < n && !no_events; i++)
+		if (cs[i].def->events &&
+		    write_hub_config(&cs[i], cs, n, var) != 0)
+			return 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigemptyset(&set);

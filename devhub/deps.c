@@ -271,13 +271,22 @@ const struct hc_resource dh_dependency_resource = {
 	"AND d.item = t.workstream AND w.status NOT IN ('completed', "       \
 	"'done')"
 
+/* Open blockers of another hub (an incident in ops-hub) on task t or on
+ * its workstream. */
+#define OPEN_EXT_BLOCKERS                                                    \
+	"SELECT 1 FROM external_blockers x WHERE x.status = 'open' AND "     \
+	"((x.kind = 'task' AND x.item = t.id) OR (x.kind = 'workstream' "    \
+	"AND x.item = t.workstream))"
+
 const char dh_ready_where[] =
 	"t.status = 'todo' AND t.assignee IS NULL AND NOT EXISTS ("
-	OPEN_TASK_BLOCKERS ") AND NOT EXISTS (" OPEN_WS_BLOCKERS ")";
+	OPEN_TASK_BLOCKERS ") AND NOT EXISTS (" OPEN_WS_BLOCKERS ") AND NOT "
+	"EXISTS (" OPEN_EXT_BLOCKERS ")";
 
 static const char blocked_where[] =
 	"t.status NOT IN ('done', 'cancelled') AND (t.status = 'blocked' OR "
-	"EXISTS (" OPEN_TASK_BLOCKERS ") OR EXISTS (" OPEN_WS_BLOCKERS "))";
+	"EXISTS (" OPEN_TASK_BLOCKERS ") OR EXISTS (" OPEN_WS_BLOCKERS ") OR "
+	"EXISTS (" OPEN_EXT_BLOCKERS "))";
 
 #define PRIORITY_ORDER                                                       \
 	" ORDER BY CASE t.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 " \
@@ -428,10 +437,16 @@ int dh_task_blockers(struct hc_conn *c, const char *task, json_t **out,
 		"JOIN dependencies d ON d.item = t.workstream JOIN "
 		"workstreams w ON w.id = d.depends_on WHERE t.id = ? AND "
 		"d.kind = 'workstream' AND d.type = 'blocks' AND w.status NOT "
-		"IN ('completed', 'done')";
-	struct hc_value p[] = { hc_vtext(task), hc_vtext(task) };
+		"IN ('completed', 'done') "
+		"UNION ALL "
+		"SELECT x.reason, x.reference, x.title, x.status FROM tasks t "
+		"JOIN external_blockers x ON (x.kind = 'task' AND x.item = "
+		"t.id) OR (x.kind = 'workstream' AND x.item = t.workstream) "
+		"WHERE t.id = ? AND x.status = 'open'";
+	struct hc_value p[] = { hc_vtext(task), hc_vtext(task),
+				hc_vtext(task) };
 	struct hc_stmt *st = NULL;
-	int rc = hc_query(c, &st, sql, p, 2, err);
+	int rc = hc_query(c, &st, sql, p, 3, err);
 	if (rc != HC_OK)
 		return rc;
 	*out = json_array();

@@ -10,6 +10,7 @@
 
 #include "devhub/workplan.h"
 #include "hubcore/buf.h"
+#include "hubcore/events.h"
 #include "hubcore/hub.h"
 #include "hubcore/mcp.h"
 
@@ -79,6 +80,29 @@ extern const struct hc_mcp_def devhub_mcp;
 
 /* The result as JSON (a new reference). */
 json_t *dh_import_result_json(const struct dh_import_result *res);
+
+/* ---- events between hubs (coupling.c) ---------------------------------- */
+
+extern const struct hc_resource dh_deployment_resource;
+extern const struct hc_resource dh_blocker_resource;
+extern const struct hc_resource dh_pressure_resource;
+extern const char *const dh_deployment_statuses[];
+/* The events dev-hub applies, and the routes of its side of them. */
+extern const struct hc_event_def dh_events;
+extern const struct hc_route_table dh_coupling_routes;
+
+/* Record a deployment starting and emit deployment_started, in one
+ * transaction. */
+int dh_deployment_start(struct hc_conn *c, json_t *in, json_t **out,
+			struct hc_err *err);
+/* Finish a started deployment (status succeeded or failed) and emit
+ * deployment_succeeded or deployment_failed, in one transaction. */
+int dh_deployment_finish(struct hc_conn *c, const char *id,
+			 const char *status, const char *note, json_t **out,
+			 struct hc_err *err);
+/* The domain summary's "resource_pressure": fin-hub's raised alerts. */
+int dh_pressure_summary(struct hc_conn *c, const char *domain,
+			json_t *summary, struct hc_err *err);
 
 /* ---- dependencies and ready work (deps.c) ------------------------------ */
 
@@ -293,5 +317,9 @@ int dh_git_head(const char *root, char out[41], struct hc_err *err);
  * one), without the cache: {"repo", "passed", "items": [...], ...}. */
 int dh_doi_evaluate(struct hc_conn *c, const json_t *repo, const char *host,
 		    const char *config, json_t **out, struct hc_err *err);
+
+/* The board page for people, GET /board (board.c). */
+struct hc_view_page;
+extern const struct hc_view_page dh_board_page;
 
 #endif

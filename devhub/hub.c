@@ -6,10 +6,13 @@
 #include <string.h>
 
 #include "devhub/devhub.h"
+#include "hubcore/auth.h"
 #include "hubcore/capabilities.h"
+#include "hubcore/events.h"
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
+#include "hubcore/view.h"
 
 /* ---- workplan upload ---------------------------------------------------- */
 
@@ -343,13 +346,18 @@ static const struct hc_route dev_routes[] = {
 	  "Import a workplan file (text or Markdown form) sent as the body" },
 	{ "GET", "/workplans/{key}", get_workplan, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY, "A workstream as a Markdown workplan file" },
+	HC_VIEW_ROUTE("/board", dh_board_page,
+		      "The board for people: workstreams and their tasks, "
+		      "blocked tasks, decisions, unread messages, open risks "
+		      "and alerts (?domain=SLUG for one domain)"),
 };
 
 static const struct hc_route_table dev_route_table =
 	HC_ROUTE_TABLE(dev_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &dev_route_table, &hc_mcp_routes
+	&hc_core_routes, &dev_route_table, &dh_coupling_routes,
+	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const dev_v1[] = {
@@ -367,6 +375,11 @@ static const struct hc_resource *const dev_v3[] = {
 	&dh_sbom_component_resource, &dh_doi_result_resource, NULL
 };
 
+static const struct hc_resource *const dev_v4[] = {
+	&dh_deployment_resource, &dh_blocker_resource, &dh_pressure_resource,
+	NULL
+};
+
 static const struct hc_migration dev_steps[] = {
 	{ .version = 1, .name = "topics, workstreams, tasks, decisions",
 	  .resources = dev_v1 },
@@ -375,6 +388,9 @@ static const struct hc_migration dev_steps[] = {
 	  .name = "dependencies, goals, contributions, technical debt, "
 		  "enhancement proposals, SBOMs, DoI results",
 	  .resources = dev_v3 },
+	{ .version = 4,
+	  .name = "deployments, external blockers, resource pressure",
+	  .resources = dev_v4 },
 };
 
 static const struct hc_migration_set dev_migrations = {
@@ -384,7 +400,7 @@ static const struct hc_migration_set dev_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &dev_migrations
+	&hc_core_migrations, &dev_migrations, &hc_event_migrations
 };
 
 static const struct hc_resource *const resources[] = {
@@ -397,10 +413,12 @@ static const struct hc_resource *const resources[] = {
 	&dh_dependency_resource,       &dh_goal_resource,
 	&dh_contribution_resource,     &dh_tech_debt_resource,
 	&dh_enhancement_resource,      &dh_sbom_resource,
-	&dh_sbom_component_resource,
+	&dh_sbom_component_resource,   &dh_deployment_resource,
+	&dh_blocker_resource,	       &dh_pressure_resource,
 };
 
-static hc_summary_fn *const summary_parts[] = { dev_summary };
+static hc_summary_fn *const summary_parts[] = { dev_summary,
+						dh_pressure_summary };
 
 const struct hc_hub_def devhub_def = {
 	.name = "dev-hub",
@@ -419,4 +437,5 @@ const struct hc_hub_def devhub_def = {
 	.nsummary_parts = HC_COUNT(summary_parts),
 	.mcp = &devhub_mcp,
 	.doi = &dh_doi_evaluator,
+	.events = &dh_events,
 };

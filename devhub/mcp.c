@@ -10,6 +10,7 @@
 
 #include "devhub/devhub.h"
 #include "hubcore/json.h"
+#include "hubcore/events.h"
 #include "hubcore/mcp.h"
 
 #define REQ HC_F_REQUIRED
@@ -253,7 +254,8 @@ static const struct hc_mcp_tool dev_tools[] = {
 	   "assignee (e.g. workstream=CUST-WP-0025, status=todo).",
 	   dh_task_resource, HC_MCP_OP_LIST, RO, CORE),
 	RT("get_task", "Get a task",
-	   "One task with its whole description, e.g. CUST-WP-0025-T08.",
+	   "One task with its whole description and its open blockers "
+	   "(tasks and workstreams it waits on), e.g. CUST-WP-0025-T08.",
 	   dh_task_resource, HC_MCP_OP_GET, RO, CORE),
 	RT("create_task", "Create a task",
 	   "Add a task to a workstream; its id is the next free Tnn unless "
@@ -408,7 +410,8 @@ static const struct hc_mcp_tool_table dev_tool_table =
 	HC_MCP_TOOL_TABLE(dev_tools);
 
 static const struct hc_mcp_tool_table *const tool_tables[] = {
-	&hc_mcp_core_tools, &hc_mcp_tpsc_tools, &dev_tool_table
+	&hc_mcp_core_tools, &hc_mcp_tpsc_tools, &dev_tool_table,
+	&hc_mcp_event_tools
 };
 
 /* ---- completion --------------------------------------------------------------- */

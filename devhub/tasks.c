@@ -124,6 +124,22 @@ static int task_prepare(struct hc_conn *c, const struct hc_resource *r,
 	return rc;
 }
 
+/*
+ * A task read on its own (GET /tasks/{id}, get_task) carries its open
+ * blockers, the same list as the blocked view: whoever reads one task
+ * sees why it is not ready without a second question.
+ */
+static int task_decorate(struct hc_conn *c, const struct hc_resource *r,
+			 json_t *obj, struct hc_err *err)
+{
+	json_t *blockers = NULL;
+	int rc = dh_task_blockers(c, hc_json_str(obj, "id"), &blockers, err);
+	(void)r;
+	if (rc == HC_OK)
+		json_object_set_new(obj, "blockers", blockers);
+	return rc;
+}
+
 static const struct hc_field task_fields[] = {
 	{ .name = "workstream", .type = HC_FT_REF,
 	  .flags = HC_F_REQUIRED | HC_F_FILTER | HC_F_IMMUTABLE,
@@ -166,5 +182,7 @@ const struct hc_resource dh_task_resource = {
 	.id_policy = HC_ID_HOOK,
 	.fields = task_fields,
 	.nfields = HC_COUNT(task_fields),
-	.hooks = { .prepare = task_prepare, .make_id = task_make_id },
+	.hooks = { .prepare = task_prepare,
+		   .make_id = task_make_id,
+		   .decorate = task_decorate },
 };

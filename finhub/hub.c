@@ -8,11 +8,15 @@
 #include <strings.h>
 
 #include "finhub/finhub.h"
+#include "hubcore/auth.h"
+#include "hubcore/events.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
 #include "hubcore/util.h"
+#include "hubcore/view.h"
+#include "finhub/fin_int.h"
 
 /* ---- writes that refresh figures and alerts -------------------------------------- */
 
@@ -39,14 +43,21 @@ static int patch_row(struct hc_req *req, struct hc_resp *resp,
 	const struct hc_resource *r = req->route->arg;
 	json_t *in = NULL, *out = NULL;
 	struct hc_conn *c;
-	int rc = hc_req_json(req, &in, err);
+	int64_t expected = 0;
+	int rc = hc_rest_if_match(req, &expected, err);
+	if (rc == HC_OK)
+		rc = hc_req_json(req, &in, err);
 	if (rc != HC_OK)
 		return rc;
 	c = hc_req_db(req, err);
-	rc = c ? fin_save(c, r, hc_req_param(req, "key"), in, &out, err)
+	rc = c ? fin_save_if(c, r, hc_req_param(req, "key"), in, expected,
+			     &out, err)
 	       : err->status;
 	json_decref(in);
-	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+	if (rc != HC_OK)
+		return rc;
+	hc_rest_etag(resp, out);
+	return hc_resp_json(resp, 200, out);
 }
 
 /* ---- imports ---------------------------------------------------------------------- */
@@ -205,22 +216,25 @@ static int get_runway(struct hc_req *req, struct hc_resp *resp,
 static int get_token_summary(struct hc_req *req, struct hc_resp *resp,
 			     struct hc_err *err)
 {
-	static const char *const allowed[] = { "by",	     "provider",
-					       "model",	     "session_id",
-					       "from",	     "to",
-					       NULL };
+	static const char *const allowed[] = { "by",	     "kind",
+					       "provider",   "model",
+					       "session_id", "from",
+					       "to",	     NULL };
+	struct fin_token_filter f = {
+		.kind = hc_req_arg(req, "kind"),
+		.provider = hc_req_arg(req, "provider"),
+		.model = hc_req_arg(req, "model"),
+		.session_id = hc_req_arg(req, "session_id"),
+		.from = hc_req_arg(req, "from"),
+		.to = hc_req_arg(req, "to"),
+	};
 	json_t *out = NULL;
 	struct hc_conn *c;
 	int rc = hc_req_only_args(req, allowed, err);
 	if (rc != HC_OK)
 		return rc;
 	c = hc_req_db(req, err);
-	rc = c ? fin_token_summary(c, hc_req_arg(req, "by"),
-				   hc_req_arg(req, "provider"),
-				   hc_req_arg(req, "model"),
-				   hc_req_arg(req, "session_id"),
-				   hc_req_arg(req, "from"),
-				   hc_req_arg(req, "to"), &out, err)
+	rc = c ? fin_token_summary(c, hc_req_arg(req, "by"), &f, &out, err)
 	       : err->status;
 	if (rc == HC_EINVAL)
 		err->status = rc = HC_EPARAM;
@@ -233,8 +247,7 @@ static int get_prices(struct hc_req *req, struct hc_resp *resp,
 	int rc = hc_req_only_args(req, NULL, err);
 	if (rc != HC_OK)
 		return rc;
-	return hc_resp_json(resp, 200,
-			    fin_price_table_json(&fin_anthropic_prices));
+	return hc_resp_json(resp, 200, fin_price_tables_json());
 }
 
 /* ---- summary ---------------------------------------------------------------------- */
@@ -312,12 +325,12 @@ static const struct hc_route fin_routes[] = {
 	HC_ROUTES_READ(fin_cost_resource, "costs", "cost entries"),
 	{ "GET", "/token-spend/summary", get_token_summary, NULL,
 	  HC_SCOPE_READ, HC_ROUTE_READONLY,
-	  "Token spend summed by provider, model, session or day" },
+	  "Token spend summed by provider, model, session, day or kind" },
 	HC_ROUTES_READ(fin_token_resource, "token-spend", "token spend rows"),
 	{ "POST", "/imports/{kind}", post_import, NULL, HC_SCOPE_WRITE,
 	  HC_ROUTE_RAW_BODY,
 	  "Import a cost or token file (FOCUS, invoices, Claude Code, "
-	  "Anthropic or OpenAI cost report) sent as the body" },
+	  "Anthropic or OpenAI cost or usage report) sent as the body" },
 	{ "GET", "/burn-rate", get_burn_rate, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY,
 	  "Actual and projected burn of a domain over a period" },
@@ -326,14 +339,20 @@ static const struct hc_route fin_routes[] = {
 	  "The runway of a domain: months remaining and a month-by-month "
 	  "projection" },
 	{ "GET", "/prices", get_prices, NULL, HC_SCOPE_READ,
-	  HC_ROUTE_READONLY, "The token price table and its version" },
+	  HC_ROUTE_READONLY, "The token price tables and their versions" },
+	/* the page is /runway exactly; the JSON stays at /runway/{key} */
+	HC_VIEW_ROUTE("/runway", fin_runway_page,
+		      "The runway page for people: balance, burn and runway "
+		      "with the projection, budgets, token spend "
+		      "(?domain=SLUG for one domain)"),
 };
 
 static const struct hc_route_table fin_route_table =
 	HC_ROUTE_TABLE(fin_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &fin_route_table, &hc_mcp_routes
+	&hc_core_routes, &fin_route_table, &hc_event_routes, &hc_mcp_routes,
+	&hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const fin_v1[] = {
@@ -342,10 +361,20 @@ static const struct hc_resource *const fin_v1[] = {
 	NULL
 };
 
+static const struct hc_resource *const fin_v2[] = { &fin_token_resource,
+						    NULL };
+
 static const struct hc_migration fin_steps[] = {
 	{ .version = 1,
 	  .name = "budgets, commitments, accounts, rates, costs, token spend",
 	  .resources = fin_v1 },
+	{ .version = 2,
+	  .name = "token spend: kind, requests, period_end, extra",
+	  .resources = fin_v2 },
+	{ .version = 3,
+	  .name = "token spend before usage reports: Claude Code requests",
+	  .sql = "UPDATE fin_token_spend SET kind = 'claude_code', "
+		 "requests = 1, extra = '{}' WHERE kind IS NULL" },
 };
 
 static const struct hc_migration_set fin_migrations = {
@@ -355,7 +384,7 @@ static const struct hc_migration_set fin_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &fin_migrations
+	&hc_core_migrations, &fin_migrations, &hc_event_migrations
 };
 
 static const struct hc_resource *const resources[] = {
@@ -369,6 +398,8 @@ static const struct hc_resource *const resources[] = {
 };
 
 static hc_summary_fn *const summary_parts[] = { fin_summary };
+
+static const struct hc_event_def fin_events = { NULL, 0 };
 
 const struct hc_hub_def finhub_def = {
 	.name = "fin-hub",
@@ -386,4 +417,6 @@ const struct hc_hub_def finhub_def = {
 	.summary_parts = summary_parts,
 	.nsummary_parts = HC_COUNT(summary_parts),
 	.mcp = &finhub_mcp,
+	/* fin-hub emits; it applies only hub-core's own events */
+	.events = &fin_events,
 };

@@ -85,7 +85,10 @@ int idp_jwt_verify(struct idp *p, const char *token, const char *typ,
 		   json_t **claims, struct hc_err *err)
 {
 	cjose_err cerr;
-	cjose_jws_t *jws = cjose_jws_import(token, strlen(token), &cerr);
+	cjose_jws_t *jws = hc_jws_compact_ok(token, 16384)
+				   ? cjose_jws_import(token, strlen(token),
+						      &cerr)
+				   : NULL;
 	cjose_header_t *hdr;
 	const char *alg, *kid, *htyp;
 	const struct idp_key *k;

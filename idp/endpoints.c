@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "hubcore/json.h"
+#include "hubcore/util.h"
 #include "idp/idp_internal.h"
 
 int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
@@ -76,6 +77,9 @@ static int get_discovery(struct hc_req *req, struct hc_resp *resp,
 	json_object_set_new(d, "authorization_response_iss_parameter_supported",
 			    json_true());
 	json_object_set_new(d, "request_parameter_supported", json_false());
+	/* true when left out (OpenID Connect Discovery) */
+	json_object_set_new(d, "request_uri_parameter_supported",
+			    json_false());
 	json_object_set_new(d, "resource_indicators_supported", json_true());
 	idp_config_unref(cfg);
 	return hc_resp_json(resp, 200, d);
@@ -146,6 +150,11 @@ static int userinfo(struct hc_req *req, struct hc_resp *resp,
 	}
 	u = idp_config_user(cfg, hc_json_str(claims, "preferred_username"));
 	scope = hc_json_str(claims, "scope");
+	if (u && !idp__user_enabled(cfg, u)) {
+		rc = bearer_error(resp, "invalid_token",
+				  "the user can no longer sign in");
+		goto out;
+	}
 	if (!u || !idp__scope_has(scope, "openid")) {
 		rc = bearer_error(resp, "insufficient_scope",
 				  "userinfo needs a user's token with openid");
@@ -222,17 +231,20 @@ static int introspect(struct hc_req *req, struct hc_resp *resp,
 		rc = idp_oauth_error(resp, 400, "invalid_request", err->msg);
 		goto out;
 	}
-	/* only a confidential client (a resource server) may ask */
-	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, &e2) !=
-		    HC_OK ||
-	    cl->public_client) {
+	/* only a confidential client from the file (a resource server) may
+	 * ask: not a public one, not one anyone could register */
+	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, resp) !=
+	    HC_OK) {
+		rc = HC_OK; /* answered */
+		goto out;
+	}
+	if (cl->public_client || cl->registered) {
 		if (basic)
 			hc_resp_header(resp, "WWW-Authenticate",
 				       "Basic realm=\"idp\"");
 		rc = idp_oauth_error(resp, 401, "invalid_client",
-				     e2.msg[0] ? e2.msg
-					       : "introspection needs a "
-						 "confidential client");
+				     "introspection needs a confidential "
+				     "client");
 		goto out;
 	}
 	token = hc_json_str(form, "token");
@@ -250,7 +262,12 @@ static int introspect(struct hc_req *req, struct hc_resp *resp,
 		out = json_incref(info);
 	} else if (!info &&
 		   idp_jwt_verify(p, token, "at+jwt", &claims, &e2) == HC_OK &&
-		   !idp__jti_revoked(c, hc_json_str(claims, "jti"))) {
+		   !idp__jti_revoked(c, hc_json_str(claims, "jti")) &&
+		   (!hc_json_str(claims, "preferred_username") ||
+		    idp__user_enabled(cfg,
+				      idp_config_user(cfg,
+						      hc_json_str(claims,
+							  "preferred_username"))))) {
 		out = json_deep_copy(claims);
 		json_object_set_new(out, "active", json_true());
 		json_object_set_new(out, "token_type",
@@ -293,12 +310,9 @@ static int revoke(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		rc = idp_oauth_error(resp, 400, "invalid_request", err->msg);
 		goto out;
 	}
-	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, &e2) !=
+	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, resp) !=
 	    HC_OK) {
-		if (basic)
-			hc_resp_header(resp, "WWW-Authenticate",
-				       "Basic realm=\"idp\"");
-		rc = idp_oauth_error(resp, 401, "invalid_client", e2.msg);
+		rc = HC_OK; /* answered */
 		goto out;
 	}
 	token = hc_json_str(form, "token");
@@ -351,8 +365,9 @@ static json_t *params_of(const struct hc_req *req)
 static char *hint_client(struct idp *p, const char *hint, char **sub)
 {
 	cjose_err cerr;
-	cjose_jws_t *jws = hint ? cjose_jws_import(hint, strlen(hint), &cerr)
-				: NULL;
+	cjose_jws_t *jws = hc_jws_compact_ok(hint, 16384)
+				   ? cjose_jws_import(hint, strlen(hint), &cerr)
+				   : NULL;
 	cjose_header_t *hdr;
 	const struct idp_key *k;
 	uint8_t *plain = NULL;
@@ -366,7 +381,10 @@ static char *hint_client(struct idp *p, const char *hint, char **sub)
 	pthread_mutex_lock(&p->lock);
 	k = idp_keys_find(p->keys, cjose_header_get(hdr, "kid", &cerr),
 			  time(NULL));
+	/* an ID token: not an access token (typ at+jwt) */
 	if (k && strcmp(cjose_header_get(hdr, "alg", &cerr) ?: "", k->alg) == 0 &&
+	    strcasecmp(cjose_header_get(hdr, "typ", &cerr) ?: "JWT", "JWT") ==
+		    0 &&
 	    cjose_jws_verify(jws, k->jwk, &cerr) &&
 	    cjose_jws_get_plaintext(jws, &plain, &plen, &cerr) &&
 	    (c = json_loadb((const char *)plain, plen, 0, NULL))) {
@@ -397,6 +415,13 @@ static int end_session(struct hc_conn *c, const char *hash, struct hc_err *err)
 		rc = hc_exec(c,
 			     "UPDATE idp_families SET revoked = 1 WHERE "
 			     "session = ?",
+			     v, 1, err);
+	/* and the codes not redeemed yet */
+	if (rc == HC_OK)
+		rc = hc_exec(c,
+			     "UPDATE idp_codes SET used = 1 WHERE family IN "
+			     "(SELECT family FROM idp_families WHERE session = "
+			     "?)",
 			     v, 1, err);
 	if (rc == HC_OK)
 		rc = hc_exec(c, "DELETE FROM idp_sessions WHERE id_hash = ?", v,
@@ -447,8 +472,8 @@ static int logout_confirm(struct hc_resp *resp, const struct idp_config *cfg,
 	resp->content_type = "text/html; charset=utf-8";
 	resp->body = hc_buf_detach(&b, &resp->body_len);
 	hc_resp_header(resp, "Content-Security-Policy",
-		       "default-src 'none'; form-action 'self'; "
-		       "frame-ancestors 'none'");
+		       "default-src 'none'; frame-ancestors 'none'; "
+		       "base-uri 'none'");
 	hc_resp_header(resp, "X-Frame-Options", "DENY");
 	snprintf(cookie, sizeof(cookie),
 		 "%s=%s; Path=/logout; HttpOnly; SameSite=Strict; Max-Age=600",
@@ -467,11 +492,10 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	const char *state = hc_json_str(params, "state");
 	const char *cookie = hc_req_cookie(req, IDP_SESSION_COOKIE);
 	char *client_id = NULL, *sub = NULL, hash[65] = "";
-	char session_user[256] = "";
+	char *session_user = NULL;
 	struct idp_client *owned = NULL;
 	const struct idp_client *cl = NULL;
 	struct hc_buf body = HC_BUF_INIT(8192);
-	char clear[160];
 	bool proven;
 	int rc = HC_OK;
 
@@ -519,14 +543,12 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 			     "= ? AND expires > ?",
 			     v, 2, NULL) == HC_OK &&
 		    hc_stmt_step(st, NULL) == HC_ROW_READY)
-			snprintf(session_user, sizeof(session_user), "%s",
-				 hc_stmt_text(st, 0, NULL));
+			session_user = strdup(hc_stmt_text(st, 0, NULL));
 		hc_stmt_finish(st);
 	}
 	/* the application proves itself with an ID token of the session's
 	 * user; else the person confirms on our own page */
-	proven = !session_user[0] ||
-		 (sub && strcmp(sub, session_user) == 0);
+	proven = !session_user || (sub && strcmp(sub, session_user) == 0);
 	if (!proven && strcmp(req->method, "POST") == 0) {
 		const char *form_csrf = hc_json_str(params, "csrf");
 		const char *cookie_csrf = hc_req_cookie(req, IDP_CSRF_COOKIE);
@@ -537,17 +559,14 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		rc = logout_confirm(resp, cfg, params, err);
 		goto out;
 	}
-	if (session_user[0]) {
+	if (session_user) {
 		rc = end_session(c, hash, err);
 		if (rc != HC_OK)
 			goto out;
 		hc_log_info(&req->hub->log, "user '%s' signed out",
 			    session_user);
 	}
-	snprintf(clear, sizeof(clear),
-		 "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-		 IDP_SESSION_COOKIE);
-	hc_resp_header(resp, "Set-Cookie", clear);
+	idp__session_cookies(resp, cfg, "", 0);
 	if (post) {
 		hc_buf_adds(&body, post);
 		if (state)
@@ -568,6 +587,7 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	}
 out:
 	hc_buf_release(&body);
+	free(session_user);
 	free(client_id);
 	free(sub);
 	json_decref(params);
@@ -585,10 +605,11 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	struct hc_conn *c = hc_req_db(req, err);
 	json_t *in = NULL, *meta = NULL, *uris, *grants, *v, *out = NULL;
 	const char *method;
-	char id[48], secret[64];
+	char id[48], secret[64], addr[64], rkey[96];
 	char *secret_hash = NULL, *text = NULL;
 	size_t i;
-	int rc;
+	bool registered = false;
+	int rc, reserved = HC_EBUSY, retry = 0;
 
 	if (!cfg->registration) {
 		rc = idp_oauth_error(resp, 403, "access_denied",
@@ -601,6 +622,44 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		rc = err->status;
 		goto out;
 	}
+	/* anyone may register, and a client is kept for ever: a bounded
+	 * body, and a bounded number per address (then growing locks) */
+	if (req->body_len > IDP_MAX_REGISTRATION) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "the registration is larger than %d bytes",
+			 IDP_MAX_REGISTRATION);
+		rc = idp_oauth_error(resp, 413, "invalid_client_metadata",
+				     why);
+		goto out;
+	}
+	hc_req_client_addr(req, addr, sizeof(addr));
+	snprintf(rkey, sizeof(rkey), "register:%s", addr);
+	reserved = idp_throttle_reserve(c, cfg, rkey, cfg->max_registrations,
+					&retry, NULL, NULL);
+	if (reserved != HC_OK) {
+		char ra[16], why[128];
+		snprintf(ra, sizeof(ra), "%d",
+			 reserved == HC_EBUSY && retry > 0 ? retry : 1);
+		hc_resp_header(resp, "Retry-After", ra);
+		if (reserved == HC_EBUSY) {
+			hc_log_warn(&req->hub->log,
+				    "registrations from %s are held for %s s",
+				    addr, ra);
+			snprintf(why, sizeof(why),
+				 "too many registrations from this address; "
+				 "try again in %s seconds",
+				 ra);
+			rc = idp_oauth_error(resp, 429,
+					     "temporarily_unavailable", why);
+		} else {
+			rc = idp_oauth_error(resp, 503,
+					     "temporarily_unavailable",
+					     "registration is not available "
+					     "right now");
+		}
+		goto out;
+	}
 	rc = hc_req_json(req, &in, err);
 	if (rc != HC_OK) {
 		rc = idp_oauth_error(resp, 400, "invalid_client_metadata",
@@ -609,10 +668,12 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	}
 	uris = json_object_get(in, "redirect_uris");
 	if (!json_is_array(uris) || !json_array_size(uris) ||
-	    json_array_size(uris) > 20) {
-		rc = idp_oauth_error(resp, 400, "invalid_redirect_uri",
-				     "redirect_uris must be a list of 1 to 20 "
-				     "URIs");
+	    json_array_size(uris) > IDP_MAX_REDIRECT_URIS) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "redirect_uris must be a list of 1 to %d URIs",
+			 IDP_MAX_REDIRECT_URIS);
+		rc = idp_oauth_error(resp, 400, "invalid_redirect_uri", why);
 		goto out;
 	}
 	json_array_foreach(uris, i, v)
@@ -644,6 +705,18 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 				     "token_endpoint_auth_method must be none, "
 				     "client_secret_basic or "
 				     "client_secret_post");
+		goto out;
+	}
+	if (json_object_get(in, "client_name") &&
+	    (!hc_json_str(in, "client_name") ||
+	     json_string_length(json_object_get(in, "client_name")) >
+		     IDP_MAX_CLIENT_NAME)) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "client_name must be a text of at most %d bytes",
+			 IDP_MAX_CLIENT_NAME);
+		rc = idp_oauth_error(resp, 400, "invalid_client_metadata",
+				     why);
 		goto out;
 	}
 	grants = json_pack("[ss]", "authorization_code", "refresh_token");
@@ -696,7 +769,11 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 				    json_pack("[s]", "code"));
 	}
 	rc = hc_resp_json(resp, 201, out);
+	registered = true;
 out:
+	/* only a registration counts against the address */
+	if (reserved == HC_OK && !registered)
+		idp_throttle_undo(c, rkey);
 	free(secret_hash);
 	free(text);
 	json_decref(in);

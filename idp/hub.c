@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/json.h"
 #include "idp/idp.h"
 #include "idp/idp_internal.h"
@@ -94,10 +95,16 @@ static int idp_start(struct hc_hub *hub, struct hc_err *err)
 	}
 	p->hub = hub;
 	pthread_mutex_init(&p->lock, NULL);
+	idp_slots_init(&p->argon2);
 	p->config_path = strdup(config_path(hub));
 	rc = p->config_path ? load(p, p->config_path, err) : HC_ENOMEM;
+	if (rc == HC_OK)
+		rc = idp__purger_start(p, err);
 	if (rc != HC_OK) {
+		idp_config_unref(p->cfg);
+		idp_keys_free(p->keys);
 		free(p->config_path);
+		idp_slots_destroy(&p->argon2);
 		pthread_mutex_destroy(&p->lock);
 		free(p);
 		return rc;
@@ -115,7 +122,9 @@ static void idp_stop(struct hc_hub *hub)
 	struct idp *p = hub->ext;
 	if (!p)
 		return;
+	idp__purger_stop(p);
 	idp_config_unref(p->cfg);
+	idp_slots_destroy(&p->argon2);
 	idp_keys_free(p->keys);
 	pthread_mutex_destroy(&p->lock);
 	free(p->config_path);
@@ -151,6 +160,9 @@ void idp__client_free(struct idp_client *c)
 	for (size_t i = 0; i < c->post_logout_redirect_uris.n; i++)
 		free(c->post_logout_redirect_uris.v[i]);
 	free(c->post_logout_redirect_uris.v);
+	for (size_t i = 0; i < c->audiences.n; i++)
+		free(c->audiences.v[i]);
+	free(c->audiences.v);
 	free(c);
 }
 
@@ -209,6 +221,15 @@ int idp__find_client(struct hc_conn *c, struct idp_config *cfg,
 	dyn->public_client = !dyn->secret_hash;
 	dyn->registered = true;
 	dyn->require_pkce = true;
+	/* anyone may register: such a client gets tokens only for the
+	 * resources the file allows registered clients */
+	dyn->audiences.v = calloc(cfg->registration_audiences.n + 1,
+				  sizeof(char *));
+	for (size_t i = 0; dyn->audiences.v &&
+			   i < cfg->registration_audiences.n;
+	     i++)
+		dyn->audiences.v[dyn->audiences.n++] =
+			strdup(cfg->registration_audiences.v[i]);
 	if (hc_json_str(meta, "client_name"))
 		dyn->name = strdup(hc_json_str(meta, "client_name"));
 	strings_from(json_object_get(meta, "redirect_uris"),
@@ -258,10 +279,15 @@ static const char schema_v1[] =
 	"CREATE TABLE idp_clients (client_id TEXT PRIMARY KEY, secret_hash "
 	"TEXT, metadata TEXT NOT NULL, created INTEGER NOT NULL);";
 
+/* The purge looks codes up by family (idp/purge.c), as logout does. */
+static const char schema_v2[] =
+	"CREATE INDEX idp_codes_family ON idp_codes (family);";
+
 static const struct hc_migration idp_steps[] = {
 	{ .version = 1,
 	  .name = "sessions, codes, token families, throttling, clients",
 	  .sql = schema_v1 },
+	{ .version = 2, .name = "codes by family", .sql = schema_v2 },
 };
 
 static const struct hc_migration_set idp_migrations = {
@@ -275,7 +301,7 @@ static const struct hc_migration_set *const migrations[] = {
 };
 
 static const struct hc_route_table *const routes[] = { &idp_routes,
-						       &hc_health_routes };
+						       &hc_health_routes, &hc_auth_routes };
 
 static const struct hc_resource *const resources[] = {
 	&hc_progress_resource,

@@ -54,7 +54,9 @@ bool idp__redirect_match(const struct idp_strings *registered,
 			 const char *uri)
 {
 	size_t he = 0, re = 0;
-	if (!uri)
+	/* what no client could register never matches: a loopback URI
+	 * with another port must still be a sound one */
+	if (!uri || !idp_redirect_uri_ok(uri))
 		return false;
 	for (size_t i = 0; i < registered->n; i++) {
 		const char *r = registered->v[i];
@@ -87,6 +89,43 @@ char *idp__resource(const char *resource)
 	return r;
 }
 
+void idp__session_cookies(struct hc_resp *resp, const struct idp_config *cfg,
+			  const char *value, int max_age)
+{
+	/* Only the two endpoints that read it get it: cookies ignore ports,
+	 * and every service on the IdP's host would see a Path=/ cookie. */
+	static const char *const paths[] = { "/authorize", "/logout" };
+	bool https = strncmp(cfg->issuer, "https://", 8) == 0;
+	for (size_t i = 0; i < 2; i++) {
+		char text[300];
+		snprintf(text, sizeof(text),
+			 "%s=%s; Path=%s; HttpOnly; SameSite=Lax; Max-Age=%d%s",
+			 IDP_SESSION_COOKIE, value, paths[i], max_age,
+			 https ? "; Secure" : "");
+		hc_resp_header(resp, "Set-Cookie", text);
+	}
+}
+
+bool idp__audience_ok(const struct idp_client *cl, const char *resource)
+{
+	if (!cl->audiences.n)
+		return !cl->registered;
+	for (size_t i = 0; i < cl->audiences.n; i++) {
+		const char *a = cl->audiences.v[i];
+		size_t n = strlen(a), rest;
+		if (strcmp(a, resource) == 0)
+			return true;
+		if (n < 2 || strcmp(a + n - 2, ":*") != 0 ||
+		    strncmp(a, resource, n - 1) != 0)
+			continue;
+		rest = strlen(resource + n - 1);
+		if (rest >= 1 && rest <= 5 &&
+		    strspn(resource + n - 1, "0123456789") == rest)
+			return true;
+	}
+	return false;
+}
+
 bool idp__scope_has(const char *scope, const char *word)
 {
 	size_t wl = strlen(word);
@@ -98,6 +137,26 @@ bool idp__scope_has(const char *scope, const char *word)
 		p += strspn(p, " ");
 	}
 	return false;
+}
+
+bool idp__scope_within(const char *scope, const char *granted)
+{
+	for (const char *p = scope; p && *p;) {
+		size_t n = strcspn(p, " ");
+		bool ok = false;
+		/* compared in place, whatever their length */
+		for (const char *g = granted; n && g && *g && !ok;) {
+			size_t m = strcspn(g, " ");
+			ok = m == n && strncmp(g, p, n) == 0;
+			g += m;
+			g += strspn(g, " ");
+		}
+		if (n && !ok)
+			return false;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return true;
 }
 
 bool idp__scope_ok(const struct idp_strings *allowed, const char *scope)
@@ -144,11 +203,51 @@ bool idp__jti_revoked(struct hc_conn *c, const char *jti)
 {
 	int64_t revoked = 0;
 	struct hc_value p[] = { hc_vtext(jti) };
+	/* the token, or its whole family (a logout, a replayed code) */
 	if (hc_query_int(c, &revoked,
-			 "SELECT revoked FROM idp_access WHERE jti = ?", p, 1,
-			 NULL) != HC_OK)
+			 "SELECT a.revoked OR COALESCE(f.revoked, 0) FROM "
+			 "idp_access a LEFT JOIN idp_families f ON f.family = "
+			 "a.family WHERE a.jti = ?",
+			 p, 1, NULL) != HC_OK)
 		return true; /* a token this IdP has no record of */
 	return revoked != 0;
+}
+
+bool idp__family_revoked(struct hc_conn *c, const char *family)
+{
+	int64_t revoked = 0;
+	struct hc_value p[] = { hc_vtext(family) };
+	if (!family)
+		return false;
+	if (hc_query_int(c, &revoked,
+			 "SELECT revoked FROM idp_families WHERE family = ?",
+			 p, 1, NULL) != HC_OK)
+		return true;
+	return revoked != 0;
+}
+
+bool idp__user_enabled(const struct idp_config *cfg, const struct idp_user *u)
+{
+	if (!u)
+		return false;
+	if (u->emergency)
+		return true;
+	return !u->disabled && !cfg->users_disabled;
+}
+
+void idp__emergency_audit(struct idp *p, struct hc_conn *c,
+			  const struct idp_user *u, const struct idp_client *cl,
+			  const char *how)
+{
+	json_t *payload = json_pack("{ssssss}", "username", u->username,
+				    "client_id", cl->client_id, "grant", how);
+	hc_log_warn(&p->hub->log,
+		    "AUDIT emergency access: '%s' got tokens for client '%s' "
+		    "(%s)",
+		    u->username, cl->client_id, how);
+	idp_alert(c, "alert_raised", "Emergency (break-glass) account used",
+		  payload);
+	json_decref(payload);
 }
 
 int idp__issue(struct idp *p, struct hc_conn *c, struct idp_config *cfg,

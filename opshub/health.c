@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hubcore/events.h"
 #include "opshub/internal.h"
 
 const char *const oh_health_values[] = { "up",	       "pending", "down",
@@ -200,6 +201,22 @@ static int alert_event(struct hc_conn *c, const json_t *svc, bool raised,
 		json_object_set_new(ev, "domain",
 				    json_string(oh_str(svc, "owner_domain")));
 	rc = hc_res_create(c, &hc_progress_resource, ev, &out, err);
+	/* the same alert for the other hubs (FOS §10), in the same
+	 * transaction */
+	if (rc == HC_OK) {
+		json_t *p = json_pack(
+			"{s:s,s:s,s:s,s:s,s:{s:s},s:s}", "correlation_id",
+			correlation, "severity", raised ? "high" : "info",
+			"summary", summary, "service", name, "subject_refs",
+			"service", name, "health", raised ? "down" : "up");
+		if (oh_str(svc, "owner_domain"))
+			json_object_set_new(
+				p, "domain",
+				json_string(oh_str(svc, "owner_domain")));
+		rc = hc_event_emit(c, raised ? "alert_raised" : "alert_resolved",
+				   p, NULL, err);
+		json_decref(p);
+	}
 	json_decref(ev);
 	json_decref(out);
 	return rc;
@@ -272,7 +289,7 @@ int oh_service_record(struct hc_conn *c, const char *service,
 		*out = NULL;
 	if (own && (rc = hc_tx_begin(c, true, err)) != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &oh_service_resource, service, &svc, err);
+	rc = hc_res_get_locked(c, &oh_service_resource, service, &svc, err);
 	if (rc != HC_OK)
 		goto out;
 	hc_time_now(now);
@@ -350,7 +367,7 @@ int oh_service_record(struct hc_conn *c, const char *service,
 			rc = hc_err_set(err, HC_ENOMEM, "out of memory");
 		else
 			rc = hc_exec(c,
-				     "UPDATE services SET health = ?, color = "
+				     "UPDATE services SET row_version = row_version + 1, health = ?, color = "
 				     "?, probe_state = ?, consecutive_failures "
 				     "= ?, consecutive_successes = ?, "
 				     "blocked_by = ?, alert_open = ?, alert_id "

@@ -11,9 +11,11 @@
 
 #include <curl/curl.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
+#include "hubcore/view.h"
 #include "opshub/internal.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
@@ -376,7 +378,10 @@ static const struct hc_route ops_routes[] = {
 	  "A service's health, last results, history and maintenance" },
 	{ "POST", "/services/{key}/probe", post_probe, NULL, W, 0,
 	  "Run a service's probes now and record the round" },
-	{ "POST", "/services/{key}/push", post_push, NULL, HC_SCOPE_PUBLIC, 0,
+	/* public to the hubs' identity checks: the service's own push
+	 * token authenticates each report */
+	{ "POST", "/services/{key}/push", post_push, NULL, HC_SCOPE_PUBLIC,
+	  HC_ROUTE_PER_MESSAGE,
 	  "A job reports success or failure (bearer push token)" },
 	HC_ROUTES_READ(oh_probe_result_resource, "probe-results",
 		       "probe results"),
@@ -411,13 +416,17 @@ static const struct hc_route ops_routes[] = {
 	  "Record a change" },
 	{ "POST", "/inventory", post_inventory, NULL, W, HC_ROUTE_RAW_BODY,
 	  "Import a service inventory (YAML) sent as the body" },
+	HC_VIEW_ROUTE("/now", oh_now_page,
+		      "The now view for people: services, incidents, access "
+		      "paths, storage and certificates, changes"),
 };
 
 static const struct hc_route_table ops_route_table =
 	HC_ROUTE_TABLE(ops_routes);
 
 static const struct hc_route_table *const routes[] = {
-	&hc_core_routes, &ops_route_table, &hc_mcp_routes
+	&hc_core_routes, &ops_route_table, &oh_coupling_routes,
+	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const ops_v1[] = {
@@ -429,11 +438,20 @@ static const struct hc_resource *const ops_v1[] = {
 	NULL
 };
 
+static const struct hc_resource *const ops_v2[] = {
+	&oh_incident_resource, &oh_change_resource, &oh_service_cost_resource,
+	NULL
+};
+
 static const struct hc_migration ops_steps[] = {
 	{ .version = 1,
 	  .name = "locations, services, probe results, maintenance, "
 		  "incidents, runbooks, access paths, debts, changes",
 	  .resources = ops_v1 },
+	{ .version = 2,
+	  .name = "incidents' linked tasks and workstreams, deployment "
+		  "change records, service costs",
+	  .resources = ops_v2 },
 };
 
 static const struct hc_migration_set ops_migrations = {
@@ -443,7 +461,7 @@ static const struct hc_migration_set ops_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &ops_migrations
+	&hc_core_migrations, &ops_migrations, &hc_event_migrations
 };
 
 static const struct hc_resource *const resources[] = {
@@ -456,6 +474,7 @@ static const struct hc_resource *const resources[] = {
 	&oh_incident_resource,	       &oh_runbook_resource,
 	&oh_runbook_execution_resource, &oh_access_path_resource,
 	&oh_debt_resource,	       &oh_change_resource,
+	&oh_service_cost_resource,
 };
 
 static hc_summary_fn *const summary_parts[] = { ops_summary };
@@ -478,4 +497,5 @@ const struct hc_hub_def opshub_def = {
 	.mcp = &opshub_mcp,
 	.start = ops_start,
 	.stop = ops_stop,
+	.events = &oh_events,
 };

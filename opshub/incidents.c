@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/events.h"
 #include "opshub/internal.h"
 
 const char *const oh_incident_statuses[] = { "investigating", "identified",
@@ -51,6 +52,23 @@ static int incident_prepare(struct hc_conn *c, const struct hc_resource *r,
 {
 	json_t *list = json_object_get(obj, "services"), *v;
 	size_t i;
+	static const char *const links[] = { "tasks", "workstreams" };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *l = json_object_get(obj, links[k]);
+		if (json_array_size(l) > 100)
+			return hc_err_field(err, HC_EINVAL, links[k],
+					    "field '%s' has more than 100 items",
+					    links[k]);
+		json_array_foreach(l, i, v)
+		{
+			if (!json_is_string(v) || !*json_string_value(v) ||
+			    strlen(json_string_value(v)) > 128)
+				return hc_err_field(err, HC_EINVAL, links[k],
+						    "field '%s': item %zu must "
+						    "be a dev-hub id",
+						    links[k], i);
+		}
+	}
 	if (json_array_size(list) > 100)
 		return hc_err_field(err, HC_EINVAL, "services",
 				    "field 'services' has more than 100 items");
@@ -121,6 +139,14 @@ static const struct hc_field incident_fields[] = {
 	  .doc = "Seconds from opening to resolved." },
 	{ .name = "postmortem", .type = HC_FT_TEXT, .max_len = 65536,
 	  .doc = "The postmortem, or a link to it." },
+	{ .name = "tasks", .type = HC_FT_JSON, .json_kind = HC_JSON_ARRAY,
+	  .default_value = "[]", .since = 2,
+	  .doc = "dev-hub tasks the incident blocks until it is resolved "
+		 "(ids, sent with incident_opened)." },
+	{ .name = "workstreams", .type = HC_FT_JSON,
+	  .json_kind = HC_JSON_ARRAY, .default_value = "[]", .since = 2,
+	  .doc = "dev-hub workstreams the incident blocks until it is "
+		 "resolved." },
 };
 
 const struct hc_resource oh_incident_resource = {
@@ -134,6 +160,25 @@ const struct hc_resource oh_incident_resource = {
 	.newest_first = true,
 	.hooks = { .prepare = incident_prepare },
 };
+
+int oh_incident_emit(struct hc_conn *c, const char *type, const json_t *row,
+		     struct hc_err *err)
+{
+	static const char *const keys[] = { "title",   "severity", "impact",
+					    "services", "domain",   "status",
+					    "tasks",   "workstreams",
+					    "resolved_at" };
+	json_t *p = json_pack("{sO}", "incident", json_object_get(row, "id"));
+	int rc;
+	for (size_t i = 0; i < HC_COUNT(keys); i++) {
+		json_t *v = json_object_get(row, keys[i]);
+		if (v && !json_is_null(v))
+			json_object_set(p, keys[i], v);
+	}
+	rc = hc_event_emit(c, type, p, NULL, err);
+	json_decref(p);
+	return rc;
+}
 
 static int need_author(const char *author, struct hc_err *err)
 {
@@ -173,7 +218,7 @@ int oh_incident_create(struct hc_conn *c, json_t *in, const char *author,
 		struct hc_value p[] = { hc_vtext(text),
 					hc_vtext(oh_str(row, "id")) };
 		rc = text ? hc_exec(c,
-				    "UPDATE incidents SET timeline = ? WHERE "
+				    "UPDATE incidents SET row_version = row_version + 1, timeline = ? WHERE "
 				    "id = ?",
 				    p, 2, err)
 			  : hc_err_set(err, HC_ENOMEM, "out of memory");
@@ -186,6 +231,8 @@ int oh_incident_create(struct hc_conn *c, json_t *in, const char *author,
 	if (rc == HC_OK)
 		rc = hc_res_get(c, &oh_incident_resource,
 				oh_str(in, "id"), &row, err);
+	if (rc == HC_OK)
+		rc = oh_incident_emit(c, "incident_opened", row, err);
 	if (rc == HC_OK)
 		rc = hc_tx_commit(c, err);
 	if (rc != HC_OK) {
@@ -227,7 +274,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 	rc = hc_tx_begin(c, true, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &oh_incident_resource, id, &row, err);
+	rc = hc_res_get_locked(c, &oh_incident_resource, id, &row, err);
 	if (rc != HC_OK)
 		goto out;
 	from = oh_str(row, "status");
@@ -293,7 +340,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 		}
 		if (ack)
 			rc = hc_exec(c,
-				     "UPDATE incidents SET status = ?, "
+				     "UPDATE incidents SET row_version = row_version + 1, status = ?, "
 				     "timeline = ?, acknowledged_at = ?, "
 				     "time_to_acknowledge_s = ?, updated_at = "
 				     "? WHERE id = ?",
@@ -302,7 +349,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 				     6, err);
 		else if (res)
 			rc = hc_exec(c,
-				     "UPDATE incidents SET status = ?, "
+				     "UPDATE incidents SET row_version = row_version + 1, status = ?, "
 				     "timeline = ?, time_to_resolve_s = ?, "
 				     "resolved_at = ?, updated_at = ? WHERE "
 				     "id = ?",
@@ -311,7 +358,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 				     6, err);
 		else
 			rc = hc_exec(c,
-				     "UPDATE incidents SET status = ?, "
+				     "UPDATE incidents SET row_version = row_version + 1, status = ?, "
 				     "timeline = ?, updated_at = ? WHERE id = "
 				     "?",
 				     (struct hc_value[]){ p[0], p[1],
@@ -322,6 +369,8 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 	if (rc == HC_OK)
 		rc = hc_res_get(c, &oh_incident_resource, oh_str(row, "id"),
 				out, err);
+	if (rc == HC_OK && status && strcmp(status, "resolved") == 0)
+		rc = oh_incident_emit(c, "incident_resolved", *out, err);
 out:
 	if (rc == HC_OK)
 		rc = hc_tx_commit(c, err);

@@ -84,6 +84,15 @@ int oh_check_list(const json_t *obj, const char *field, const char *key,
 int oh_maintenance_write(struct hc_conn *c, const char *key, json_t *in,
 			 json_t **out, struct hc_err *err);
 
+/* Emit incident_opened or incident_resolved for an incident row, in the
+ * caller's transaction (docs/events.md). */
+int oh_incident_emit(struct hc_conn *c, const char *type, const json_t *row,
+		     struct hc_err *err);
+
+/* The now view, GET /now (now.c). */
+struct hc_view_page;
+extern const struct hc_view_page oh_now_page;
+
 /* A string member or NULL. */
 static inline const char *oh_str(const json_t *o, const char *k)
 {

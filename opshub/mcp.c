@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/events.h"
 #include "opshub/internal.h"
 
 #define REQ HC_F_REQUIRED
@@ -368,7 +369,8 @@ static const struct hc_mcp_tool_table ops_tool_table =
 	HC_MCP_TOOL_TABLE(ops_tools);
 
 static const struct hc_mcp_tool_table *const tool_tables[] = {
-	&hc_mcp_core_tools, &hc_mcp_tpsc_tools_prefixed, &ops_tool_table
+	&hc_mcp_core_tools, &hc_mcp_tpsc_tools_prefixed, &ops_tool_table,
+	&hc_mcp_event_tools
 };
 
 const struct hc_mcp_def opshub_mcp = {

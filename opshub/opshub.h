@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hubcore/events.h"
 #include "hubcore/hub.h"
 #include "hubcore/mcp.h"
 
@@ -34,6 +35,12 @@ extern const struct hc_resource oh_runbook_execution_resource;
 extern const struct hc_resource oh_access_path_resource;
 extern const struct hc_resource oh_debt_resource;
 extern const struct hc_resource oh_change_resource;
+extern const struct hc_resource oh_service_cost_resource;
+extern const char *const oh_change_outcomes[];
+
+/* The events ops-hub applies (coupling.c), and its routes for them. */
+extern const struct hc_event_def oh_events;
+extern const struct hc_route_table oh_coupling_routes;
 
 extern const char *const oh_health_values[]; /* up pending down ... */
 extern const char *const oh_incident_statuses[];

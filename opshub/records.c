@@ -93,7 +93,7 @@ int oh_access_path_check(struct hc_store *store, const char *id,
 	*out = NULL;
 	if (!c)
 		return err->status;
-	rc = hc_res_get_plain(c, &oh_access_path_resource, id, &ap, err);
+	rc = hc_res_get_locked(c, &oh_access_path_resource, id, &ap, err);
 	if (rc == HC_OK && oh_str(ap, "location"))
 		rc = hc_res_get_plain(c, &oh_location_resource,
 				      oh_str(ap, "location"), &loc, err);
@@ -152,7 +152,7 @@ int oh_access_path_check(struct hc_store *store, const char *id,
 					hc_vtext(now), hc_vtext(res.message),
 					hc_vtext(oh_str(ap, "id")) };
 		rc = hc_exec(c,
-			     "UPDATE access_paths SET status = ?, last_checked "
+			     "UPDATE access_paths SET row_version = row_version + 1, status = ?, last_checked "
 			     "= ?, last_result = ? WHERE id = ?",
 			     p, 4, err);
 	}
@@ -224,6 +224,8 @@ const struct hc_resource oh_debt_resource = {
 /* ---- change records ----------------------------------------------------------------- */
 
 static const char *const change_sources[] = { "manual", "deployment", NULL };
+const char *const oh_change_outcomes[] = { "started", "succeeded", "failed",
+					   NULL };
 
 static int change_prepare(struct hc_conn *c, const struct hc_resource *r,
 			  enum hc_write_mode mode, json_t *obj,
@@ -259,6 +261,17 @@ static const struct hc_field change_fields[] = {
 	  .doc = "A commit, release or deployment id." },
 	{ .name = "details", .type = HC_FT_TEXT, .max_len = 65536,
 	  .doc = "The change in full." },
+	{ .name = "deployment", .type = HC_FT_STRING,
+	  .flags = HC_F_FILTER | HC_F_READONLY, .max_len = 128, .since = 2,
+	  .doc = "The dev-hub deployment it records (source deployment)." },
+	{ .name = "outcome", .type = HC_FT_ENUM,
+	  .flags = HC_F_FILTER | HC_F_READONLY,
+	  .enum_values = oh_change_outcomes, .since = 2,
+	  .doc = "Of a deployment: started, succeeded or failed." },
+	{ .name = "events", .type = HC_FT_JSON, .json_kind = HC_JSON_ARRAY,
+	  .flags = HC_F_READONLY, .default_value = "[]", .since = 2,
+	  .doc = "The deployment events that made it: {type, event_id, at, "
+		 "note}." },
 };
 
 const struct hc_resource oh_change_resource = {

@@ -13,10 +13,13 @@ set -eu
 build_pkgs="pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
-libcurl4-openssl-dev"
+libcurl4-openssl-dev libpq-dev"
+# chromium: the browser tests (tests/ui) drive it with playwright-core;
 # wrk and hyperfine drive the benchmark, nginx is its reference
-bench_pkgs="wrk hyperfine nginx-light sqlite3"
-test_pkgs="libcmocka-dev sqlite3 oathtool openssl $bench_pkgs"
+bench_pkgs="wrk hyperfine nginx-light"
+test_pkgs="libcmocka-dev sqlite3 oathtool openssl glewlwyd python3-fastapi
+python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev
+postgresql chromium fonts-dejavu-core $bench_pkgs"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/auth.h"
+#include "hubcore/events.h"
 #include "hubcore/hub.h"
+#include "hubcore/view.h"
 #include "hubcore/watch.h"
 
 const char *hc_version(void)
@@ -24,6 +27,7 @@ int hc_hub_open(struct hc_hub **out, const struct hc_hub_def *def,
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	hub->def = def;
 	pthread_mutex_init(&hub->watch_lock, NULL);
+	pthread_mutex_init(&hub->view_lock, NULL);
 	if (cfg)
 		hub->config = *cfg;
 	if (!hub->config.db_url)
@@ -51,13 +55,18 @@ int hc_hub_open(struct hc_hub **out, const struct hc_hub_def *def,
 
 int hc_hub_start(struct hc_hub *hub, struct hc_err *err)
 {
-	int rc = hub->def->start ? hub->def->start(hub, err) : HC_OK;
+	int rc = hub->def->events ? hc_events_open(hub, err) : HC_OK;
+	if (rc == HC_OK && hub->def->start)
+		rc = hub->def->start(hub, err);
 	hub->started = rc == HC_OK;
 	return rc;
 }
 
 int hc_hub_reload(struct hc_hub *hub, struct hc_err *err)
 {
+	int rc = hub->events ? hc_events_reload(hub, err) : HC_OK;
+	if (rc != HC_OK)
+		return rc;
 	return hub->def->reload ? hub->def->reload(hub, err) : HC_OK;
 }
 
@@ -67,8 +76,12 @@ void hc_hub_close(struct hc_hub *hub)
 		return;
 	if (hub->started && hub->def->stop)
 		hub->def->stop(hub);
+	hc_events_close(hub);
+	hc_view_free(hub);
 	hc_watch_stop(hub->watch);
 	pthread_mutex_destroy(&hub->watch_lock);
+	pthread_mutex_destroy(&hub->view_lock);
+	hc_auth_free(hub->auth);
 	hc_store_close(hub->store);
 	hc_log_release(&hub->log);
 	free(hub);

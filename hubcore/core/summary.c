@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hubcore/buf.h"
+#include "hubcore/events.h"
 #include "hubcore/hub.h"
 #include "hubcore/json.h"
 #include "hubcore/resources/resource_internal.h"
@@ -106,6 +107,10 @@ int hc_state_summary(struct hc_hub *hub, struct hc_conn *c, json_t **out,
 				  "tasks", part_count(sum, "tasks", "total")));
 		json_decref(sum);
 	}
+	/* the coupling with the other hubs (docs/events.md) */
+	json_t *events = NULL;
+	if (rc == HC_OK && hub->def->events)
+		rc = hc_events_status(hub, c, &events, err);
 	if (own)
 		hc_tx_rollback(c);
 	json_decref(page);
@@ -115,6 +120,8 @@ int hc_state_summary(struct hc_hub *hub, struct hc_conn *c, json_t **out,
 	}
 	*out = json_pack("{ssssso}", "hub", hub->def->name, "version",
 			 hc_version(), "domains", domains);
+	if (events)
+		json_object_set_new(*out, "events", events);
 	return HC_OK;
 }
 
@@ -164,6 +171,12 @@ int hc_domain_summary(struct hc_hub *hub, struct hc_conn *c,
 	}
 	for (size_t i = 0; rc == HC_OK && i < hub->def->nsummary_parts; i++)
 		rc = hub->def->summary_parts[i](c, slug, sum, err);
+	if (rc == HC_OK && hub->def->events) {
+		json_t *events = NULL;
+		rc = hc_events_status(hub, c, &events, err);
+		if (rc == HC_OK)
+			json_object_set_new(sum, "events", events);
+	}
 	if (rc == HC_OK) {
 		*out = sum;
 		sum = NULL;

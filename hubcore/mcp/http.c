@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/json.h"
 #include "mcp_internal.h"
 
@@ -126,7 +127,7 @@ struct stream_call {
 	struct hc_mcp_server *srv;
 	json_t *msg;
 	struct hc_mcp_headers h;
-	char *hdr[4];
+	char *hdr[5];
 	struct hc_mcp_channel ch;
 	struct hc_mcp_reply reply;
 	json_t *queued;     /* sent before the stream existed */
@@ -148,7 +149,7 @@ static void stream_unref(struct stream_call *s)
 	json_decref(s->msg);
 	json_decref(s->queued);
 	hc_mcp_reply_release(&s->reply);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		free(s->hdr[i]);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
@@ -251,8 +252,10 @@ static int post_streamed(struct hc_req *req, struct hc_resp *resp,
 	s->hdr[1] = dup_or_null(h->method);
 	s->hdr[2] = dup_or_null(h->name);
 	s->hdr[3] = dup_or_null(h->session_id);
+	s->hdr[4] = dup_or_null(h->subject);
 	s->h = (struct hc_mcp_headers){ s->hdr[0], s->hdr[1], s->hdr[2],
-					s->hdr[3], true };
+					s->hdr[3], true, s->hdr[4],
+					h->checked, h->level };
 	s->ch.send = stream_send;
 	s->ch.alive = stream_alive;
 	s->ch.ctx = s;
@@ -322,6 +325,11 @@ static int mcp_post(struct hc_req *req, struct hc_resp *resp,
 	h.name = hc_req_header(req, "Mcp-Name");
 	h.session_id = hc_req_header(req, "Mcp-Session-Id");
 	h.http = true;
+	if (req->identity) {
+		h.checked = true;
+		h.level = req->identity->level;
+		h.subject = req->identity->sub;
+	}
 	if (accepts(req, "text/event-stream") && hc_mcp_wants_stream(srv, msg)) {
 		rc = post_streamed(req, resp, srv, msg, &h);
 		json_decref(msg);
@@ -329,6 +337,11 @@ static int mcp_post(struct hc_req *req, struct hc_resp *resp,
 	}
 	hc_mcp_handle(srv, msg, &h, &ch, &reply);
 	json_decref(msg);
+	if (reply.http_status == 403 && req->identity)
+		hc_resp_header(resp, "WWW-Authenticate",
+			       "Bearer error=\"insufficient_scope\", "
+			       "error_description=\"a role with more "
+			       "permission is needed for this tool\"");
 	rc = send_reply(resp, &reply);
 	hc_mcp_reply_release(&reply);
 	return rc;
@@ -361,7 +374,8 @@ static int mcp_get(struct hc_req *req, struct hc_resp *resp,
 	if (srv->stopping)
 		return rpc_fail(resp, 503, HC_RPC_INTERNAL_ERROR,
 				"the server is stopping");
-	s = hc_mcp_session_get(srv, sid);
+	s = hc_mcp_session_get(srv, sid,
+			       req->identity ? req->identity->sub : NULL);
 	if (!s)
 		return rpc_fail(resp, 404, HC_RPC_INVALID_REQUEST,
 				"Session not found");
@@ -398,7 +412,9 @@ static int mcp_delete(struct hc_req *req, struct hc_resp *resp,
 		return rpc_fail(resp, 400, HC_RPC_INVALID_REQUEST,
 				"Bad Request: Mcp-Session-Id header is "
 				"required");
-	if (hc_mcp_session_end(srv, sid) != HC_OK)
+	if (hc_mcp_session_end(srv, sid,
+			       req->identity ? req->identity->sub : NULL) !=
+	    HC_OK)
 		return rpc_fail(resp, 404, HC_RPC_INVALID_REQUEST,
 				"Session not found");
 	return hc_resp_empty(resp, 204);

@@ -44,6 +44,9 @@ struct hc_mcp_session {
 	json_t *subs;           /* subscribed URIs -> hash of their content */
 	bool stdio;             /* the process's own session: never found
 				   by id over HTTP */
+	char owner[256];        /* the sub of the identity that made it
+				   ("" without identity checks): only that
+				   identity finds it again */
 	/* stdio: where notifications of the session go (under lock) */
 	int (*notify)(void *ctx, json_t *msg);
 	void *notify_ctx;
@@ -119,6 +122,9 @@ struct hc_mcp_call {
 	char *state_in;
 	char *state_out;
 	struct hc_conn *db;
+	/* identity checks: the caller's permission (HTTP with auth on) */
+	bool checked;
+	enum hc_scope level;
 };
 
 int hc__mcp_error(struct mcp_error *e, int code, const char *fmt, ...)

@@ -287,7 +287,8 @@ static void session_end_locked(struct hc_mcp_server *srv,
 	hc_mcp_session_put(s);
 }
 
-static struct hc_mcp_session *session_create(struct hc_mcp_server *srv)
+static struct hc_mcp_session *session_create(struct hc_mcp_server *srv,
+					     const char *owner)
 {
 	struct hc_mcp_session *s;
 	unsigned char rnd[16];
@@ -303,6 +304,7 @@ static struct hc_mcp_session *session_create(struct hc_mcp_server *srv)
 	}
 	for (int i = 0; i < 16; i++)
 		snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(s->owner, sizeof(s->owner), "%s", owner ? owner : "");
 	pthread_mutex_lock(&srv->lock);
 	if (srv->stopping) {
 		pthread_mutex_unlock(&srv->lock);
@@ -330,13 +332,22 @@ static struct hc_mcp_session *session_create(struct hc_mcp_server *srv)
 	return s;
 }
 
+/* A session is found by its id and only by the identity that made it
+ * (a session id is not a credential). */
+static bool session_is(const struct hc_mcp_session *s, const char *id,
+		       const char *owner)
+{
+	return !s->stdio && strcmp(s->id, id) == 0 &&
+	       strcmp(s->owner, owner ? owner : "") == 0;
+}
+
 struct hc_mcp_session *hc_mcp_session_get(struct hc_mcp_server *srv,
-					  const char *id)
+					  const char *id, const char *owner)
 {
 	struct hc_mcp_session *found = NULL;
 	pthread_mutex_lock(&srv->lock);
 	for (struct hc_mcp_session *s = srv->sessions; s; s = s->next) {
-		if (!s->stdio && strcmp(s->id, id) == 0) {
+		if (session_is(s, id, owner)) {
 			pthread_mutex_lock(&s->lock);
 			s->refs++;
 			s->last_used = time(NULL);
@@ -392,12 +403,13 @@ void hc__mcp_detach_session(struct hc_mcp_server *srv,
 		hc_mcp_session_put(s);
 }
 
-int hc_mcp_session_end(struct hc_mcp_server *srv, const char *id)
+int hc_mcp_session_end(struct hc_mcp_server *srv, const char *id,
+		       const char *owner)
 {
 	int rc = HC_ENOTFOUND;
 	pthread_mutex_lock(&srv->lock);
 	for (struct hc_mcp_session *s = srv->sessions; s; s = s->next) {
-		if (!s->stdio && strcmp(s->id, id) == 0) {
+		if (session_is(s, id, owner)) {
 			session_end_locked(srv, s);
 			rc = HC_OK;
 			break;
@@ -1147,6 +1159,8 @@ static void handle_modern(struct hc_mcp_server *srv, json_t *msg,
 	call.srv = srv;
 	call.ch = ch;
 	call.modern = true;
+	call.checked = h->checked;
+	call.level = h->level;
 	call.version = claimed;
 	call.client_caps = caps;
 	call.log_level = hc__mcp_level(
@@ -1181,7 +1195,7 @@ static void handle_legacy(struct hc_mcp_server *srv, json_t *msg,
 					      h->protocol_version);
 				goto error;
 			}
-			s = session_create(srv);
+			s = session_create(srv, h->subject);
 			if (!s) {
 				hc__mcp_error(&e, HC_RPC_INTERNAL_ERROR,
 					      "no session can be created now "
@@ -1198,7 +1212,8 @@ static void handle_legacy(struct hc_mcp_server *srv, json_t *msg,
 				e.http = 400;
 				goto error;
 			}
-			s = hc_mcp_session_get(srv, h->session_id);
+			s = hc_mcp_session_get(srv, h->session_id,
+					       h->subject);
 			if (!s) {
 				hc__mcp_error(&e, HC_RPC_INVALID_REQUEST,
 					      "Session not found");
@@ -1245,6 +1260,8 @@ static void handle_legacy(struct hc_mcp_server *srv, json_t *msg,
 	call.srv = srv;
 	call.ch = ch;
 	call.session = s;
+	call.checked = h->checked;
+	call.level = h->level;
 	call.version = s->version[0] ? s->version : "2025-03-26";
 	call.client_caps = s->client_caps;
 	pthread_mutex_lock(&s->lock);
@@ -1308,7 +1325,8 @@ void hc_mcp_handle(struct hc_mcp_server *srv, json_t *msg,
 		if (id && (json_object_get(msg, "result") ||
 			   json_object_get(msg, "error"))) {
 			s = h->http && h->session_id
-				    ? hc_mcp_session_get(srv, h->session_id)
+				    ? hc_mcp_session_get(srv, h->session_id,
+							 h->subject)
 				    : ch->session;
 			if (s && hc_mcp_session_deliver(srv, s, msg) == HC_OK) {
 				reply->http_status = 202;

@@ -18,7 +18,8 @@
 
 #define SQL_MAX (64 * 1024)
 
-/* Column order of every SELECT: seq, id, fields..., created_at, updated_at */
+/* Column order of every SELECT: seq, id, fields..., created_at, updated_at,
+ * row_version (shown as "revision") */
 #define COL_SEQ 0
 #define COL_ID 1
 #define COL_FIELD0 2
@@ -46,7 +47,8 @@ static int add_select(struct hc_buf *b, const struct hc_resource *r)
 	for (size_t i = 0; rc == HC_OK && i < r->nfields; i++)
 		rc = add_name(b, ", ", r->fields[i].name, "");
 	if (rc == HC_OK)
-		rc = hc_buf_addf(b, ", created_at, updated_at FROM %s",
+		rc = hc_buf_addf(b,
+				 ", created_at, updated_at, row_version FROM %s",
 				 r->table);
 	return rc;
 }
@@ -104,6 +106,9 @@ static int row_json(struct hc_stmt *st, const struct hc_resource *r,
 	s = hc_stmt_text(st, col + 1, &len);
 	if (json_object_set_new(o, "updated_at",
 				hc_json_stringn(s ? s : "", len)))
+		goto nomem;
+	if (json_object_set_new(o, "revision",
+				json_integer(hc_stmt_int(st, col + 2))))
 		goto nomem;
 	if (seq)
 		*seq = hc_stmt_int(st, COL_SEQ);
@@ -168,7 +173,8 @@ static int column_text(struct hc_stmt *st, int col, const struct hc_field *f,
 }
 
 static int row_text(struct hc_stmt *st, const struct hc_resource *r,
-		    struct hc_buf *b, int64_t *seq, struct hc_err *err)
+		    struct hc_buf *b, int64_t *seq, int64_t *rev,
+		    struct hc_err *err)
 {
 	static const char *const stamps[] = { "created_at", "updated_at" };
 	size_t len;
@@ -196,7 +202,9 @@ static int row_text(struct hc_stmt *st, const struct hc_resource *r,
 			rc = hc_json_add_text(b, s ? s : "", len);
 	}
 	if (rc == HC_OK)
-		rc = hc_buf_addc(b, '}');
+		rc = add_key(b, "revision", false);
+	if (rc == HC_OK)
+		rc = hc_buf_addf(b, "%lld}", (long long)hc_stmt_int(st, col));
 	if (rc == HC_EINVAL)
 		return hc_err_set(err, HC_ESTORE, "stored text of %s is not "
 				  "valid UTF-8", r->table);
@@ -204,16 +212,19 @@ static int row_text(struct hc_stmt *st, const struct hc_resource *r,
 		return hc_err_set(err, rc, "answer too large");
 	if (seq)
 		*seq = hc_stmt_int(st, COL_SEQ);
+	if (rev)
+		*rev = hc_stmt_int(st, col);
 	return HC_OK;
 }
 
 /* ---- lookups ------------------------------------------------------------ */
 
-/* " WHERE id = ? OR key1 = ? ... LIMIT 1" with its parameters (slug keys
- * are compared with the normalized form of key); slug holds that form. */
+/* " WHERE id = ? OR key1 = ? ... LIMIT 1 [FOR UPDATE]" with its
+ * parameters (slug keys are compared with the normalized form of key);
+ * slug holds that form. */
 static int add_lookup(struct hc_buf *sql, const struct hc_resource *r,
-		      const char *key, struct hc_value params[8], size_t *n,
-		      char slug[HC_SLUG_MAX + 1])
+		      const char *key, bool lock, struct hc_value params[8],
+		      size_t *n, char slug[HC_SLUG_MAX + 1])
 {
 	int rc = hc_buf_adds(sql, " WHERE id = ?");
 	*n = 0;
@@ -231,7 +242,7 @@ static int add_lookup(struct hc_buf *sql, const struct hc_resource *r,
 			params[(*n)++] = hc_vtext(key);
 	}
 	if (rc == HC_OK)
-		rc = hc_buf_adds(sql, " LIMIT 1");
+		rc = hc_buf_adds(sql, lock ? " LIMIT 1 FOR UPDATE" : " LIMIT 1");
 	return rc;
 }
 
@@ -239,7 +250,8 @@ static int add_lookup(struct hc_buf *sql, const struct hc_resource *r,
  * json_t in *out or, when text is not NULL, as JSON text appended to it. */
 static int load_row_as(struct hc_conn *c, const struct hc_resource *r,
 		       const char *key, json_t **out, struct hc_buf *text,
-		       int64_t *seq, struct hc_err *err)
+		       int64_t *seq, int64_t *rev, bool lock,
+		       struct hc_err *err)
 {
 	struct hc_buf sql = HC_BUF_INIT(SQL_MAX);
 	struct hc_value params[8];
@@ -250,7 +262,7 @@ static int load_row_as(struct hc_conn *c, const struct hc_resource *r,
 
 	rc = add_select(&sql, r);
 	if (rc == HC_OK)
-		rc = add_lookup(&sql, r, key, params, &n, slug);
+		rc = add_lookup(&sql, r, key, lock, params, &n, slug);
 	if (rc != HC_OK) {
 		hc_buf_release(&sql);
 		return hc_err_set(err, rc, "query too long");
@@ -261,7 +273,7 @@ static int load_row_as(struct hc_conn *c, const struct hc_resource *r,
 		return rc;
 	rc = hc_stmt_step(st, err);
 	if (rc == HC_ROW_READY)
-		rc = text ? row_text(st, r, text, seq, err)
+		rc = text ? row_text(st, r, text, seq, rev, err)
 			  : row_json(st, r, out, seq, err);
 	else if (rc == HC_ROW_DONE)
 		rc = hc_err_field(err, HC_ENOTFOUND, "id", "no %s '%s'",
@@ -271,23 +283,29 @@ static int load_row_as(struct hc_conn *c, const struct hc_resource *r,
 }
 
 static int load_row(struct hc_conn *c, const struct hc_resource *r,
-		    const char *key, json_t **out, int64_t *seq,
+		    const char *key, json_t **out, int64_t *seq, bool lock,
 		    struct hc_err *err)
 {
-	return load_row_as(c, r, key, out, NULL, seq, err);
+	return load_row_as(c, r, key, out, NULL, seq, NULL, lock, err);
 }
 
 int hc_res_get_plain(struct hc_conn *c, const struct hc_resource *r,
 		     const char *key, json_t **out, struct hc_err *err)
 {
-	return load_row(c, r, key, out, NULL, err);
+	return load_row(c, r, key, out, NULL, false, err);
+}
+
+int hc_res_get_locked(struct hc_conn *c, const struct hc_resource *r,
+		      const char *key, json_t **out, struct hc_err *err)
+{
+	return load_row(c, r, key, out, NULL, hc_tx_active(c), err);
 }
 
 int hc_res_get(struct hc_conn *c, const struct hc_resource *r,
 	       const char *key, json_t **out, struct hc_err *err)
 {
 	json_t *o = NULL;
-	int rc = load_row(c, r, key, &o, NULL, err);
+	int rc = load_row(c, r, key, &o, NULL, false, err);
 	if (rc == HC_OK && r->hooks.decorate)
 		rc = r->hooks.decorate(c, r, o, err);
 	if (rc != HC_OK) {
@@ -299,13 +317,17 @@ int hc_res_get(struct hc_conn *c, const struct hc_resource *r,
 }
 
 int hc_res_get_text(struct hc_conn *c, const struct hc_resource *r,
-		    const char *key, struct hc_buf *out, struct hc_err *err)
+		    const char *key, struct hc_buf *out, int64_t *revision,
+		    struct hc_err *err)
 {
 	json_t *o = NULL;
 	int rc;
 	if (!r->hooks.decorate)
-		return load_row_as(c, r, key, NULL, out, NULL, err);
+		return load_row_as(c, r, key, NULL, out, NULL, revision, false,
+				   err);
 	rc = hc_res_get(c, r, key, &o, err);
+	if (rc == HC_OK && revision)
+		*revision = json_integer_value(json_object_get(o, "revision"));
 	if (rc == HC_OK && (rc = hc_json_add(out, o)) != HC_OK)
 		rc = hc_err_set(err, rc, "answer too large");
 	json_decref(o);
@@ -332,7 +354,7 @@ int hc_res_resolve(struct hc_conn *c, const struct hc_resource *r,
 	*out = NULL;
 	rc = hc_buf_addf(&sql, "SELECT \"%s\" FROM %s", field, r->table);
 	if (rc == HC_OK)
-		rc = add_lookup(&sql, r, value, params, &n, slug);
+		rc = add_lookup(&sql, r, value, false, params, &n, slug);
 	if (rc != HC_OK) {
 		hc_buf_release(&sql);
 		return hc_err_set(err, rc, "query too long");
@@ -536,7 +558,7 @@ static int store_row(struct hc_conn *c, const struct hc_resource *r,
 {
 	struct hc_buf sql = HC_BUF_INIT(SQL_MAX);
 	size_t np = 0, nf = r->nfields;
-	struct hc_value *params = calloc(nf + 4, sizeof(*params));
+	struct hc_value *params = calloc(nf + 5, sizeof(*params));
 	char **owned = calloc(nf + 1, sizeof(*owned));
 	char now[HC_TIME_LEN + 1];
 	const char *id = hc_json_str(obj, "id");
@@ -564,7 +586,9 @@ static int store_row(struct hc_conn *c, const struct hc_resource *r,
 		for (size_t i = 0; rc == HC_OK && i < nf; i++)
 			rc = add_name(&sql, "", r->fields[i].name, " = ?, ");
 		if (rc == HC_OK)
-			rc = hc_buf_adds(&sql, "updated_at = ? WHERE id = ?");
+			rc = hc_buf_adds(&sql, "updated_at = ?, row_version = "
+					       "row_version + 1 WHERE id = ? "
+					       "AND row_version = ?");
 	}
 	if (rc != HC_OK) {
 		rc = hc_err_set(err, rc, "query too long");
@@ -579,9 +603,18 @@ static int store_row(struct hc_conn *c, const struct hc_resource *r,
 	if (insert)
 		params[np++] = hc_vtext(now);
 	params[np++] = hc_vtext(now);
-	if (!insert)
+	if (!insert) {
 		params[np++] = hc_vtext(id);
+		params[np++] = hc_vint(json_integer_value(
+			json_object_get(obj, "revision")));
+	}
 	rc = hc_exec(c, sql.data, params, np, err);
+	/* The row was read (and locked) in this transaction: a mismatch
+	 * means someone wrote it without the lock; refuse, never overwrite. */
+	if (rc == HC_OK && !insert && hc_changes(c) != 1)
+		rc = hc_err_field(err, HC_ESTALE, "revision",
+				  "%s '%s' was changed meanwhile; read it again",
+				  r->name, id);
 out:
 	if (owned)
 		for (size_t i = 0; i < nf; i++)
@@ -692,7 +725,7 @@ int hc_res_create(struct hc_conn *c, const struct hc_resource *r, json_t *in,
 		 * as such rather than as a constraint failure. */
 		struct hc_err e2 = { 0 };
 		int lrc = load_row(c, r, hc_json_str(in, "id"), &existing,
-				   NULL, &e2);
+				   NULL, false, &e2);
 		if (lrc == HC_OK)
 			rc = hc_err_field(err, HC_ECONFLICT, "id",
 					  "a %s with id '%s' already exists",
@@ -726,6 +759,13 @@ int hc_res_update(struct hc_conn *c, const struct hc_resource *r,
 		  const char *key, json_t *patch, json_t **out,
 		  struct hc_err *err)
 {
+	return hc_res_update_if(c, r, key, patch, 0, out, err);
+}
+
+int hc_res_update_if(struct hc_conn *c, const struct hc_resource *r,
+		     const char *key, json_t *patch, int64_t expected,
+		     json_t **out, struct hc_err *err)
+{
 	json_t *old = NULL, *obj = NULL;
 	bool own = false;
 	int rc = hc_res_validate(r, patch, HC_WRITE_UPDATE, err);
@@ -734,7 +774,16 @@ int hc_res_update(struct hc_conn *c, const struct hc_resource *r,
 	rc = begin_if_needed(c, &own, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = load_row(c, r, key, &old, NULL, err);
+	rc = load_row(c, r, key, &old, NULL, true, err);
+	if (rc == HC_OK && expected &&
+	    json_integer_value(json_object_get(old, "revision")) != expected)
+		rc = hc_err_field(err, HC_ESTALE, "revision",
+				  "%s '%s' is at revision %lld, not %lld: it "
+				  "was changed meanwhile; read it again",
+				  r->name, hc_json_str(old, "id"),
+				  (long long)json_integer_value(
+					  json_object_get(old, "revision")),
+				  (long long)expected);
 	if (rc == HC_OK) {
 		obj = json_deep_copy(old);
 		if (!obj || json_object_update(obj, patch))
@@ -766,7 +815,7 @@ int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
 	rc = begin_if_needed(c, &own, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = load_row(c, r, id, &old, NULL, &e2);
+	rc = load_row(c, r, id, &old, NULL, true, &e2);
 	if (rc == HC_ENOTFOUND) {
 		if (created)
 			*created = true;
@@ -846,7 +895,7 @@ int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
 			rc = explain_conflict(r, merged, err);
 	}
 	if (rc == HC_OK && out)
-		rc = load_row(c, r, id, &current, NULL, err);
+		rc = load_row(c, r, id, &current, NULL, false, err);
 	if (rc == HC_OK && out)
 		*out = current;
 done:
@@ -1098,7 +1147,7 @@ static int list_as(struct hc_conn *c, const struct hc_resource *r,
 				rc = hc_err_set(err, rc, "answer too large");
 				goto out;
 			}
-			rc = row_text(st, r, text, &last_seq, err);
+			rc = row_text(st, r, text, &last_seq, NULL, err);
 		} else {
 			rc = row_json(st, r, &row, &last_seq, err);
 		}

@@ -340,3 +340,27 @@ bool hc_is_datetime(const char *s)
 		return num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59;
 	return false;
 }
+
+bool hc_jws_compact_ok(const char *s, size_t max)
+{
+	static const char b64u[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+				   "opqrstuvwxyz0123456789-_";
+	size_t seg[3], n = 0, len;
+	if (!s)
+		return false;
+	len = strnlen(s, max + 1);
+	if (len == 0 || len > max)
+		return false;
+	for (int i = 0; i < 3; i++) {
+		seg[i] = strspn(s + n, b64u);
+		n += seg[i];
+		if (i < 2) {
+			if (s[n] != '.')
+				return false;
+			n++;
+		}
+		if (seg[i] % 4 == 1)
+			return false;
+	}
+	return n == len && seg[0] > 0 && seg[1] > 0 && seg[2] > 0;
+}

@@ -22,6 +22,7 @@
 #include "hubcore/status.h"
 
 struct hc_hub;
+struct hc_identity;
 struct hc_req;
 struct hc_resp;
 
@@ -39,6 +40,9 @@ enum hc_route_flag {
 	HC_ROUTE_PER_MESSAGE = 1u << 2, /* a protocol endpoint (MCP) whose
 					   messages carry their own policy:
 					   each tool has its scope */
+	HC_ROUTE_STATIC = 1u << 3, /* a file built into the binary that
+				      carries no data (a page's script or
+				      style sheet): may be public */
 };
 
 typedef int hc_handler_fn(struct hc_req *req, struct hc_resp *resp,
@@ -87,6 +91,9 @@ struct hc_req {
 	void *conn;               /* the libmicrohttpd connection */
 	struct hc_server *server; /* the server handling the request */
 	struct hc_conn *db;       /* see hc_req_db */
+	/* Who called, when the hub checks identity and the route has a
+	 * scope (see hubcore/auth.h); NULL otherwise. */
+	struct hc_identity *identity;
 };
 
 /*
@@ -174,6 +181,8 @@ struct hc_server_options {
 	size_t max_body;      /* bytes; 0 = default (1 MiB) */
 	unsigned max_connections; /* 0 = default (1024) */
 	unsigned timeout_s;   /* idle connection timeout; 0 = default (30) */
+	unsigned drain_s;     /* on stop, how long requests in flight may
+				 take to finish; 0 = default (15) */
 };
 
 /*

@@ -24,8 +24,11 @@
 
 struct hc_hub;
 struct hc_watch;
+struct hc_view_live;
 struct hc_mcp_def;
 struct hc_mcp_server;
+struct hc_event_def;
+struct hc_events;
 
 /*
  * A part of the domain summary (GET /domains/{slug}/summary) that a hub
@@ -80,6 +83,10 @@ struct hc_hub_def {
 	int (*reload)(struct hc_hub *hub, struct hc_err *err);
 	/* The DoI evaluator, or NULL when the hub has none. */
 	const struct hc_doi_evaluator *doi;
+	/* Events between hubs (hubcore/events.h): the handlers of the
+	 * events it receives, or NULL for a hub that takes no part. Such a
+	 * hub's --config file is its hub configuration (docs/events.md). */
+	const struct hc_event_def *events;
 };
 
 struct hc_hub_config {
@@ -104,9 +111,19 @@ struct hc_hub {
 	char *version;
 	/* The hub's MCP server, when it serves /mcp (see hubcore/mcp.h). */
 	struct hc_mcp_server *mcp;
+	/* Identity checks (see hubcore/auth.h), or NULL when the hub runs
+	 * without them (--no-auth). */
+	struct hc_auth *auth;
 	/* The watch over the database, started by the first hc_hub_watch. */
 	struct hc_watch *watch;
 	pthread_mutex_t watch_lock;
+	/* Events between hubs: configuration and forwarder, or NULL. */
+	struct hc_events *events;
+	/* The live pages' streams (hubcore/view.h), started by the first
+	 * one; view_stopped once hc_view_shutdown ran. */
+	struct hc_view_live *view;
+	pthread_mutex_t view_lock;
+	bool view_stopped;
 	/* Hub-specific running state, owned by the def's start / stop. */
 	void *ext;
 	bool started;
@@ -114,8 +131,10 @@ struct hc_hub {
 
 /*
  * Run the hub's start hook (a serving process does this; one-shot commands
- * such as an import do not). hc_hub_close runs the stop hook of a started
- * hub. hc_hub_reload runs the reload hook (HC_OK without one).
+ * such as an import do not), after reading its events configuration when
+ * it takes part in events. hc_hub_close runs the stop hook of a started
+ * hub. hc_hub_reload re-reads the events configuration and runs the reload
+ * hook (HC_OK without one).
  */
 int hc_hub_start(struct hc_hub *hub, struct hc_err *err);
 int hc_hub_reload(struct hc_hub *hub, struct hc_err *err);
@@ -153,6 +172,9 @@ extern const char *const hc_alert_event_types[]; /* NULL-terminated */
 /* hub-core's schema ("core") and routes, for hub definitions. */
 extern const struct hc_migration_set hc_core_migrations;
 extern const struct hc_route_table hc_core_routes;
+/* GET /openapi.json: the hub's OpenAPI document, from its route tables
+ * (in hc_core_routes and hc_health_routes). */
+hc_handler_fn hc_get_openapi;
 /* Only /, /healthz, /readyz and reading progress events (with the alert
  * view), for a hub that serves none of the other shared resources. */
 extern const struct hc_route_table hc_health_routes;

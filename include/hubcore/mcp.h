@@ -292,6 +292,10 @@ struct hc_mcp_headers {
 	const char *name;
 	const char *session_id;
 	bool http;
+	/* With identity checks: the caller's subject and permission. */
+	const char *subject;
+	bool checked;
+	enum hc_scope level;
 };
 void hc_mcp_handle(struct hc_mcp_server *srv, json_t *msg,
 		   const struct hc_mcp_headers *h, struct hc_mcp_channel *ch,
@@ -309,13 +313,14 @@ struct hc_mcp_session;
 struct hc_mcp_session *hc_mcp_session_new_stdio(void);
 void hc_mcp_session_free(struct hc_mcp_session *s);
 /* End an HTTP session (DELETE); HC_ENOTFOUND when unknown. */
-int hc_mcp_session_end(struct hc_mcp_server *srv, const char *id);
+int hc_mcp_session_end(struct hc_mcp_server *srv, const char *id,
+		       const char *owner);
 /* Deliver a client's response to a request the server sent (by id). */
 int hc_mcp_session_deliver(struct hc_mcp_server *srv,
 			   struct hc_mcp_session *session, json_t *response);
 /* Look up a live HTTP session (NULL when unknown or ended). */
 struct hc_mcp_session *hc_mcp_session_get(struct hc_mcp_server *srv,
-					  const char *id);
+					  const char *id, const char *owner);
 void hc_mcp_session_put(struct hc_mcp_session *s);
 
 /* ---- transports ----------------------------------------------------------- */

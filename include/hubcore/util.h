@@ -71,4 +71,12 @@ size_t hc_base64url_encode(const void *data, size_t len, char *out);
 size_t hc_base64url_decode(const char *in, size_t len, void *out,
 			   size_t out_size);
 
+/*
+ * Is s a well-formed compact JWS (RFC 7515 §7.1): three base64url
+ * segments without padding, none of a length no base64 can have (1 mod
+ * 4), the signature not empty, at most max bytes? Check before handing a
+ * token to a JOSE library: some assert on malformed base64.
+ */
+bool hc_jws_compact_ok(const char *s, size_t max);
+
 #endif

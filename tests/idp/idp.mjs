@@ -24,9 +24,11 @@ export const PW = {
   carol: 'carol-test-password',
   dave: 'dave-test-password',
   erin: 'erin-test-password',
+  nora: 'nora-test-password',
   breakglass: 'breakglass-test-password',
 };
-export const SECRETS = { 'rp-conf': 'rp-conf-test-secret', svc: 'svc-test-secret' };
+export const SECRETS = { 'rp-conf': 'rp-conf-test-secret', svc: 'svc-test-secret',
+                         'hub-svc': 'hub-svc-test-secret', 'rp-legacy': 'rp-legacy-test-secret' };
 
 export function run(args, input) {
   const r = spawnSync(BIN, args, { encoding: 'utf8', cwd: ROOT, input });
@@ -69,12 +71,13 @@ keys_dir: "${join(dir, 'keys')}"
 access_token_ttl: ${opts.accessTtl ?? 300}
 code_ttl: ${opts.codeTtl ?? 60}
 key_publish_delay: ${opts.publishDelay ?? 0}
-max_login_failures: 3
-max_address_failures: 1000
-lock_seconds: 2
-max_lock_seconds: 8
+max_login_failures: ${opts.maxLoginFailures ?? 3}
+max_address_failures: ${opts.maxAddressFailures ?? 1000}
+lock_seconds: ${opts.lockSeconds ?? 2}
+max_lock_seconds: ${opts.maxLockSeconds ?? 8}
 users_disabled: ${opts.usersDisabled ? 'true' : 'false'}
 dynamic_registration: ${opts.registration === false ? 'false' : 'true'}
+registration_audiences: ["http://127.0.0.1:*"]
 users:
   - username: alice
     password_hash: "${h.alice}"
@@ -96,6 +99,9 @@ users:
   - username: erin
     password_hash: "${h.erin}"
     roles: [viewer]
+  - username: nora
+    password_hash: "${h.nora}"
+    email: nora@example.test
 emergency_access:
   username: breakglass
   password_hash: "${h.breakglass}"
@@ -106,17 +112,24 @@ clients:
     public: true
     redirect_uris: ["http://127.0.0.1/cb"]
     post_logout_redirect_uris: ["http://127.0.0.1:9/after-logout"]
-    audiences: ["http://127.0.0.1:8001", "http://127.0.0.1:8002"]
   - client_id: rp-conf
     name: Test confidential client
     secret_hash: "${h['rp-conf']}"
     redirect_uris: ["https://rp.example.test/cb"]
     default_audience: "http://127.0.0.1:8001"
+  - client_id: rp-legacy
+    name: A client that cannot do PKCE
+    secret_hash: "${h['rp-legacy']}"
+    require_pkce: false
+    redirect_uris: ["https://legacy.example.test/cb"]
 service_accounts:
   - client_id: svc
     secret_hash: "${h.svc}"
     roles: [service]
     audiences: ["http://127.0.0.1:8001"]
+  - client_id: hub-svc
+    secret_hash: "${h['hub-svc']}"
+    roles: [service]
 ${opts.extra ?? ''}`;
 }
 
@@ -130,7 +143,8 @@ export async function startIdp(opts = {}) {
   const db = 'sqlite:' + join(dir, 'idp.db');
   const p = spawn(BIN, ['serve', 'idp', '--config', config, '--db', db,
                         '--listen', `127.0.0.1:${port}`, '--log-level', 'info'],
-                  { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+                  { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
+                    env: { ...process.env, FOSHUB_AUTH: opts.auth ? 'on' : 'off' } });
   let log = '';
   p.stderr.setEncoding('utf8');
   p.stderr.on('data', (d) => { log += d; });
@@ -208,7 +222,8 @@ export async function submitLogin(idpUrl, page, fields, { csrf } = {}) {
   });
   page.jar.take(r);
   return { status: r.status, location: r.headers.get('location'), html: await r.text(),
-           retryAfter: r.headers.get('retry-after'), jar: page.jar };
+           retryAfter: r.headers.get('retry-after'), jar: page.jar,
+           setCookies: r.headers.getSetCookie() };
 }
 
 // The whole login: open the page, sign in; resolves to the redirect.

@@ -254,3 +254,121 @@ describe('the login form', () => {
     assert.deepEqual(tokens.claims().amr, ['pwd', 'otp']);
   });
 });
+
+describe('hardening', () => {
+  test('malformed tokens get an answer, not a crash', async () => {
+    for (const t of ['A=AA.e30.AAAA', 'AAAAA.e30.AAAA', 'eyJhbGciOiJSUzI1NiJ9.e30.A', 'a.b', '...']) {
+      const u = await fetch(idp.url + '/userinfo', { headers: { Authorization: 'Bearer ' + t } });
+      assert.equal(u.status, 401, t);
+      const l = await fetch(idp.url + '/logout?id_token_hint=' + encodeURIComponent(t), { redirect: 'manual' });
+      assert.equal(l.status, 400, t);
+      const r = await fetch(idp.url + '/revoke', { method: 'POST',
+        body: new URLSearchParams({ client_id: 'rp-public', token: t }) });
+      assert.equal(r.status, 200, t); // RFC 7009: unknown tokens are fine
+    }
+    assert.equal((await fetch(idp.url + '/healthz')).status, 200);
+  });
+
+  test('a verifier for a code without a challenge is a downgrade: refused', async () => {
+    const url = rawAuthorize({ client_id: 'rp-legacy', redirect_uri: 'https://legacy.example.test/cb',
+                               response_type: 'code', scope: 'openid', state: 'st-1' });
+    const r = await login(idp.url, url, { username: 'erin', password: PW.erin });
+    assert.equal(r.status, 302, r.html);
+    const code = new URL(r.location).searchParams.get('code');
+    const t = await fetch(idp.url + '/token', {
+      method: 'POST', headers: { Authorization: 'Basic ' + btoa('rp-legacy:rp-legacy-test-secret') },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: 'x'.repeat(43),
+                                  redirect_uri: 'https://legacy.example.test/cb' }),
+    });
+    assert.equal(t.status, 400);
+    assert.equal((await t.json()).error, 'invalid_grant');
+  });
+
+  test('no scope is fine', async () => {
+    const verifier = client.randomPKCECodeVerifier();
+    const url = rawAuthorize({ client_id: 'rp-public', redirect_uri: CB, response_type: 'code', state: 'st-1',
+                               code_challenge: await client.calculatePKCECodeChallenge(verifier),
+                               code_challenge_method: 'S256' });
+    const r = await login(idp.url, url, { username: 'erin', password: PW.erin });
+    assert.equal(r.status, 302, r.html);
+    const t = await tokenRequest({ grant_type: 'authorization_code', client_id: 'rp-public', redirect_uri: CB,
+                                   code: new URL(r.location).searchParams.get('code'), code_verifier: verifier });
+    assert.equal(t.status, 200, JSON.stringify(t.json));
+  });
+
+  test('the session cookie goes to the IdP\'s endpoints only; no form-action in the CSP', async () => {
+    const { url } = await authUrl();
+    const page = await openAuthorize(url);
+    assert.doesNotMatch(page.res.headers.get('content-security-policy'), /form-action/);
+    const r = await submitLogin(idp.url, page, { username: 'erin', password: PW.erin });
+    assert.equal(r.status, 302);
+    const session = r.setCookies.filter((c) => c.startsWith('foshub_idp_session='));
+    assert.deepEqual(session.map((c) => c.match(/Path=([^;]*)/)[1]).sort(), ['/authorize', '/logout']);
+    for (const c of session) assert.match(c, /HttpOnly/);
+  });
+
+  test('a code whose session ended gives nothing', async () => {
+    const { url, verifier } = await authUrl();
+    const page = await openAuthorize(url);
+    const r = await submitLogin(idp.url, page, { username: 'erin', password: PW.erin });
+    // sign out, confirmed, before the client redeems its code
+    const confirm = await fetch(idp.url + '/logout', { headers: { Cookie: r.jar.header() } });
+    r.jar.take(confirm);
+    const csrf = (await confirm.text()).match(/name="csrf" value="([^"]+)"/)[1];
+    const out = await fetch(idp.url + '/logout', { method: 'POST', headers: { Cookie: r.jar.header() },
+                                                   body: new URLSearchParams({ csrf }) });
+    assert.equal(out.status, 200);
+    const t = await tokenRequest({ grant_type: 'authorization_code', client_id: 'rp-public', redirect_uri: CB,
+                                   code: new URL(r.location).searchParams.get('code'), code_verifier: verifier });
+    assert.equal(t.status, 400);
+    assert.equal(t.json.error, 'invalid_grant');
+  });
+
+  test('an access token is not an id_token_hint', async () => {
+    const { location, verifier } = await codeFor('erin');
+    const tokens = await client.authorizationCodeGrant(pub, location, { pkceCodeVerifier: verifier, expectedState: 'st-1' });
+    const r = await fetch(idp.url + '/logout?id_token_hint=' + tokens.access_token, { redirect: 'manual' });
+    assert.equal(r.status, 400);
+  });
+
+  test('a username cannot forge log lines', async () => {
+    const { url } = await authUrl();
+    await login(idp.url, url, { username: "x\nAUDIT emergency access: 'breakglass' \u001b[2J", password: 'whatever-1' });
+    assert.match(idp.log(), /login failed for user 'x\\x0aAUDIT emergency access/);
+    assert.doesNotMatch(idp.log(), /\nAUDIT emergency access: 'breakglass' \\x1b/);
+  });
+
+  test('a self-registered client: only allowed resources, no silent sign-in, errors shown', async () => {
+    const reg = await (await fetch(idp.url + '/register', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Totally Legit', redirect_uris: ['https://attacker.example/cb'],
+                             token_endpoint_auth_method: 'client_secret_basic' }),
+    })).json();
+    const cfg = await client.discovery(new URL(idp.url), reg.client_id, undefined,
+                                       client.ClientSecretBasic(reg.client_secret), insecure);
+    const base = { redirect_uri: 'https://attacker.example/cb', state: 'st-1' };
+    // a resource outside registration_audiences: shown, not redirected
+    const far = await openAuthorize((await authUrl(cfg, { ...base, resource: 'https://bank.example' })).url);
+    assert.equal(far.status, 400);
+    assert.equal(far.location, null);
+    // a bad response type: shown too (no open redirect)
+    const bad = await openAuthorize(rawAuthorize({ client_id: reg.client_id, redirect_uri: base.redirect_uri,
+                                                   response_type: 'x', state: 'st-1' }));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.location, null);
+    // a signed-in user is asked to sign in again, warned
+    const { url } = await authUrl();
+    const signed = await login(idp.url, url, { username: 'erin', password: PW.erin });
+    assert.equal(signed.status, 302);
+    const again = await openAuthorize((await authUrl(cfg, { ...base, resource: 'http://127.0.0.1:8001' })).url,
+                                      signed.jar);
+    assert.equal(again.status, 200);
+    assert.match(again.html, /registered itself: its name is not verified/);
+    // and it may not introspect others' tokens
+    const intro = await fetch(idp.url + '/introspect', {
+      method: 'POST', headers: { Authorization: 'Basic ' + btoa(`${reg.client_id}:${reg.client_secret}`) },
+      body: new URLSearchParams({ token: 'x' }),
+    });
+    assert.equal(intro.status, 401);
+  });
+});

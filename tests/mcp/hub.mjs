@@ -31,8 +31,10 @@ export function importExamples(db) {
 // Start `foshub serve dev`; resolves to { url, port, stop, log }.
 export function startHub(db, extraArgs = []) {
   return new Promise((resolve, reject) => {
+    // the MCP tests check the protocol; identity has its own (tests/auth)
     const p = spawn(BIN, ['serve', 'dev', '--db', db, '--listen', '127.0.0.1:0',
-                          ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+                          ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
+                                           env: { ...process.env, FOSHUB_AUTH: 'off' } });
     let log = '';
     let done = false;
     p.stderr.setEncoding('utf8');

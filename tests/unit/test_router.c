@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "devhub/devhub.h"
+#include "finhub/finhub.h"
+#include "hubcore/mcp.h"
+#include "opshub/opshub.h"
 #include "idp/idp.h"
 #include "hubcore/http.h"
 #include "testutil.h"
@@ -162,19 +165,24 @@ static bool known_method(const char *m)
 	return false;
 }
 
-/* Public routes: the root, health, well-known documents and keys; and,
- * on the IdP, the OAuth endpoints, which authenticate each request
- * themselves (client credentials, codes, tokens, the login form). */
+/* Public routes: the root, health, well-known documents and the IdP's
+ * keys; and routes that authenticate each request themselves. */
 static bool public_ok(const struct hc_hub_def *def, const struct hc_route *r)
 {
 	if (strcmp(r->method, "GET") == 0 &&
 	    (strcmp(r->pattern, "/") == 0 || strstr(r->pattern, "z") ||
+	     strcmp(r->pattern, "/openapi.json") == 0 ||
 	     strncmp(r->pattern, "/.well-known/", 13) == 0))
 		return true;
-	if (def == &idp_def)
-		return (r->flags & HC_ROUTE_PER_MESSAGE) ||
-		       strcmp(r->pattern, "/jwks") == 0;
-	return false;
+	/* a route that authenticates each message itself (the IdP's
+	 * OAuth endpoints, ops-hub's push reports with their own token) */
+	if (r->flags & HC_ROUTE_PER_MESSAGE)
+		return true;
+	/* the pages' script and style sheet, built in, without data */
+	if (strcmp(r->method, "GET") == 0 && (r->flags & HC_ROUTE_STATIC) &&
+	    strncmp(r->pattern, "/ui/", 4) == 0)
+		return true;
+	return def == &idp_def && strcmp(r->pattern, "/jwks") == 0;
 }
 
 /* Walk every route of a hub: explicit policy, no duplicates, read-only
@@ -239,7 +247,37 @@ static void audit(const struct hc_hub_def *def, size_t min_routes)
 static void test_route_table_audit(void **state)
 {
 	audit(&devhub_def, 30);
+	audit(&opshub_def, 30);
+	audit(&finhub_def, 20);
 	audit(&idp_def, 15);
+}
+
+/* Every MCP tool of every hub carries an explicit policy: a read-only
+ * tool needs read, any other write or more (never public). */
+static void test_tool_table_audit(void **state)
+{
+	const struct hc_hub_def *const defs[] = { &devhub_def, &opshub_def,
+						  &finhub_def };
+	size_t total = 0;
+	for (size_t d = 0; d < sizeof(defs) / sizeof(defs[0]); d++) {
+		const struct hc_mcp_def *m = defs[d]->mcp;
+		assert_non_null(m);
+		for (size_t t = 0; t < m->ntools; t++)
+			for (size_t i = 0; i < m->tools[t]->count; i++) {
+				const struct hc_mcp_tool *tool =
+					&m->tools[t]->tools[i];
+				bool ro = tool->flags & HC_MCP_READONLY;
+				total++;
+				if (tool->scope == HC_SCOPE_PUBLIC ||
+				    (ro && tool->scope != HC_SCOPE_READ) ||
+				    (!ro && tool->scope < HC_SCOPE_WRITE))
+					fail_msg("%s: tool %s has scope %d "
+						 "(read-only: %d)",
+						 defs[d]->name, tool->name,
+						 tool->scope, ro);
+			}
+	}
+	assert_true(total > 60);
 }
 
 int main(void)
@@ -249,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_not_found_and_allow),
 		cmocka_unit_test(test_rest_capture),
 		cmocka_unit_test(test_route_table_audit),
+		cmocka_unit_test(test_tool_table_audit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
