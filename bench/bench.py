@@ -166,10 +166,14 @@ class Bench:
         p.stop()
         self.procs.remove(p)
 
-    def hub(self, kind, db, extra=(), name=None):
+    def hub(self, kind, db, extra=(), name=None, auth=False):
+        """A hub on db; without auth (identity is measured on its own, in
+        bench_protected_get) unless auth."""
         port = free_port()
         args = [self.bin, "serve", kind, "--listen", "127.0.0.1:%d" % port,
                 "--db", "sqlite:" + db, "--log-level", "warn"] + list(extra)
+        if not auth:
+            args.append("--no-auth")
         p = self.start(args, name or kind,
                        ready_url="http://127.0.0.1:%d/readyz" % port)
         p.url = "http://127.0.0.1:%d" % port
@@ -546,7 +550,9 @@ http {
         try:
             body = self.path("token-request.txt")
             with open(body, "w") as f:
-                f.write("grant_type=client_credentials")
+                # resource (RFC 8707): the hub the token is for, its aud
+                f.write("grant_type=client_credentials&resource="
+                        "http%3A%2F%2F127.0.0.1%3A8001")
             auth = "Basic " + base64.b64encode(
                 ("bench:" + p.secret).encode()).decode()
             st, out = http("POST", p.url + "/token", open(body, "rb").read(),
@@ -572,22 +578,51 @@ http {
             self.row("idp_token", "IdP client_credentials tokens (ES256), "
                      "wrk -t2 -c64", "tokens/s", [r["rps"] for r in runs],
                      target="≥ 5,000/s", ok=med >= 5000)
-            self.bench_protected_get(token)
+            self.bench_protected_get(p, token)
         finally:
             self.stop(p)
 
-    def bench_protected_get(self, token):
+    def bench_protected_get(self, idp, token):
         """A GET with a bearer token checked against the IdP's cached
-        JWKS, as a ratio to the same GET without auth. The hubs do not
-        check tokens yet (issue 5): the row stays pending until then.
-        When they do, measure here: start the dev hub with the IdP as
-        its issuer, then in turns self.wrk(url) and
-        self.wrk(url, script="get.lua",
-                 script_args=["Authorization: Bearer " + token])."""
-        self.pending("protected_get", "protected GET with a cached JWKS",
-                     "≥ 80% of the GET without auth",
-                     "pending: the hubs' token-checking middleware "
-                     "(issue 5) is not on this branch yet")
+        JWKS, as a ratio to the same GET without auth: the same database,
+        two hubs, measured in turns."""
+        db = self.dev_db()
+        plain = self.hub("dev", db, name="dev-noauth")
+        guarded = self.hub("dev", db, name="dev-auth", auth=True,
+                           extra=["--auth-issuer", idp.url,
+                                  "--auth-audience", "http://127.0.0.1:8001"])
+        try:
+            path = "/tasks/" + TASK_ID
+            bearer = "Authorization: Bearer " + token
+            st, _ = http("GET", guarded.url + path)
+            if st != 401:
+                raise BenchError("GET without a token answered %d, not 401"
+                                 % st)
+            st, out = http("GET", guarded.url + path, headers={
+                "Authorization": "Bearer " + token})
+            if st != 200:
+                raise BenchError("GET with the token: %d %s" % (st, out[:300]))
+            args = dict(script="get.lua", script_args=[bearer])
+            self.warm(plain.url + path)
+            self.warm(guarded.url + path, **args)
+            with_auth, without, ratios = [], [], []
+            for _ in range(self.args.runs):
+                r0 = self.wrk(plain.url + path)
+                r1 = self.wrk(guarded.url + path, **args)
+                without.append(r0)
+                with_auth.append(r1)
+                ratios.append(r1["rps"] / r0["rps"])
+            self.raw["protected_get"] = dict(auth=with_auth, plain=without)
+            ratio = statistics.median(ratios)
+            self.row("protected_get", "protected GET one task, ES256 token, "
+                     "cached JWKS, wrk -t2 -c64", "req/s",
+                     [r["rps"] for r in with_auth],
+                     ref=statistics.median(r["rps"] for r in without),
+                     ratio=ratio, target="≥ 80% of the GET without auth",
+                     ok=ratio >= 0.8)
+        finally:
+            self.stop(guarded)
+            self.stop(plain)
 
     def bench_import(self):
         nplans = 20 if self.args.smoke else 1000

@@ -532,13 +532,17 @@ static void test_text_answers(void **state)
 	assert_int_equal(hc_list_query_add(&q, &widgets, "bin", "b1", &err),
 			 HC_OK);
 	same_text(f, &q, NULL);
-	/* text that is not UTF-8 (written behind the hub's back) is an
-	 * error, as for the json_t answer, not invalid JSON */
+	/* text that is not UTF-8 (written behind the hub's back; SQLite
+	 * lets it, PostgreSQL does not) is an error, as for the json_t
+	 * answer, not invalid JSON */
+	if (tu_pg())
+		return;
 	assert_int_equal(hc_exec_script(f->c, "UPDATE widgets SET notes = "
 					      "X'6162FF' WHERE id = 'bare'",
 					&err),
 			 HC_OK);
-	assert_int_equal(hc_res_get_text(f->c, &widgets, "bare", &text, NULL, &err),
+	assert_int_equal(hc_res_get_text(f->c, &widgets, "bare", &text, NULL,
+					 &err),
 			 HC_ESTORE);
 	hc_buf_release(&text);
 }
