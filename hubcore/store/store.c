@@ -185,6 +185,7 @@ int hc_store_open(struct hc_store **out, const char *url,
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->available, NULL);
+	pthread_cond_init(&s->written, NULL);
 
 	/* Open one connection now so that a bad path fails at start-up. */
 	{
@@ -217,8 +218,10 @@ void hc_store_close(struct hc_store *s)
 			s->ops->close_conn(s->all[i]);
 			free(s->all[i]);
 		}
+		hc__store_close_writer(s);
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->available);
+		pthread_cond_destroy(&s->written);
 	}
 	free(s->all);
 	free(s->url);
