@@ -9,6 +9,7 @@
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
 #   make bench      the benchmark (bench/), writes bench/RESULTS.md
+#   make soak       dev-hub under ten minutes of mixed load (bench/soak.py)
 #
 # Missing Debian -dev packages are installed by scripts/install-deps.sh.
 
@@ -81,7 +82,7 @@ MCP_STDIO := $(BUILD)/bench/mcp-stdio
 
 .PHONY: all deps test-deps mcp-deps idp-deps auth-deps ui-deps unit-bins unit \
 	http-test mcp-test idp-test auth-test ui-test pg-test test fuzz fuzz-bins \
-	fuzz-run bench bench-smoke \
+	fuzz-run bench bench-smoke soak soak-smoke \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -262,16 +263,36 @@ ui-test: $(FOSHUB) $(UI_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) UI_ARTIFACTS=$(abspath $(BUILD))/ui \
 		node --test tests/ui/*.test.mjs
 
+# Ten minutes of mixed load (reads, MCP calls, writes on 64 connections):
+# no error, every acknowledged write stored, no growth of memory after
+# warm-up, a clean stop. Not part of make test; SOAK_SECONDS to change.
+SOAK_SECONDS ?= 600
+soak: $(FOSHUB) $(BENCH_DEPS_STAMP)
+	$(PYTHON) bench/soak.py --bin $(FOSHUB) --seconds $(SOAK_SECONDS) \
+		--out $(BUILD)/soak/RESULTS.md
+
+# The soak, briefly: under the build's sanitizers (make SAN=1) and, on the
+# normal build, under valgrind's memcheck; a memory error or a leak fails.
+soak-smoke: $(FOSHUB) $(BENCH_DEPS_STAMP)
+	$(PYTHON) bench/soak.py --bin $(FOSHUB) --seconds 20 \
+		--out $(BUILD)/soak/RESULTS-smoke.md
+ifeq ($(SAN),)
+	$(PYTHON) bench/soak.py --bin $(FOSHUB) --seconds 10 --valgrind \
+		--connections 8 --out $(BUILD)/soak/RESULTS-valgrind.md
+endif
+
 # The whole suite: the normal build (on SQLite, then on PostgreSQL), then
 # the same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
 # (SQLite only: the PostgreSQL run exercises the same C code, and doubling
 # it under ASan would cost minutes for little), then each fuzz target
-# briefly; the benchmark's smoke only on the normal build.
+# briefly; the benchmark's smoke only on the normal build, the soak's on
+# both (valgrind on the normal one).
 test: test-deps mcp-deps idp-deps auth-deps ui-deps
-	$(MAKE) unit http-test mcp-test idp-test auth-test ui-test bench-smoke
+	$(MAKE) unit http-test mcp-test idp-test auth-test ui-test bench-smoke \
+		soak-smoke
 	$(MAKE) pg-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
-		auth-test ui-test
+		auth-test ui-test soak-smoke
 	$(MAKE) SAN=fuzz BUILD=$(BUILD)/fuzz FUZZ_SECONDS=5 fuzz-run
 
 VAR := var

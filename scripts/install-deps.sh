@@ -15,8 +15,9 @@ libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
 libcurl4-openssl-dev libpq-dev"
 # chromium: the browser tests (tests/ui) drive it with playwright-core;
-# wrk and hyperfine drive the benchmark, nginx is its reference
-bench_pkgs="wrk hyperfine nginx-light"
+# wrk and hyperfine drive the benchmark, nginx is its reference; the soak
+# runs a hub under valgrind
+bench_pkgs="wrk hyperfine nginx-light valgrind"
 test_pkgs="libcmocka-dev sqlite3 oathtool openssl glewlwyd python3-fastapi
 python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev
 postgresql chromium fonts-dejavu-core $bench_pkgs"
