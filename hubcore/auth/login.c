@@ -661,11 +661,16 @@ int hc__auth_session_identity(struct hc_req *req, struct hc_identity *id,
 		char w[256] = "";
 		struct session_row again;
 		pthread_mutex_lock(&a->refresh_lock);
-		/* another request may have refreshed it meanwhile */
-		if (session_load(c, sid, &again, &err) == HC_OK) {
+		/* another request may have refreshed it meanwhile, or
+		 * ended it (a logout) */
+		if (session_load(c, sid, &again, &err) != HC_OK) {
+			pthread_mutex_unlock(&a->refresh_lock);
 			json_decref(row.tokens);
-			row = again;
+			return refused(why, "invalid_token",
+				       "the session has ended; sign in again");
 		}
+		json_decref(row.tokens);
+		row = again;
 		rc = hc__auth_token_identity(
 			a,
 			hc_json_str(row.tokens, "access_token")
