@@ -83,6 +83,23 @@ int cli_auth_option(const struct cli_command *cmd, struct cli_auth_opts *o,
 	case CLI_OPT_AUTH_SECRET_FILE:
 		o->secret_file = arg;
 		return 0;
+	case CLI_OPT_LOGIN_CLIENT_ID:
+		o->login_client_id = arg;
+		return 0;
+	case CLI_OPT_LOGIN_SECRET_FILE:
+		o->login_secret_file = arg;
+		return 0;
+	case CLI_OPT_AUTH_SKEW: {
+		char *end;
+		long v = strtol(arg, &end, 10);
+		if (*end || end == arg || v < 1 || v > 600)
+			return cli_usage_error(cmd, "--auth-clock-skew must be "
+						    "1 to 600 seconds, not "
+						    "'%s'",
+					       arg);
+		o->clock_skew = (int)v;
+		return 0;
+	}
 	case CLI_OPT_NO_AUTH:
 		o->off = true;
 		return 0;
@@ -140,7 +157,7 @@ int cli_auth_open(struct hc_hub *hub, struct cli_auth_opts *o,
 		  const char *listen, struct hc_err *err)
 {
 	struct hc_auth_options ao = { 0 };
-	char secret[512] = "", aud[600];
+	char secret[512] = "", login_secret[512] = "", aud[600];
 	const char *env = getenv("FOSHUB_AUTH");
 	const char *colon = strrchr(listen, ':');
 	unsigned port = colon ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
@@ -174,6 +191,7 @@ int cli_auth_open(struct hc_hub *hub, struct cli_auth_opts *o,
 	}
 	ao.roles_client = o->roles_client;
 	ao.algorithms = o->algorithms;
+	ao.clock_skew = o->clock_skew;
 	for (size_t i = 0; i < o->nroles; i++)
 		ao.roles[ao.nroles++] = o->roles[i];
 	env = getenv("FOSHUB_AUTH_CLIENT_ID");
@@ -187,8 +205,36 @@ int cli_auth_open(struct hc_hub *hub, struct cli_auth_opts *o,
 	} else if ((env = getenv("FOSHUB_AUTH_CLIENT_SECRET")) && *env) {
 		ao.client_secret = env;
 	}
-	rc = hc_auth_new(&hub->auth, &ao, err);
+	/* the pages' login: a confidential client of the first issuer */
+	env = getenv("FOSHUB_LOGIN_CLIENT_ID");
+	ao.login_client_id = o->login_client_id ? o->login_client_id
+			     : env && *env	 ? env
+						 : NULL;
+	if (o->login_secret_file) {
+		rc = read_secret_file(o->login_secret_file, login_secret,
+				      sizeof(login_secret), err);
+		if (rc != HC_OK) {
+			explicit_bzero(secret, sizeof(secret));
+			return hc_err_prefix(err, "--login-client-secret-file");
+		}
+		ao.login_client_secret = login_secret;
+	} else if ((env = getenv("FOSHUB_LOGIN_CLIENT_SECRET")) && *env) {
+		ao.login_client_secret = env;
+	}
+	if (ao.login_client_id && !ao.login_client_secret)
+		rc = hc_err_set(err, HC_EUSAGE,
+				"the page login's client '%s' needs its secret "
+				"(--login-client-secret-file or "
+				"FOSHUB_LOGIN_CLIENT_SECRET)",
+				ao.login_client_id);
+	else if (!ao.login_client_id && ao.login_client_secret)
+		rc = hc_err_set(err, HC_EUSAGE,
+				"a page login secret without its client "
+				"(--login-client-id or FOSHUB_LOGIN_CLIENT_ID)");
+	else
+		rc = hc_auth_new(&hub->auth, &ao, err);
 	explicit_bzero(secret, sizeof(secret));
+	explicit_bzero(login_secret, sizeof(login_secret));
 	if (rc != HC_OK)
 		return hc_err_prefix(err, "identity checks");
 	return HC_OK;
@@ -208,9 +254,15 @@ int cli_auth_bound(struct hc_hub *hub, const struct cli_auth_opts *o,
 		if (rc != HC_OK)
 			return rc;
 	}
-	hc_log_info(&hub->log, "identity checks on: audience %s, trusting %s%s",
+	hc_log_info(&hub->log,
+		    "identity checks on: audience %s, trusting %s%s; page "
+		    "login %s",
 		    hc_auth_audience(hub->auth), hc_auth_issuer(hub->auth, 0),
-		    hc_auth_issuer_count(hub->auth) > 1 ? " and others" : "");
+		    hc_auth_issuer_count(hub->auth) > 1 ? " and others" : "",
+		    hc_auth_login_origin(hub->auth, aud, sizeof(aud))
+			    ? "on"
+			    : "off (no --login-client-id): pages need a "
+			      "bearer token");
 	return HC_OK;
 }
 

@@ -58,6 +58,9 @@ enum {
 	CLI_OPT_AUTH_CLIENT_ID,
 	CLI_OPT_AUTH_SECRET_FILE,
 	CLI_OPT_NO_AUTH,
+	CLI_OPT_LOGIN_CLIENT_ID,
+	CLI_OPT_LOGIN_SECRET_FILE,
+	CLI_OPT_AUTH_SKEW,
 };
 #define CLI_AUTH_LONG_OPTIONS                                               \
 	{ "auth-issuer", required_argument, NULL, CLI_OPT_AUTH_ISSUER },    \
@@ -70,6 +73,11 @@ enum {
 	  CLI_OPT_AUTH_CLIENT_ID },                                         \
 	{ "auth-client-secret-file", required_argument, NULL,               \
 	  CLI_OPT_AUTH_SECRET_FILE },                                       \
+	{ "login-client-id", required_argument, NULL,                       \
+	  CLI_OPT_LOGIN_CLIENT_ID },                                        \
+	{ "login-client-secret-file", required_argument, NULL,              \
+	  CLI_OPT_LOGIN_SECRET_FILE },                                      \
+	{ "auth-clock-skew", required_argument, NULL, CLI_OPT_AUTH_SKEW },  \
 	{ "no-auth", no_argument, NULL, CLI_OPT_NO_AUTH }
 
 struct cli_auth_opts {
@@ -82,6 +90,10 @@ struct cli_auth_opts {
 	size_t nroles;
 	const char *client_id;
 	const char *secret_file;
+	/* the confidential client of the pages' login */
+	const char *login_client_id;
+	const char *login_secret_file;
+	int clock_skew; /* 0: the default */
 	bool off;
 };
 /* 0 when c was an identity option, -1 when it is not one, else the exit
@@ -91,7 +103,8 @@ int cli_auth_option(const struct cli_command *cmd, struct cli_auth_opts *o,
 void cli_auth_release(struct cli_auth_opts *o);
 /* hub->auth from the options and environment (FOSHUB_AUTH=off,
  * FOSHUB_AUTH_ISSUERS, FOSHUB_AUTH_AUDIENCE, FOSHUB_AUTH_CLIENT_ID,
- * FOSHUB_AUTH_CLIENT_SECRET); none with --no-auth. */
+ * FOSHUB_AUTH_CLIENT_SECRET, FOSHUB_LOGIN_CLIENT_ID,
+ * FOSHUB_LOGIN_CLIENT_SECRET); none with --no-auth. */
 int cli_auth_open(struct hc_hub *hub, struct cli_auth_opts *o,
 		  const char *listen, struct hc_err *err);
 /* The audience once the port is bound (port 0 picks one). */

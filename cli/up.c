@@ -74,6 +74,7 @@ struct child {
 	const char *config; /* --config of its serve, or NULL */
 	char config_buf[PATH_MAX];
 	char secret[PATH_MAX]; /* its service account's secret file, or "" */
+	char login_secret[PATH_MAX]; /* the page login client's, or "" */
 	char issuer[64];    /* --auth-issuer of its serve, or "" */
 	bool no_auth;
 	unsigned port;
@@ -209,7 +210,7 @@ static int spawn(struct child *c, const char *self, const sigset_t *mask)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *args[16];
+		char *args[24];
 		int n = 0;
 		args[n++] = (char *)self;
 		args[n++] = "serve";
@@ -234,6 +235,13 @@ static int spawn(struct child *c, const char *self, const sigset_t *mask)
 			args[n++] = (char *)c->def->name;
 			args[n++] = "--auth-client-secret-file";
 			args[n++] = c->secret;
+		}
+		/* people sign in to the pages through the IdP's hub-portal */
+		if (!c->no_auth && c->login_secret[0]) {
+			args[n++] = "--login-client-id";
+			args[n++] = "hub-portal";
+			args[n++] = "--login-client-secret-file";
+			args[n++] = c->login_secret;
 		}
 		args[n] = NULL;
 		sigset_t none;
@@ -326,7 +334,9 @@ static void print_urls(const struct child *cs, size_t n)
 		       "http://127.0.0.1:%u\n"
 		       "  MCP clients log in through the IdP's page by "
 		       "themselves; users and clients: foshub idp add-user, "
-		       "foshub idp add-client\n",
+		       "foshub idp add-client\n"
+		       "  the pages sign you in through the IdP when "
+		       "SECRETS/hub-portal.secret is there (--secrets-dir)\n",
 		       idp->port, idp->port, idp->port + 1);
 	else if (idp)
 		printf("log in: identity checks are off (--no-auth)\n");
@@ -500,6 +510,13 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 				 "%s/%s.secret", secrets, def->name);
 			if (access(cs[n].secret, R_OK) != 0)
 				cs[n].secret[0] = '\0';
+			if (hc_view_page_path(def)) {
+				snprintf(cs[n].login_secret,
+					 sizeof(cs[n].login_secret),
+					 "%s/hub-portal.secret", secrets);
+				if (access(cs[n].login_secret, R_OK) != 0)
+					cs[n].login_secret[0] = '\0';
+			}
 		}
 		n++;
 	}

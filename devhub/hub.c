@@ -357,7 +357,7 @@ static const struct hc_route_table dev_route_table =
 
 static const struct hc_route_table *const routes[] = {
 	&hc_core_routes, &dev_route_table, &dh_coupling_routes,
-	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_view_routes
+	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_auth_login_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const dev_v1[] = {
@@ -400,7 +400,8 @@ static const struct hc_migration_set dev_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &dev_migrations, &hc_event_migrations
+	&hc_core_migrations, &dev_migrations, &hc_event_migrations,
+	&hc_auth_migrations
 };
 
 static const struct hc_resource *const resources[] = {

@@ -352,7 +352,7 @@ static const struct hc_route_table fin_route_table =
 
 static const struct hc_route_table *const routes[] = {
 	&hc_core_routes, &fin_route_table, &hc_event_routes, &hc_mcp_routes,
-	&hc_auth_routes, &hc_view_routes
+	&hc_auth_routes, &hc_auth_login_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const fin_v1[] = {
@@ -384,7 +384,8 @@ static const struct hc_migration_set fin_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &fin_migrations, &hc_event_migrations
+	&hc_core_migrations, &fin_migrations, &hc_event_migrations,
+	&hc_auth_migrations
 };
 
 static const struct hc_resource *const resources[] = {

@@ -426,7 +426,7 @@ static const struct hc_route_table ops_route_table =
 
 static const struct hc_route_table *const routes[] = {
 	&hc_core_routes, &ops_route_table, &oh_coupling_routes,
-	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_view_routes
+	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_auth_login_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const ops_v1[] = {
@@ -461,7 +461,8 @@ static const struct hc_migration_set ops_migrations = {
 };
 
 static const struct hc_migration_set *const migrations[] = {
-	&hc_core_migrations, &ops_migrations, &hc_event_migrations
+	&hc_core_migrations, &ops_migrations, &hc_event_migrations,
+	&hc_auth_migrations
 };
 
 static const struct hc_resource *const resources[] = {

@@ -94,6 +94,8 @@ void hc_auth_free(struct hc_auth *a)
 		free(is->iss);
 		free(is->jwks_uri);
 		free(is->token_endpoint);
+		free(is->authorization_endpoint);
+		free(is->end_session_endpoint);
 		hc__keyset_put(is->keys);
 		pthread_mutex_destroy(&is->lock);
 	}
@@ -104,6 +106,12 @@ void hc_auth_free(struct hc_auth *a)
 		free(a->toks[i].token);
 	}
 	pthread_mutex_destroy(&a->tok_lock);
+	pthread_mutex_destroy(&a->refresh_lock);
+	free(a->login_client_id);
+	if (a->login_client_secret)
+		explicit_bzero(a->login_client_secret,
+			       strlen(a->login_client_secret));
+	free(a->login_client_secret);
 	free(a->audience);
 	free(a->old_audience);
 	free(a->roles_client);
@@ -143,6 +151,7 @@ int hc_auth_new(struct hc_auth **out, const struct hc_auth_options *o,
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&a->tok_lock, NULL);
+	pthread_mutex_init(&a->refresh_lock, NULL);
 	for (size_t i = 0; i < o->nissuers; i++) {
 		if (!http_url(o->issuers[i])) {
 			rc = hc_err_set(err, HC_EINVAL,
@@ -161,6 +170,21 @@ int hc_auth_new(struct hc_auth **out, const struct hc_auth_options *o,
 	a->roles_client = o->roles_client ? strdup(o->roles_client) : NULL;
 	a->client_id = o->client_id ? strdup(o->client_id) : NULL;
 	a->client_secret = o->client_secret ? strdup(o->client_secret) : NULL;
+	if ((o->login_client_id != NULL) != (o->login_client_secret != NULL)) {
+		rc = hc_err_set(err, HC_EINVAL,
+				"the page login needs both the client id and "
+				"its secret (%s is missing)",
+				o->login_client_id ? "the secret"
+						   : "the client id");
+		goto fail;
+	}
+	a->login_client_id =
+		o->login_client_id ? strdup(o->login_client_id) : NULL;
+	a->login_client_secret =
+		o->login_client_secret ? strdup(o->login_client_secret) : NULL;
+	if ((o->login_client_id && !a->login_client_id) ||
+	    (o->login_client_secret && !a->login_client_secret))
+		goto oom;
 	if (!a->audience || (o->roles_client && !a->roles_client) ||
 	    (o->client_id && !a->client_id) ||
 	    (o->client_secret && !a->client_secret))
@@ -332,7 +356,7 @@ static void roles_from(struct hc_identity *id, json_t *v)
 				 strlen(json_string_value(r)));
 }
 
-static bool aud_has(json_t *aud, const char *want)
+bool hc__auth_aud_has(json_t *aud, const char *want)
 {
 	size_t i;
 	json_t *v;
@@ -367,34 +391,28 @@ static const struct hc__key *pick_key(const struct hc__keyset *ks,
 	return fitting == 1 ? only : NULL;
 }
 
-int hc_auth_check(struct hc_auth *a, const char *authorization,
-		  struct hc_identity *id, struct hc_auth_failure *why)
+/*
+ * Verify a compact JWS from a trusted issuer: its header (our algorithms,
+ * keys from the issuer's JWKS only, the typ of the kind of token), the
+ * signature, and the time claims. HC_OK with the claims (a new reference)
+ * and the issuer; the audience and subject are the caller's to check.
+ */
+int hc__auth_verify(struct hc_auth *a, const char *tok, bool id_token,
+		    json_t **claims_out, struct hc__issuer **is_out,
+		    struct hc_auth_failure *why)
 {
-	const char *tok, *d1, *d2, *v;
+	const char *d1, *d2, *v;
 	json_t *hdr = NULL, *claims = NULL, *j;
 	struct hc__issuer *is = NULL;
 	struct hc__keyset *ks = NULL;
 	const struct hc__key *key;
 	cjose_jws_t *jws = NULL;
 	cjose_err cerr;
-	size_t len;
 	time_t now = time(NULL);
-	const char *alg, *kid, *iss, *sub;
+	const char *alg, *kid, *iss;
 	int ai, rc;
 
-	memset(why, 0, sizeof(*why));
-	memset(id, 0, sizeof(*id));
-	if (!authorization)
-		return refuse(why, NULL, 401, "a bearer token is needed "
-					      "(Authorization: Bearer ...)");
-	if (strncasecmp(authorization, "Bearer ", 7) != 0)
-		return refuse(why, "invalid_request", 401,
-			      "the Authorization header must be \"Bearer "
-			      "<token>\"");
-	tok = authorization + 7;
-	while (*tok == ' ')
-		tok++;
-	len = strlen(tok);
+	*claims_out = NULL;
 	if (!hc_jws_compact_ok(tok, MAX_TOKEN))
 		return refuse(why, "invalid_token", 401,
 			      "the token is not a signed JWT (three "
@@ -428,11 +446,13 @@ int hc_auth_check(struct hc_auth *a, const char *authorization,
 		}
 	v = hc_json_str(hdr, "typ");
 	if (json_object_get(hdr, "typ") &&
-	    (!v || (strcasecmp(v, "at+jwt") && strcasecmp(v, "application/at+jwt") &&
-		    strcasecmp(v, "JWT")))) {
+	    (!v || (id_token ? strcasecmp(v, "JWT") != 0
+			     : (strcasecmp(v, "at+jwt") &&
+				strcasecmp(v, "application/at+jwt") &&
+				strcasecmp(v, "JWT"))))) {
 		rc = refuse(why, "invalid_token", 401,
-			    "a token of type '%s' is not an access token",
-			    v ? v : "?");
+			    "a token of type '%s' is not %s", v ? v : "?",
+			    id_token ? "an ID token" : "an access token");
 		goto out;
 	}
 	/* 2. a trusted issuer and its key */
@@ -472,13 +492,13 @@ int hc_auth_check(struct hc_auth *a, const char *authorization,
 		goto out;
 	}
 	/* 3. the signature */
-	jws = cjose_jws_import(tok, len, &cerr);
+	jws = cjose_jws_import(tok, strlen(tok), &cerr);
 	if (!jws || !cjose_jws_verify(jws, key->jwk, &cerr)) {
 		rc = refuse(why, "invalid_token", 401,
 			    "the signature does not verify");
 		goto out;
 	}
-	/* 4. the claims */
+	/* 4. the time claims */
 	j = json_object_get(claims, "exp");
 	if (!json_is_integer(j) && !json_is_real(j)) {
 		rc = refuse(why, "invalid_token", 401, "the token has no exp");
@@ -502,7 +522,56 @@ int hc_auth_check(struct hc_auth *a, const char *authorization,
 			    "the token was issued in the future (iat)");
 		goto out;
 	}
-	if (!aud_has(json_object_get(claims, "aud"), hc_auth_audience(a))) {
+	*claims_out = claims;
+	claims = NULL;
+	if (is_out)
+		*is_out = is;
+	rc = HC_OK;
+out:
+	cjose_jws_release(jws);
+	hc__keyset_put(ks);
+	json_decref(hdr);
+	json_decref(claims);
+	return rc;
+}
+
+int hc_auth_check(struct hc_auth *a, const char *authorization,
+		  struct hc_identity *id, struct hc_auth_failure *why)
+{
+	const char *tok;
+	int rc;
+
+	memset(why, 0, sizeof(*why));
+	memset(id, 0, sizeof(*id));
+	if (!authorization)
+		return refuse(why, NULL, 401, "a bearer token is needed "
+					      "(Authorization: Bearer ...)");
+	if (strncasecmp(authorization, "Bearer ", 7) != 0)
+		return refuse(why, "invalid_request", 401,
+			      "the Authorization header must be \"Bearer "
+			      "<token>\"");
+	tok = authorization + 7;
+	while (*tok == ' ')
+		tok++;
+	rc = hc__auth_token_identity(a, tok, id, why);
+	return rc;
+}
+
+int hc__auth_token_identity(struct hc_auth *a, const char *tok,
+			    struct hc_identity *id,
+			    struct hc_auth_failure *why)
+{
+	json_t *claims = NULL;
+	const char *v, *sub, *iss;
+	int rc;
+
+	memset(why, 0, sizeof(*why));
+	memset(id, 0, sizeof(*id));
+	rc = hc__auth_verify(a, tok, false, &claims, NULL, why);
+	if (rc != HC_OK)
+		return rc;
+	if (!hc__auth_aud_has(json_object_get(claims, "aud"),
+			      hc_auth_audience(a))) {
 		rc = refuse(why, "invalid_token", 401,
 			    "the token is not for this hub (aud must be "
 			    "%.150s)",
@@ -514,6 +583,7 @@ int hc_auth_check(struct hc_auth *a, const char *authorization,
 		rc = refuse(why, "invalid_token", 401, "the token has no sub");
 		goto out;
 	}
+	iss = hc_json_str(claims, "iss");
 	/* who, and what they may do */
 	snprintf(id->sub, sizeof(id->sub), "%s", sub);
 	snprintf(id->iss, sizeof(id->iss), "%s", iss);
@@ -539,9 +609,6 @@ int hc_auth_check(struct hc_auth *a, const char *authorization,
 		      (id->client_id[0] && strcmp(sub, id->client_id) == 0);
 	rc = HC_OK;
 out:
-	cjose_jws_release(jws);
-	hc__keyset_put(ks);
-	json_decref(hdr);
 	json_decref(claims);
 	return rc;
 }

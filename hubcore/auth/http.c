@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth_internal.h"
 #include "hubcore/buf.h"
 #include "hubcore/hub.h"
 #include "hubcore/json.h"
+#include "hubcore/view.h"
 
 const struct hc_identity *hc_req_identity(const struct hc_req *req)
 {
@@ -51,19 +53,102 @@ void hc__auth_challenge(struct hc_hub *hub, struct hc_resp *resp,
 	hc_buf_release(&b);
 }
 
-int hc__auth_gate(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
+/* A browser navigating to a page: it wants HTML, not a stream or JSON. */
+static bool wants_html(struct hc_req *req)
+{
+	const char *a = hc_req_header(req, "Accept");
+	return strcmp(req->method, "GET") == 0 && a &&
+	       strcasestr(a, "text/html") && !strcasestr(a, "text/event-stream");
+}
+
+/* Off to the login, and back to this page (path and query) afterwards. */
+static void to_login(struct hc_req *req, struct hc_resp *resp)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct hc_buf b = HC_BUF_INIT(8192);
+	struct hc_buf next = HC_BUF_INIT(4096);
+	hc_buf_adds(&next, req->path);
+	for (size_t i = 0; i < req->nargs; i++) {
+		hc_buf_addc(&next, i ? '&' : '?');
+		hc_buf_adds(&next, req->args[i].name);
+		hc_buf_addc(&next, '=');
+		hc_buf_adds(&next, req->args[i].value);
+	}
+	hc_buf_adds(&b, "/auth/login?next=");
+	for (const unsigned char *p = (const unsigned char *)(next.data ? next.data : "/");
+	     *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
+			hc_buf_addc(&b, (char)*p);
+		} else {
+			hc_buf_addc(&b, '%');
+			hc_buf_addc(&b, hex[*p >> 4]);
+			hc_buf_addc(&b, hex[*p & 15]);
+		}
+	}
+	hc_resp_header(resp, "Location", b.data ? b.data : "/auth/login");
+	hc_resp_header(resp, "Cache-Control", "no-store");
+	hc_resp_header(resp, "Vary", "Accept, Cookie");
+	hc_resp_empty(resp, 302);
+	hc_buf_release(&b);
+	hc_buf_release(&next);
+}
+
+/* The 403 of a signed-in person whose roles do not reach the page: a
+ * page that says so, with the way to sign out (as someone else). */
+static void forbidden_page(struct hc_req *req, struct hc_resp *resp,
+			   const struct hc_identity *id, const char *desc)
+{
+	struct hc_buf b = HC_BUF_INIT(64 * 1024);
+	if (hc_html(&b,
+		    "<!doctype html>\n<html lang=\"en\"><head><meta "
+		    "charset=\"utf-8\"><meta name=\"viewport\" "
+		    "content=\"width=device-width, initial-scale=1\">"
+		    "<meta name=\"color-scheme\" content=\"light dark\">"
+		    "<title>Forbidden · %s</title><link rel=\"stylesheet\" "
+		    "href=\"/ui/hub.css\"></head>\n<body><header "
+		    "class=\"top\"><div><p class=\"hub\">%s</p><h1>"
+		    "Forbidden</h1></div><div class=\"who\"><span>Signed in "
+		    "as <strong>%s</strong></span><form method=\"post\" "
+		    "action=\"/auth/logout\"><button type=\"submit\">Sign "
+		    "out</button></form></div></header><main id=\"main\">"
+		    "<section class=\"card\"><p class=\"error\" "
+		    "role=\"alert\">%s</p></section></main></body></html>\n",
+		    req->hub->def->name, req->hub->def->name, id->name,
+		    desc) != HC_OK) {
+		hc_buf_release(&b);
+		return;
+	}
+	free(resp->body);
+	resp->body = hc_buf_detach(&b, &resp->body_len);
+	resp->status = 403;
+	resp->content_type = "text/html; charset=utf-8";
+	hc_resp_header(resp, "Content-Security-Policy",
+		       "default-src 'none'; style-src 'self'; base-uri 'none'; "
+		       "form-action 'self'; frame-ancestors 'none'");
+	hc_resp_header(resp, "Cache-Control", "no-store");
+}
+
+int hc__auth_gate(struct hc_req *req, struct hc_resp *resp, struct hc_err *err,
+		  bool *answered)
 {
 	struct hc_hub *hub = req->hub;
 	struct hc_identity *id;
 	struct hc_auth_failure why;
 	const struct hc_route *r = req->route;
+	const char *authz = hc_req_header(req, "Authorization");
+	/* a page may come with the login's session instead of a token;
+	 * no other route reads the cookie (CSRF) */
+	bool session = !authz && (r->flags & HC_ROUTE_SESSION) &&
+		       hc__auth_login_on(hub->auth);
 	int rc;
 
+	*answered = false;
 	id = calloc(1, sizeof(*id));
 	if (!id)
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
-	rc = hc_auth_check(hub->auth, hc_req_header(req, "Authorization"), id,
-			   &why);
+	rc = session ? hc__auth_session_identity(req, id, &why)
+		     : hc_auth_check(hub->auth, authz, id, &why);
 	if (rc != HC_OK) {
 		free(id);
 		if (why.status == 503) {
@@ -74,8 +159,26 @@ int hc__auth_gate(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 					  why.description);
 		}
 		if (why.error)
-			hc_log_warn(&hub->log, "%s %s: token refused: %s",
-				    req->method, r->pattern, why.description);
+			hc_log_warn(&hub->log, "%s %s: %s refused: %s",
+				    req->method, r->pattern,
+				    session ? "session" : "token",
+				    why.description);
+		if (session && wants_html(req)) {
+			char name[64], c[160];
+			if (why.error) {
+				/* a cookie that is no session: forget it */
+				hc_auth_session_cookie_name(hub, name,
+							    sizeof(name));
+				snprintf(c, sizeof(c),
+					 "%s=; Path=/; HttpOnly; "
+					 "SameSite=Lax; Max-Age=0",
+					 name);
+				hc_resp_header(resp, "Set-Cookie", c);
+			}
+			to_login(req, resp);
+			*answered = true;
+			return HC_OK;
+		}
 		hc__auth_challenge(hub, resp, why.error, why.description);
 		return hc_err_set(err, HC_EAUTH, "%s", why.description);
 	}
@@ -84,10 +187,16 @@ int hc__auth_gate(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		struct hc_buf b = HC_BUF_INIT(4096);
 		char desc[200];
 		snprintf(desc, sizeof(desc),
-			 "%s %s needs the %s permission; the token's roles "
+			 "%s %s needs the %s permission; the %s roles "
 			 "give %s",
 			 req->method, r->pattern, hc_scope_name(r->scope),
+			 id->session ? "signed-in user's" : "token's",
 			 id->level ? hc_scope_name(id->level) : "none");
+		if (id->session && wants_html(req)) {
+			forbidden_page(req, resp, id, desc);
+			*answered = true;
+			return HC_OK;
+		}
 		hc_buf_adds(&b, "Bearer ");
 		param(&b, "error", "insufficient_scope");
 		param(&b, "error_description", desc);

@@ -216,6 +216,12 @@ static int fetch(struct hc__issuer *is, char *why, size_t why_size)
 		if (hc_json_str(doc, "token_endpoint"))
 			is->token_endpoint =
 				strdup(hc_json_str(doc, "token_endpoint"));
+		if (hc_json_str(doc, "authorization_endpoint"))
+			is->authorization_endpoint = strdup(
+				hc_json_str(doc, "authorization_endpoint"));
+		if (hc_json_str(doc, "end_session_endpoint"))
+			is->end_session_endpoint = strdup(
+				hc_json_str(doc, "end_session_endpoint"));
 		json_decref(doc);
 		doc = NULL;
 		if (!is->jwks_uri)
@@ -292,6 +298,34 @@ int hc__issuer_token_endpoint(struct hc__issuer *is, char *out, size_t size,
 	}
 	if (rc == HC_OK)
 		snprintf(out, size, "%s", is->token_endpoint);
+	pthread_mutex_unlock(&is->lock);
+	return rc;
+}
+
+int hc__issuer_endpoints(struct hc__issuer *is, struct hc__endpoints *out,
+			 char *why, size_t why_size)
+{
+	int rc = HC_OK;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&is->lock);
+	if (!is->jwks_uri)
+		rc = fetch(is, why, why_size);
+	if (rc == HC_OK && (!is->token_endpoint ||
+			    !is->authorization_endpoint)) {
+		snprintf(why, why_size,
+			 "issuer %s names no authorization or token endpoint",
+			 is->iss);
+		rc = HC_EIO;
+	}
+	if (rc == HC_OK) {
+		snprintf(out->authorization, sizeof(out->authorization), "%s",
+			 is->authorization_endpoint);
+		snprintf(out->token, sizeof(out->token), "%s",
+			 is->token_endpoint);
+		snprintf(out->end_session, sizeof(out->end_session), "%s",
+			 is->end_session_endpoint ? is->end_session_endpoint
+						  : "");
+	}
 	pthread_mutex_unlock(&is->lock);
 	return rc;
 }

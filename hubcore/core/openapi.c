@@ -135,9 +135,16 @@ static void add_route(json_t *paths, json_t *schemas,
 	}
 	if (r->scope == HC_SCOPE_PUBLIC)
 		json_object_set_new(op, "security", json_array());
+	else if (r->flags & HC_ROUTE_SESSION)
+		/* a page: a bearer token, or the page login's session */
+		json_object_set_new(op, "security",
+				    json_pack("[{s[]}{s[]}]", "bearer",
+					      "session"));
 	else
 		json_object_set_new(op, "security",
 				    json_pack("[{s[]}]", "bearer"));
+	if (r->flags & HC_ROUTE_SESSION)
+		json_object_set_new(op, "x-foshub-session", json_true());
 	json_object_set_new(op, "x-foshub-permission",
 			    json_string(hc_scope_name(r->scope)));
 	if (r->handler == hc_rest_list || r->handler == hc_rest_get ||
@@ -254,5 +261,17 @@ int hc_get_openapi(struct hc_req *req, struct hc_resp *resp,
 			"bearerFormat", "JWT", "paths", paths);
 	if (!doc)
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	{
+		char cookie[64];
+		hc_auth_session_cookie_name(req->hub, cookie, sizeof(cookie));
+		json_object_set_new(
+			json_object_get(json_object_get(doc, "components"),
+					"securitySchemes"),
+			"session",
+			json_pack("{sssssss}", "type", "apiKey", "in", "cookie",
+				  "name", cookie, "description",
+				  "the session of the pages' login "
+				  "(GET /auth/login); pages only"));
+	}
 	return hc_resp_json(resp, 200, doc);
 }

@@ -490,9 +490,13 @@ static enum MHD_Result dispatch(struct hc_server *srv,
 	resp.status = 200;
 	/* identity: every route but the public ones, before the handler
 	 * reads anything */
-	if (hub->auth && route->scope != HC_SCOPE_PUBLIC &&
-	    hc__auth_gate(&req, &resp, &err) != HC_OK)
-		goto problem;
+	if (hub->auth && route->scope != HC_SCOPE_PUBLIC) {
+		bool answered = false;
+		if (hc__auth_gate(&req, &resp, &err, &answered) != HC_OK)
+			goto problem;
+		if (answered)
+			goto send;
+	}
 	rc = route->handler(&req, &resp, &err);
 	if (rc != HC_OK) {
 		if (!err.status)

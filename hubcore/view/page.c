@@ -8,17 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hubcore/auth.h"
 #include "hubcore/hub.h"
 #include "hubcore/json.h"
 #include "hubcore/util.h"
 #include "view_internal.h"
 
 /* Scripts, styles and images from the hub itself; no inline code, no
- * frames, no other origin. */
+ * frames, no other origin. Forms post to the hub only, and with a page
+ * login to its identity provider too: signing out goes on there. */
 static const char csp[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; "
 	"img-src 'self'; connect-src 'self'; base-uri 'none'; "
-	"form-action 'self'; frame-ancestors 'none'";
+	"form-action 'self'%s%s; frame-ancestors 'none'";
 
 const char *hc_view_arg(const struct hc_view *v, const char *name)
 {
@@ -227,7 +229,18 @@ static int page_build(struct hc_view *v, struct hc_req *req,
 		rc = hc_html_raw(b,
 				 "</div><p id=\"live-status\" class=\"live\" "
 				 "role=\"status\" data-state=\"connecting\">"
-				 "Connecting for live updates…</p></header>\n");
+				 "Connecting for live updates…</p>");
+	/* who is looking, when they came through the page login */
+	if (rc == HC_OK && req->identity && req->identity->session)
+		rc = hc_html(b,
+			     "<div class=\"who\"><span>Signed in as "
+			     "<strong id=\"signed-in-as\">%s</strong></span>"
+			     "<form method=\"post\" action=\"/auth/logout\">"
+			     "<button type=\"submit\">Sign out</button>"
+			     "</form></div>",
+			     req->identity->name);
+	if (rc == HC_OK)
+		rc = hc_html_raw(b, "</header>\n");
 	if (rc == HC_OK && page->nav) {
 		struct hc_err e = { 0 };
 		v->db = c;
@@ -290,10 +303,16 @@ static int error_page(struct hc_view *v, struct hc_resp *resp,
 	return HC_OK;
 }
 
-static void page_headers(struct hc_resp *resp)
+static void page_headers(struct hc_req *req, struct hc_resp *resp)
 {
+	char origin[600], policy[sizeof(csp) + 600];
+	const char *o = req->hub->auth ? hc_auth_login_origin(req->hub->auth,
+							      origin,
+							      sizeof(origin))
+				       : NULL;
+	snprintf(policy, sizeof(policy), csp, o ? " " : "", o ? o : "");
 	resp->content_type = "text/html; charset=utf-8";
-	hc_resp_header(resp, "Content-Security-Policy", csp);
+	hc_resp_header(resp, "Content-Security-Policy", policy);
 	hc_resp_header(resp, "Referrer-Policy", "no-referrer");
 	hc_resp_header(resp, "X-Frame-Options", "DENY");
 	hc_resp_header(resp, "Vary", "Accept");
@@ -333,11 +352,11 @@ int hc_view_serve(struct hc_req *req, struct hc_resp *resp,
 		memset(&v, 0, sizeof(v));
 		v.hub = req->hub;
 		v.page = page;
-		page_headers(resp);
+		page_headers(req, resp);
 		return error_page(&v, resp, &e);
 	}
 	rc = page_build(&v, req, &b, err);
-	page_headers(resp);
+	page_headers(req, resp);
 	if (rc == HC_OK) {
 		resp->body = hc_buf_detach(&b, &resp->body_len);
 		resp->status = 200;

@@ -27,6 +27,15 @@
  *
  * A hub calling another gets a service-account token with
  * client_credentials, cached until shortly before it expires.
+ *
+ * People's browsers log in to a hub's pages through the first issuer
+ * (login.c, docs/views.md): the hub is a confidential client of the
+ * provider (authorization code with PKCE, state and nonce) and keeps the
+ * tokens itself, server side, in a login session that a cookie names
+ * (HttpOnly, SameSite=Lax). Only routes flagged HC_ROUTE_SESSION (the
+ * pages and their event streams, all read-only) accept that cookie in
+ * place of a bearer token; every other route ignores it, so that a page
+ * of another site cannot make the browser write with it (CSRF).
  */
 #ifndef HUBCORE_AUTH_H
 #define HUBCORE_AUTH_H
@@ -37,6 +46,7 @@
 
 #include "hubcore/http.h"
 #include "hubcore/status.h"
+#include "hubcore/store.h"
 
 struct hc_auth;
 
@@ -73,6 +83,11 @@ struct hc_auth_options {
 	const char *client_secret;
 	/* Seconds between JWKS fetches for unknown keys (default 10). */
 	int refetch_interval;
+	/* The confidential client through which people's browsers log in
+	 * to the pages (authorization code + PKCE at the first issuer), or
+	 * NULL for no page login: both or neither. */
+	const char *login_client_id;
+	const char *login_client_secret;
 };
 
 /* Who called: what a checked token said. */
@@ -86,6 +101,11 @@ struct hc_identity {
 	enum hc_scope level; /* what the roles allow */
 	int64_t exp;
 	bool service;        /* a service account (client_credentials) */
+	/* From a page's login session (a cookie) rather than a bearer
+	 * token; name is then the person's name for the page ("" when the
+	 * provider gave none). */
+	bool session;
+	char name[256];
 };
 
 void hc_identity_release(struct hc_identity *id);
@@ -140,5 +160,24 @@ const struct hc_identity *hc_req_identity(const struct hc_req *req);
 /* The routes every hub serves with auth: RFC 9728 protected resource
  * metadata and GET /whoami. */
 extern const struct hc_route_table hc_auth_routes;
+
+/*
+ * The page login of a hub with pages (login.c): GET /auth/login,
+ * GET /auth/callback, POST /auth/logout and GET /auth/signed-out, and the
+ * schema of its pending logins and sessions (component "auth"). Without
+ * a login client (or with --no-auth) the routes answer 404.
+ */
+extern const struct hc_route_table hc_auth_login_routes;
+extern const struct hc_migration_set hc_auth_migrations;
+
+/* The name of a hub's session cookie ("foshub_session_dev"): one per hub,
+ * since browsers share cookies between the ports of a host. */
+void hc_auth_session_cookie_name(const struct hc_hub *hub, char *out,
+				 size_t size);
+
+/* The origin of the login's provider ("http://127.0.0.1:8000") for the
+ * pages' form-action (signing out goes on to it), or NULL. */
+const char *hc_auth_login_origin(const struct hc_auth *a, char *out,
+				 size_t size);
 
 #endif

@@ -43,6 +43,15 @@ enum hc_route_flag {
 	HC_ROUTE_STATIC = 1u << 3, /* a file built into the binary that
 				      carries no data (a page's script or
 				      style sheet): may be public */
+	HC_ROUTE_SESSION = 1u << 4, /* a page for people (GET, read-only):
+				       accepts the page login's session
+				       cookie in place of a bearer token,
+				       and sends a browser without either to
+				       the login; no other route reads the
+				       cookie (CSRF) */
+	HC_ROUTE_LOGIN = 1u << 5, /* a step of the page login itself
+				     (hubcore/auth.h): public, it is the
+				     way in, and checks its own state */
 };
 
 typedef int hc_handler_fn(struct hc_req *req, struct hc_resp *resp,

@@ -165,10 +165,11 @@ struct hc_view_page {
 int hc_view_serve(struct hc_req *req, struct hc_resp *resp,
 		  struct hc_err *err);
 
-/* The route of a page: read scope, read-only, HTML or an event stream. */
+/* The route of a page: read scope, read-only, HTML or an event stream;
+ * a browser may come with the page login's session (HC_ROUTE_SESSION). */
 #define HC_VIEW_ROUTE(path, page, what)                                     \
 	{ "GET", path, hc_view_serve, &(page), HC_SCOPE_READ,                \
-	  HC_ROUTE_READONLY,                                                 \
+	  HC_ROUTE_READONLY | HC_ROUTE_SESSION,                              \
 	  what " (HTML page; with Accept: text/event-stream its live "       \
 	       "updates as server-sent events)" }
 

@@ -4,16 +4,18 @@
 // operation with its permission, tools/list every tool with its read-only
 // hint. Without a token every protected operation is 401; a token without
 // roles gets 403 everywhere; a viewer's token gets 403 on every writing
-// operation and tool, and is let through to the others.
+// operation and tool, and is let through to the others. The page login's
+// session cookie opens exactly the operations marked x-foshub-session (the
+// pages, read-only) and is 401 on every other one, writes above all.
 
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import * as client from 'openid-client';
-import { startIdp, login, PW } from '../idp/idp.mjs';
+import { startIdp, login, PW, Jar, hashPassword } from '../idp/idp.mjs';
 import { startHub } from './hubs.mjs';
 
 const insecure = { execute: [client.allowInsecureRequests] };
@@ -21,12 +23,22 @@ const CB = 'http://127.0.0.1:5555/cb';
 let idp, dir, pub;
 const hubs = {};
 
+// TEST FIXTURE: the secret of the pages' login client
+const PORTAL_SECRET = 'hub-portal-test-secret';
+
 before(async () => {
-  idp = await startIdp();
+  idp = await startIdp({ clients: `  - client_id: hub-portal
+    name: Hub portal (test)
+    secret_hash: "${hashPassword(PORTAL_SECRET)}"
+    redirect_uris: ["http://127.0.0.1/auth/callback"]
+    grant_types: [authorization_code, refresh_token]
+` });
   dir = mkdtempSync(join(tmpdir(), 'foshub-routes-'));
+  writeFileSync(join(dir, 'portal.secret'), PORTAL_SECRET + '\n', { mode: 0o600 });
   for (const h of ['dev', 'ops', 'fin'])
     hubs[h] = await startHub({ hub: h, db: 'sqlite:' + join(dir, h + '.db'), issuers: [idp.url],
-                               args: h === 'ops' ? [] : [] });
+                               args: ['--login-client-id', 'hub-portal',
+                                      '--login-client-secret-file', join(dir, 'portal.secret')] });
   pub = await client.discovery(new URL(idp.url), 'rp-public', undefined, client.None(), insecure);
 });
 
@@ -49,18 +61,36 @@ async function token(username, resource) {
                                               { pkceCodeVerifier: verifier, expectedState: 's' })).access_token;
 }
 
+// The page login of a hub over plain HTTP: its session cookie ("name=value").
+async function session(hub, username) {
+  const jar = new Jar();
+  const start = await fetch(hub.url + '/auth/login', { redirect: 'manual' });
+  jar.take(start);
+  const r = await login(idp.url, start.headers.get('location'), { username, password: PW[username] });
+  assert.equal(r.status, 302, r.html);
+  const cb = await fetch(r.location, { redirect: 'manual', headers: { Cookie: jar.header() } });
+  assert.equal(cb.status, 303);
+  jar.take(cb);
+  const name = [...jar.c.keys()].find((k) => k.startsWith('foshub_session_'));
+  assert.ok(name, 'a session cookie');
+  return `${name}=${jar.c.get(name)}`;
+}
+
 // Every operation of an OpenAPI document: { method, path, permission }.
 function operations(doc) {
   const out = [];
   for (const [path, item] of Object.entries(doc.paths))
     for (const [method, op] of Object.entries(item))
       out.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x'),
-                 permission: op['x-foshub-permission'], security: op.security });
+                 permission: op['x-foshub-permission'], security: op.security,
+                 session: op['x-foshub-session'] === true });
   return out;
 }
 
-async function call(hub, op, tok) {
-  const init = { method: op.method, headers: tok ? { Authorization: 'Bearer ' + tok } : {} };
+async function call(hub, op, tok, cookie) {
+  const init = { method: op.method, redirect: 'manual',
+                 headers: tok ? { Authorization: 'Bearer ' + tok } : {} };
+  if (cookie) init.headers.Cookie = cookie;
   if (!['GET', 'HEAD', 'DELETE'].includes(op.method)) {
     init.headers['Content-Type'] = 'application/json';
     init.body = '{}';
@@ -105,6 +135,30 @@ for (const name of ['dev', 'ops', 'fin']) {
           assert.ok(s !== 401 && s !== 403, `erin ${op.method} ${op.path}: ${s}`);
         else
           assert.equal(s, 403, `erin ${op.method} ${op.path}`);
+      }
+    });
+
+    test('the session cookie opens the pages only: every other operation is 401 with it', async () => {
+      const hub = hubs[name];
+      const pages = ops.filter((o) => o.session);
+      assert.ok(pages.length >= 1, 'the hub has a page');
+      for (const op of pages) {
+        assert.equal(op.method, 'GET');
+        assert.equal(op.permission, 'read');
+      }
+      // the login's own steps are public: they are the way in
+      for (const p of ['/auth/login', '/auth/callback', '/auth/logout', '/auth/signed-out'])
+        assert.ok(ops.some((o) => o.path === p && o.permission === 'public'), p);
+      const erin = await session(hub, 'erin');
+      const nora = await session(hub, 'nora');
+      for (const op of ops.filter((o) => o.permission !== 'public')) {
+        const s = await call(hub, op, null, erin);
+        if (op.session) {
+          assert.equal(s, 200, `erin's session ${op.method} ${op.path}`);
+          assert.equal(await call(hub, op, null, nora), 403, `nora's session ${op.method} ${op.path}`);
+        } else {
+          assert.equal(s, 401, `a session must not open ${op.method} ${op.path}`);
+        }
       }
     });
 

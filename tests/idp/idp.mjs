@@ -61,7 +61,8 @@ function fixtureHashes() {
   return hashes;
 }
 
-// The YAML of a test configuration; opts tweaks it.
+// The YAML of a test configuration; opts tweaks it (opts.clients: more
+// entries of the clients list, as YAML text).
 export function configText(port, dir, opts = {}) {
   const h = fixtureHashes();
   const issuer = `http://127.0.0.1:${port}`;
@@ -122,7 +123,7 @@ clients:
     secret_hash: "${h['rp-legacy']}"
     require_pkce: false
     redirect_uris: ["https://legacy.example.test/cb"]
-service_accounts:
+${opts.clients ?? ''}service_accounts:
   - client_id: svc
     secret_hash: "${h.svc}"
     roles: [service]

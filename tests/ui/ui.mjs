@@ -34,24 +34,28 @@ export function cli(...args) {
 }
 
 // `foshub serve HUB` on a fresh database; resolves to
-// { url, db, request(method, path, body), stop() }.
-export function startHub(hub, { env = {}, before } = {}) {
+// { url, db, request(method, path, body), stop() }. Without auth (the
+// default) identity checks are off; auth: ARGS turns them on with those
+// arguments (--auth-issuer ..., --login-client-id ...) and resolves once
+// the hub knows its audience. port: a fixed port instead of a free one.
+export function startHub(hub, { env = {}, before, auth, port = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'foshub-ui-'));
   const db = 'sqlite:' + join(dir, hub + '.db');
   if (before) before(db);
+  const clean = { ...process.env };
+  for (const k of Object.keys(clean)) if (k.startsWith('FOSHUB_AUTH') || k.startsWith('FOSHUB_LOGIN')) delete clean[k];
   return new Promise((resolve, reject) => {
-    const p = spawn(BIN, ['serve', hub, '--db', db, '--listen', '127.0.0.1:0'],
+    const p = spawn(BIN, ['serve', hub, '--db', db, '--listen', `127.0.0.1:${port}`, ...(auth ?? [])],
                     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
-                      // identity is tested in tests/auth and the login
-                      // test; these check the pages
-                      env: { ...process.env, FOSHUB_AUTH: 'off', ...env } });
+                      env: { ...clean, ...(auth ? {} : { FOSHUB_AUTH: 'off' }), ...env } });
     let log = '';
     let started = false;
     let stopped = null;
     p.stderr.setEncoding('utf8');
     p.stderr.on('data', (d) => {
       log += d;
-      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      const m = log.match(auth ? /identity checks on: audience http:\/\/127\.0\.0\.1:(\d+)/
+                               : /listening on http:\/\/127\.0\.0\.1:(\d+)/);
       if (!m || started) return;
       started = true;
       const url = `http://127.0.0.1:${m[1]}`;

@@ -13,6 +13,7 @@
 #include "opshub/opshub.h"
 #include "idp/idp.h"
 #include "hubcore/http.h"
+#include "hubcore/view.h"
 #include "testutil.h"
 
 static void release(struct hc_req *req)
@@ -178,6 +179,10 @@ static bool public_ok(const struct hc_hub_def *def, const struct hc_route *r)
 	 * OAuth endpoints, ops-hub's push reports with their own token) */
 	if (r->flags & HC_ROUTE_PER_MESSAGE)
 		return true;
+	/* the steps of the pages' login: the way in, each checking its
+	 * own state (a pending login, the session it ends) */
+	if ((r->flags & HC_ROUTE_LOGIN) && strncmp(r->pattern, "/auth/", 6) == 0)
+		return true;
 	/* the pages' script and style sheet, built in, without data */
 	if (strcmp(r->method, "GET") == 0 && (r->flags & HC_ROUTE_STATIC) &&
 	    strncmp(r->pattern, "/ui/", 4) == 0)
@@ -208,13 +213,28 @@ static void audit(const struct hc_hub_def *def, size_t min_routes)
 			if (r->scope == HC_SCOPE_PUBLIC && !public_ok(def, r))
 				fail_msg("%s: %s %s is public", def->name,
 					 r->method, r->pattern);
+			/* a login step is public and nothing else */
+			if ((r->flags & HC_ROUTE_LOGIN) &&
+			    r->scope != HC_SCOPE_PUBLIC)
+				fail_msg("%s: login step %s %s has a scope",
+					 def->name, r->method, r->pattern);
+			/* the session cookie reads pages, never writes (CSRF):
+			 * only read-only GET routes of the read scope take it */
+			if ((r->flags & HC_ROUTE_SESSION) &&
+			    (!get || !(r->flags & HC_ROUTE_READONLY) ||
+			     r->scope != HC_SCOPE_READ ||
+			     (r->flags & HC_ROUTE_PER_MESSAGE)))
+				fail_msg("%s: %s %s takes the session cookie "
+					 "but is not a read-only page",
+					 def->name, r->method, r->pattern);
 			/* writes are never read-only; reads are, unless they
 			 * are a protocol step that records state (the IdP's
 			 * login page, logout) */
 			if (!get)
 				assert_false(r->flags & HC_ROUTE_READONLY);
 			else if (!(r->flags & HC_ROUTE_READONLY) &&
-				 !(r->flags & HC_ROUTE_PER_MESSAGE))
+				 !(r->flags & HC_ROUTE_PER_MESSAGE) &&
+				 !(r->flags & HC_ROUTE_LOGIN))
 				fail_msg("%s: GET %s is not read-only",
 					 def->name, r->pattern);
 			/* writes need the write scope, except protocol
@@ -222,6 +242,7 @@ static void audit(const struct hc_hub_def *def, size_t min_routes)
 			 * tool has its scope, each OAuth request its client
 			 * or user) */
 			if (!get && !(r->flags & HC_ROUTE_PER_MESSAGE) &&
+			    !(r->flags & HC_ROUTE_LOGIN) &&
 			    r->scope < HC_SCOPE_WRITE)
 				fail_msg("%s: %s %s writes without the write "
 					 "scope",
@@ -244,8 +265,32 @@ static void audit(const struct hc_hub_def *def, size_t min_routes)
 	assert_true(total >= min_routes);
 }
 
+/* The session cookie is taken by exactly the pages (and their streams),
+ * and a hub with pages serves the login's four steps. */
+static void session_audit(const struct hc_hub_def *def)
+{
+	size_t pages = 0, steps = 0;
+	for (size_t t = 0; t < def->nroutes; t++)
+		for (size_t i = 0; i < def->routes[t]->count; i++) {
+			const struct hc_route *r = &def->routes[t]->routes[i];
+			bool page = r->handler == hc_view_serve;
+			if (page != !!(r->flags & HC_ROUTE_SESSION))
+				fail_msg("%s: %s %s: the session flag is for "
+					 "the pages only",
+					 def->name, r->method, r->pattern);
+			pages += page;
+			steps += !!(r->flags & HC_ROUTE_LOGIN);
+		}
+	assert_int_equal(pages, def == &idp_def ? 0 : 1);
+	assert_int_equal(steps, def == &idp_def ? 0 : 4);
+}
+
 static void test_route_table_audit(void **state)
 {
+	session_audit(&devhub_def);
+	session_audit(&opshub_def);
+	session_audit(&finhub_def);
+	session_audit(&idp_def);
 	audit(&devhub_def, 30);
 	audit(&opshub_def, 30);
 	audit(&finhub_def, 20);
