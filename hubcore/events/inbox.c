@@ -39,7 +39,7 @@ char *hc_events_sender_of(struct hc_hub *hub, const char *client_id)
 	return name;
 }
 
-static bool is_sender(const struct ev_config *cfg, const char *name)
+bool ev_is_sender(const struct ev_config *cfg, const char *name)
 {
 	for (size_t i = 0; cfg && name && i < cfg->nsenders; i++)
 		if (strcmp(cfg->senders[i].name, name) == 0)
@@ -193,7 +193,7 @@ int hc_events_receive(struct hc_hub *hub, struct hc_conn *c,
 				  ? hc_json_str(json_array_get(events, 0),
 						"source")
 				  : "");
-	if (!is_sender(cfg, who)) {
+	if (!ev_is_sender(cfg, who)) {
 		rc = hc_err_set(err, HC_EFORBIDDEN,
 				"'%s' is not a hub this hub accepts events "
 				"from (senders of its configuration%s%s)",
@@ -244,6 +244,99 @@ out:
 		return rc;
 	}
 	*out = json_pack("{so}", "results", results);
+	return HC_OK;
+}
+
+/* ---- over a transport that redelivers (NATS) ----------------------------------------- */
+
+int ev_inbox_apply_counted(struct hc_hub *hub, struct hc_conn *c,
+			   const char *sender, const json_t *event,
+			   int64_t generation, int max_attempts,
+			   json_t *result, struct hc_err *err)
+{
+	const char *id = hc_json_str(event, "id");
+	struct hc_value key[] = { hc_vtext(sender), hc_vtext(id) };
+	struct hc_stmt *st = NULL;
+	struct hc_err e2 = { 0 };
+	int64_t attempts = 0, gen = -1;
+	bool dead = false;
+	char error[600] = "", now[HC_TIME_LEN + 1];
+	int rc;
+
+	/* what this inbox already counted for the event */
+	rc = hc_query(c, &st,
+		      "SELECT generation, attempts, dead, last_error FROM "
+		      "event_inbox_attempts WHERE source = ? AND id = ?",
+		      key, 2, err);
+	if (rc == HC_OK && (rc = hc_stmt_step(st, err)) == HC_ROW_READY) {
+		gen = hc_stmt_int(st, 0);
+		attempts = hc_stmt_int(st, 1);
+		dead = hc_stmt_int(st, 2) != 0;
+		if (!hc_stmt_isnull(st, 3))
+			snprintf(error, sizeof(error), "%s",
+				 hc_stmt_text(st, 3, NULL));
+	}
+	if (st)
+		hc_stmt_finish(st);
+	if (rc != HC_ROW_READY && rc != HC_ROW_DONE)
+		return rc;
+	if (gen >= 0 && gen < generation) {
+		/* redriven since: its attempts start again */
+		attempts = 0;
+		dead = false;
+	}
+	if (dead) {
+		/* given up on already (its redelivery after a crash before
+		 * the termination reached the stream): dead again, the
+		 * handlers do not run */
+		json_object_set_new(result, "status", json_string("dead"));
+		json_object_set_new(result, "attempts", json_integer(attempts));
+		json_object_set_new(result, "error", json_string(error));
+		return HC_OK;
+	}
+	rc = apply_one(hub, c, event, sender, result, &e2);
+	if (rc == HC_OK) {
+		if (gen >= 0)
+			rc = hc_exec(c,
+				     "DELETE FROM event_inbox_attempts WHERE "
+				     "source = ? AND id = ?",
+				     key, 2, err);
+		json_object_set_new(result, "attempts",
+				    json_integer(attempts + 1));
+		return rc;
+	}
+	if (rc == HC_ESTORE || rc == HC_EBUSY || rc == HC_ENOMEM) {
+		/* the store, not the event */
+		*err = e2;
+		return rc;
+	}
+	/* refused: one more attempt, in the same transaction */
+	hc_err_format(&e2, error, sizeof(error));
+	attempts++;
+	dead = attempts >= max_attempts;
+	hc_time_now(now);
+	{
+		struct hc_value p[] = { hc_vtext(sender),     hc_vtext(id),
+					hc_vint(generation),  hc_vint(attempts),
+					hc_vint(dead),	      hc_vtext(error),
+					hc_vtext(now) };
+		rc = hc_exec(c,
+			     "INSERT INTO event_inbox_attempts (source, id, "
+			     "generation, attempts, dead, last_error, "
+			     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON "
+			     "CONFLICT (source, id) DO UPDATE SET generation "
+			     "= excluded.generation, attempts = "
+			     "excluded.attempts, dead = excluded.dead, "
+			     "last_error = excluded.last_error, updated_at = "
+			     "excluded.updated_at",
+			     p, 7, err);
+	}
+	if (rc != HC_OK)
+		return rc;
+	json_object_set_new(result, "status",
+			    json_string(dead ? "dead" : "refused"));
+	json_object_set_new(result, "attempts", json_integer(attempts));
+	json_object_set_new(result, "error", json_string(error));
 	return HC_OK;
 }
 
