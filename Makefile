@@ -1,7 +1,10 @@
 # foshub - hub-core, the hubs and the foshub CLI.
 #
 #   make            build build/foshub (warnings are errors)
-#   make test       unit and HTTP tests, plain and under ASan + UBSan
+#   make test       unit, HTTP, MCP, IdP, identity and browser tests, plain
+#                   and under ASan + UBSan; the storage-touching ones (unit,
+#                   HTTP) once more against a throwaway PostgreSQL cluster
+#                   (plain build); each fuzz target briefly
 #   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
@@ -14,7 +17,7 @@ SAN ?=
 CC ?= cc
 PYTHON ?= python3
 
-PKGS := libmicrohttpd jansson sqlite3 yaml-0.1 libcmark-gfm libcrypto \
+PKGS := libmicrohttpd jansson sqlite3 libpq yaml-0.1 libcmark-gfm libcrypto \
 	cjose libargon2 liboath libqrencode libcurl
 TEST_PKGS := cmocka
 
@@ -29,9 +32,19 @@ OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
+# libFuzzer targets: everything built with clang, instrumented for the
+# fuzzer, with ASan and UBSan (clang warns differently from gcc: the gcc
+# build is the one whose warnings are errors).
+ifeq ($(SAN),fuzz)
+CC := clang
+OPT := -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=undefined
+WARN_AFTER := -Wno-error -Wno-unknown-warning-option
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
 
 CPPFLAGS += -Iinclude -I. -D_GNU_SOURCE -DFOSHUB_VERSION='"$(VERSION)"'
-CFLAGS += -std=c17 -g $(OPT) $(WARN) -MMD -MP
+CFLAGS += -std=c17 -g $(OPT) $(WARN) $(WARN_AFTER) -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 # Libraries without a pkg-config file (libcsv: fin-hub's CSV imports).
 NOPC_LIBS := -lcsv
@@ -53,6 +66,8 @@ HUBCORE_OBJ := $(call obj,$(HUBCORE_SRC))
 HUBS_OBJ := $(call obj,$(HUBS_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 HELPER_OBJ := $(call obj,$(UNIT_HELPERS))
 
 LIBHUBCORE := $(BUILD)/libhubcore.a
@@ -61,8 +76,9 @@ FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
 
-.PHONY: all deps test-deps mcp-deps idp-deps auth-deps unit-bins unit http-test \
-	mcp-test idp-test auth-test test \
+.PHONY: all deps test-deps mcp-deps idp-deps auth-deps ui-deps unit-bins unit \
+	http-test mcp-test idp-test auth-test ui-test pg-test test fuzz fuzz-bins \
+	fuzz-run \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -104,6 +120,15 @@ $(AUTH_STAMP): tests/auth/package.json tests/auth/package-lock.json
 	@touch $@
 auth-deps: $(AUTH_STAMP)
 
+# The browser tests' driver (playwright-core, which drives Debian's
+# chromium: no browser download) and axe-core, pinned by
+# tests/ui/package-lock.json.
+UI_STAMP := tests/ui/node_modules/.installed
+$(UI_STAMP): tests/ui/package.json tests/ui/package-lock.json
+	cd tests/ui && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+ui-deps: $(UI_STAMP)
+
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
@@ -114,6 +139,8 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(TEST_DEPS_STAMP)
 
 # dev-hub's rule file template is built into rules.o (.incbin).
 $(BUILD)/obj/devhub/rules.o: devhub/templates/session-protocol.md.tmpl
+# The pages' script, style sheet and icon are built into assets.o.
+$(BUILD)/obj/hubcore/view/assets.o: $(wildcard hubcore/view/assets/*)
 
 $(LIBHUBCORE): $(HUBCORE_OBJ)
 	@mkdir -p $(@D)
@@ -130,6 +157,39 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(HELPER_OBJ) $(LIBHUBS) $(LIBHUBC
 	@mkdir -p $(@D)
 	$(CC) $(SAN_LDFLAGS) -o $@ $< $(HELPER_OBJ) $(LIBHUBS) $(LIBHUBCORE) \
 		$(PKG_LIBS) $(TEST_LIBS)
+
+# libFuzzer targets (make fuzz): one per parser of untrusted bytes.
+$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/util.o $(LIBHUBS) \
+		$(LIBHUBCORE)
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(BUILD)/obj/fuzz/util.o $(LIBHUBS) $(LIBHUBCORE) $(PKG_LIBS)
+fuzz-bins: $(FUZZ_BIN)
+
+# Each target runs FUZZ_SECONDS on its seeds (fuzz/corpus/TARGET, in git)
+# and what earlier runs found (build/fuzz-corpus/TARGET); a crash leaves
+# its input in build/fuzz-artifacts/ and fails. fuzz/regressions/TARGET
+# holds inputs that once crashed: they run every time.
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz-bins
+	@fail=0; for t in $(FUZZ_BIN); do \
+		n=$$(basename $$t); \
+		mkdir -p build/fuzz-corpus/$$n build/fuzz-artifacts fuzz/corpus/$$n; \
+		if [ -d fuzz/regressions/$$n ]; then \
+			$$t fuzz/regressions/$$n/* || { echo "REGRESSION: $$n"; fail=1; }; \
+		fi; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=build/fuzz-artifacts/$$n- \
+			build/fuzz-corpus/$$n fuzz/corpus/$$n 2>build/fuzz-$$n.log \
+			|| { echo "FAILED: $$n (see build/fuzz-$$n.log)"; \
+			     tail -40 build/fuzz-$$n.log; fail=1; }; \
+		grep -E '^stat::(number_of_executed_units|peak_rss_mb)' \
+			build/fuzz-$$n.log | tr '\n' ' '; echo; \
+	done; exit $$fail
+
+fuzz: test-deps
+	$(MAKE) SAN=fuzz BUILD=build/fuzz fuzz-run
 
 unit-bins: $(UNIT_BIN) $(FOSHUB)
 
@@ -161,12 +221,35 @@ idp-test: $(FOSHUB) $(IDP_STAMP)
 auth-test: $(FOSHUB) $(AUTH_STAMP) $(IDP_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/auth/*.test.mjs
 
-# The whole suite: the normal build, then the same tests on an
-# AddressSanitizer + UndefinedBehaviorSanitizer build.
-test: test-deps mcp-deps idp-deps auth-deps
-	$(MAKE) unit http-test mcp-test idp-test auth-test
+# The unit and HTTP tests (every test that touches storage) against
+# PostgreSQL: a throwaway cluster (initdb, pg_ctl) on a free loopback port
+# under $(BUILD)/pg, removed afterwards whatever happened. Each test gets a
+# fresh database on it (FOSHUB_TEST_PG).
+PG_DIR := $(BUILD)/pg
+pg-test: $(UNIT_BIN) $(FOSHUB) | $(TEST_DEPS_STAMP)
+	@url=$$(tests/pg/cluster.sh start $(PG_DIR)) || exit 1; \
+	trap 'tests/pg/cluster.sh stop $(PG_DIR)' EXIT INT TERM; \
+	echo "PostgreSQL test cluster: $$url"; \
+	FOSHUB_TEST_PG=$$url $(MAKE) --no-print-directory unit http-test
+
+# The pages in a real browser (headless Chromium): content, live updates
+# without a reload, keyboard, phone, dark and light, axe-core's WCAG 2 AA
+# rules. Screenshots are written to $(BUILD)/ui/.
+ui-test: $(FOSHUB) $(UI_STAMP)
+	FOSHUB_BIN=$(abspath $(FOSHUB)) UI_ARTIFACTS=$(abspath $(BUILD))/ui \
+		node --test tests/ui/*.test.mjs
+
+# The whole suite: the normal build (on SQLite, then on PostgreSQL), then
+# the same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
+# (SQLite only: the PostgreSQL run exercises the same C code, and doubling
+# it under ASan would cost minutes for little), then each fuzz target
+# briefly.
+test: test-deps mcp-deps idp-deps auth-deps ui-deps
+	$(MAKE) unit http-test mcp-test idp-test auth-test ui-test
+	$(MAKE) pg-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
-		auth-test
+		auth-test ui-test
+	$(MAKE) SAN=fuzz BUILD=$(BUILD)/fuzz FUZZ_SECONDS=5 fuzz-run
 
 VAR := var
 # The examples are imported into a new database only: a restart keeps what

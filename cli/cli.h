@@ -117,6 +117,8 @@ int cli_idp_add_user(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_add_client(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_totp_enroll(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_rotate_keys(const struct cli_command *cmd, int argc, char **argv);
+int cli_db_status(const struct cli_command *cmd, int argc, char **argv);
+int cli_db_migrate(const struct cli_command *cmd, int argc, char **argv);
 int cli_idp_export_keycloak(const struct cli_command *cmd, int argc,
 			    char **argv);
 

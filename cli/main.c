@@ -24,8 +24,9 @@ static const struct cli_command commands[] = {
 	  "                      127.0.0.1:8000 idp, 8001 dev, 8002 ops,\n"
 	  "                      8003 fin; env FOSHUB_LISTEN;\n"
 	  "                      port 0 picks a free port)\n"
-	  "  --db URL            database, sqlite:PATH (default:\n"
-	  "                      sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
+	  "  --db URL            database, sqlite:PATH or postgresql://...\n"
+	  "                      (default: sqlite:var/dev-hub.db; env\n"
+	  "                      FOSHUB_DB; see docs/deploy.md)\n"
 	  "  --threads N         worker threads (default 4)\n"
 	  "  --max-body BYTES    largest request body (default 1048576)\n"
 	  "  --log-level LEVEL   debug, info, warn or error (default info)\n"
@@ -74,8 +75,9 @@ static const struct cli_command commands[] = {
 	  "2025-11-25 (initialize) and 2026-07-28 (stateless).\n"
 	  "\n"
 	  "options:\n"
-	  "  --db URL          database, sqlite:PATH (default:\n"
-	  "                    sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
+	  "  --db URL          database, sqlite:PATH or postgresql://...\n"
+	  "                    (default: sqlite:var/dev-hub.db; env\n"
+	  "                    FOSHUB_DB)\n"
 	  "  --mcp-tools SET   full (default), core, or a comma-separated\n"
 	  "                    list of tool names (env FOSHUB_MCP_TOOLS)\n"
 	  "  --log-level LEVEL debug, info, warn (default) or error\n"
@@ -93,8 +95,8 @@ static const struct cli_command commands[] = {
 	  "status is 1 when any file failed.\n"
 	  "\n"
 	  "options:\n"
-	  "  --db URL    database, sqlite:PATH (default: sqlite:var/dev-hub.db;\n"
-	  "              env FOSHUB_DB)\n"
+	  "  --db URL    database, sqlite:PATH or postgresql://... (default:\n"
+	  "              sqlite:var/dev-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help  show this help\n" },
 	{ "ops import-inventory", cli_ops_import,
 	  "Import a service inventory into ops-hub's database",
@@ -107,8 +109,8 @@ static const struct cli_command commands[] = {
 	  "file:line and nothing of it is stored (exit status 1).\n"
 	  "\n"
 	  "options:\n"
-	  "  --db URL    database, sqlite:PATH (default: sqlite:var/ops-hub.db;\n"
-	  "              env FOSHUB_DB)\n"
+	  "  --db URL    database, sqlite:PATH or postgresql://... (default:\n"
+	  "              sqlite:var/ops-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help  show this help\n" },
 	{ "fin import", cli_fin_import,
 	  "Import cost and token files into fin-hub's database",
@@ -132,8 +134,8 @@ static const struct cli_command commands[] = {
 	  "options:\n"
 	  "  --skip-bad     store the good rows of files with bad ones\n"
 	  "  --domain SLUG  the domain the costs are charged to\n"
-	  "  --db URL       database, sqlite:PATH (default:\n"
-	  "                 sqlite:var/fin-hub.db; env FOSHUB_DB)\n"
+	  "  --db URL       database, sqlite:PATH or postgresql://...\n"
+	  "                 (default: sqlite:var/fin-hub.db; env FOSHUB_DB)\n"
 	  "  -h, --help     show this help\n" },
 	{ "token", cli_token, "Get a service-account token for calling a hub",
 	  "usage: foshub token [--issuer URL] [--client-id ID]\n"
@@ -151,6 +153,33 @@ static const struct cli_command commands[] = {
 	  "                             FOSHUB_AUTH_CLIENT_ID)\n"
 	  "  --client-secret-file FILE  its secret (else the env\n"
 	  "                             FOSHUB_AUTH_CLIENT_SECRET)\n" },
+	{ "db status", cli_db_status,
+	  "Show a hub's schema version and pending migrations",
+	  "usage: foshub db status [--db URL] HUB\n"
+	  "\n"
+	  "Say, for each part of HUB's schema (core, dev, ops, fin, idp),\n"
+	  "the version the database is at, the one this binary knows, and\n"
+	  "the steps pending. Changes nothing. Exit status 0 when the\n"
+	  "database is up to date, 1 when steps are pending or it is newer\n"
+	  "than this binary. HUB is one of: dev, fin, ops, idp.\n"
+	  "\n"
+	  "options:\n"
+	  "  --db URL    sqlite:PATH or postgresql://... (default: the hub's\n"
+	  "              SQLite file under var/; env FOSHUB_DB)\n"
+	  "  -h, --help  show this help\n" },
+	{ "db migrate", cli_db_migrate, "Apply a hub's pending migrations",
+	  "usage: foshub db migrate [--db URL] HUB\n"
+	  "\n"
+	  "Apply the schema steps HUB's database lacks, each in its own\n"
+	  "transaction (a failing step is rolled back and named), then show\n"
+	  "the status. Processes migrating one database at once take turns;\n"
+	  "`serve` migrates on start too. A database newer than this binary\n"
+	  "is refused (exit status 1): run the newer foshub.\n"
+	  "\n"
+	  "options:\n"
+	  "  --db URL    sqlite:PATH or postgresql://... (default: the hub's\n"
+	  "              SQLite file under var/; env FOSHUB_DB)\n"
+	  "  -h, --help  show this help\n" },
 	{ "idp hash-password", cli_idp_hash_password,
 	  "Hash a password (argon2id) for the IdP's file",
 	  "usage: foshub idp hash-password\n"

@@ -12,6 +12,7 @@
 #include "hubcore/events.h"
 #include "hubcore/mcp.h"
 #include "hubcore/policy.h"
+#include "hubcore/view.h"
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
@@ -261,6 +262,8 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 	/* MCP first: it ends its sessions and wakes calls waiting on
 	 * clients, so that the HTTP server's streams can finish. */
 	hc_mcp_server_shutdown(hub->mcp);
+	/* the live pages' streams end with a last event, likewise */
+	hc_view_shutdown(hub);
 	hc_server_stop(srv);
 	hc_mcp_server_free(hub->mcp);
 	hc_hub_close(hub);

@@ -40,6 +40,7 @@
 
 #include "cli/cli.h"
 #include "hubcore/util.h"
+#include "hubcore/view.h"
 
 #define UP_MAX_HUBS 16
 #define BACKOFF_MIN_MS 1000
@@ -306,10 +307,14 @@ static void print_urls(const struct child *cs, size_t n)
 		const struct child *c = &cs[i];
 		if (strcmp(c->def->short_name, "idp") == 0)
 			idp = c;
+		const char *page = hc_view_page_path(c->def);
 		printf("  %-8s http://127.0.0.1:%u%s  (database %s, pid %d%s)\n",
 		       c->def->name, c->port, c->def->mcp ? "  MCP /mcp" : "",
 		       c->db + 7, (int)c->pid,
 		       c->ready ? "" : ", not ready yet");
+		if (page)
+			printf("  %-8s in a browser: http://127.0.0.1:%u%s\n", "",
+			       c->port, page);
 	}
 	if (idp && !idp->no_auth)
 		printf("log in: the hubs check tokens from the IdP at "

@@ -2,10 +2,12 @@
  * claim.c - taking work: claim the next ready task of a workstream, release
  * it, and change a task's status on behalf of an agent.
  *
- * A claim is one write transaction (BEGIN IMMEDIATE: writers queue up), so
- * two agents asking at the same moment never get the same task, whether
- * they come through MCP or REST, on one process or several sharing the
- * database.
+ * A claim is one write transaction, so two agents asking at the same
+ * moment never get the same task, whether they come through MCP or REST,
+ * on one process or several replicas sharing the database: on SQLite
+ * writers queue up (BEGIN IMMEDIATE); on PostgreSQL the candidate row is
+ * locked with FOR UPDATE SKIP LOCKED, so a second claimer passes over a
+ * task being claimed and takes the next one, and the UPDATE is guarded.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,8 @@ static const char next_sql_head[] =
 	"SELECT t.id FROM tasks t WHERE t.workstream = ? AND ";
 static const char next_sql_tail[] =
 	" ORDER BY CASE t.priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 "
-	"ELSE 2 END, t.position IS NULL, t.position, t.seq LIMIT 1";
+	"ELSE 2 END, t.position IS NULL, t.position, t.seq LIMIT 1 "
+	"FOR UPDATE OF t SKIP LOCKED";
 
 static int need(const char *value, const char *name, struct hc_err *err)
 {
@@ -107,7 +110,7 @@ int dh_claim_next_task(struct hc_conn *c, const char *workstream,
 		p[2] = hc_vtext(now);
 		p[3] = hc_vtext(id);
 		rc = hc_exec(c,
-			     "UPDATE tasks SET status = 'in_progress', "
+			     "UPDATE tasks SET row_version = row_version + 1, status = 'in_progress', "
 			     "assignee = ?, claimed_at = ?, updated_at = ? "
 			     "WHERE id = ? AND status = 'todo' AND assignee "
 			     "IS NULL",
@@ -147,7 +150,7 @@ int dh_release_task(struct hc_conn *c, const char *task_id, const char *agent,
 	rc = hc_tx_begin(c, true, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &dh_task_resource, task_id, &task, err);
+	rc = hc_res_get_locked(c, &dh_task_resource, task_id, &task, err);
 	if (rc != HC_OK)
 		goto out;
 	holder = hc_json_str(task, "assignee");
@@ -166,7 +169,7 @@ int dh_release_task(struct hc_conn *c, const char *task_id, const char *agent,
 		p[0] = hc_vtext(now);
 		p[1] = hc_vtext(hc_json_str(task, "id"));
 		rc = hc_exec(c,
-			     "UPDATE tasks SET assignee = NULL, claimed_at = "
+			     "UPDATE tasks SET row_version = row_version + 1, assignee = NULL, claimed_at = "
 			     "NULL, status = CASE status WHEN 'in_progress' "
 			     "THEN 'todo' ELSE status END, updated_at = ? "
 			     "WHERE id = ?",
@@ -210,7 +213,7 @@ int dh_set_task_status(struct hc_conn *c, const char *task_id,
 	rc = hc_tx_begin(c, true, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &dh_task_resource, task_id, &task, err);
+	rc = hc_res_get_locked(c, &dh_task_resource, task_id, &task, err);
 	if (rc == HC_OK) {
 		from = strdup(hc_json_str(task, "status"));
 		patch = json_pack("{ss}", "status", status);

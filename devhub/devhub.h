@@ -318,4 +318,8 @@ int dh_git_head(const char *root, char out[41], struct hc_err *err);
 int dh_doi_evaluate(struct hc_conn *c, const json_t *repo, const char *host,
 		    const char *config, json_t **out, struct hc_err *err);
 
+/* The board page for people, GET /board (board.c). */
+struct hc_view_page;
+extern const struct hc_view_page dh_board_page;
+
 #endif

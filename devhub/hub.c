@@ -12,6 +12,7 @@
 #include "hubcore/json.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
+#include "hubcore/view.h"
 
 /* ---- workplan upload ---------------------------------------------------- */
 
@@ -345,6 +346,10 @@ static const struct hc_route dev_routes[] = {
 	  "Import a workplan file (text or Markdown form) sent as the body" },
 	{ "GET", "/workplans/{key}", get_workplan, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY, "A workstream as a Markdown workplan file" },
+	HC_VIEW_ROUTE("/board", dh_board_page,
+		      "The board for people: workstreams and their tasks, "
+		      "blocked tasks, decisions, unread messages, open risks "
+		      "and alerts (?domain=SLUG for one domain)"),
 };
 
 static const struct hc_route_table dev_route_table =
@@ -352,7 +357,7 @@ static const struct hc_route_table dev_route_table =
 
 static const struct hc_route_table *const routes[] = {
 	&hc_core_routes, &dev_route_table, &dh_coupling_routes,
-	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes
+	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const dev_v1[] = {

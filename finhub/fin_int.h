@@ -100,4 +100,8 @@ int fin__parse_anthropic_cost(struct fin_parse *p, const char *data,
 int fin__parse_openai_cost(struct fin_parse *p, const char *data, size_t len,
 			   struct hc_err *err);
 
+/* The runway page for people, GET /runway (runway_view.c). */
+struct hc_view_page;
+extern const struct hc_view_page fin_runway_page;
+
 #endif

@@ -256,6 +256,11 @@ int fin_burn_rate(struct hc_conn *c, const char *domain, const char *period,
  */
 int fin_save(struct hc_conn *c, const struct hc_resource *r, const char *key,
 	     json_t *in, json_t **out, struct hc_err *err);
+/* The same, an update applying only at revision expected (0 = any):
+ * HC_ESTALE otherwise (PATCH with If-Match). */
+int fin_save_if(struct hc_conn *c, const struct hc_resource *r,
+		const char *key, json_t *in, int64_t expected, json_t **out,
+		struct hc_err *err);
 
 /*
  * Set the budget of (domain, period) from in (allocated, currency,

@@ -15,6 +15,8 @@
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
 #include "hubcore/util.h"
+#include "hubcore/view.h"
+#include "finhub/fin_int.h"
 
 /* ---- writes that refresh figures and alerts -------------------------------------- */
 
@@ -41,14 +43,21 @@ static int patch_row(struct hc_req *req, struct hc_resp *resp,
 	const struct hc_resource *r = req->route->arg;
 	json_t *in = NULL, *out = NULL;
 	struct hc_conn *c;
-	int rc = hc_req_json(req, &in, err);
+	int64_t expected = 0;
+	int rc = hc_rest_if_match(req, &expected, err);
+	if (rc == HC_OK)
+		rc = hc_req_json(req, &in, err);
 	if (rc != HC_OK)
 		return rc;
 	c = hc_req_db(req, err);
-	rc = c ? fin_save(c, r, hc_req_param(req, "key"), in, &out, err)
+	rc = c ? fin_save_if(c, r, hc_req_param(req, "key"), in, expected,
+			     &out, err)
 	       : err->status;
 	json_decref(in);
-	return rc == HC_OK ? hc_resp_json(resp, 200, out) : rc;
+	if (rc != HC_OK)
+		return rc;
+	hc_rest_etag(resp, out);
+	return hc_resp_json(resp, 200, out);
 }
 
 /* ---- imports ---------------------------------------------------------------------- */
@@ -329,6 +338,11 @@ static const struct hc_route fin_routes[] = {
 	  "projection" },
 	{ "GET", "/prices", get_prices, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY, "The token price table and its version" },
+	/* the page is /runway exactly; the JSON stays at /runway/{key} */
+	HC_VIEW_ROUTE("/runway", fin_runway_page,
+		      "The runway page for people: balance, burn and runway "
+		      "with the projection, budgets, token spend "
+		      "(?domain=SLUG for one domain)"),
 };
 
 static const struct hc_route_table fin_route_table =
@@ -336,7 +350,7 @@ static const struct hc_route_table fin_route_table =
 
 static const struct hc_route_table *const routes[] = {
 	&hc_core_routes, &fin_route_table, &hc_event_routes, &hc_mcp_routes,
-	&hc_auth_routes
+	&hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const fin_v1[] = {

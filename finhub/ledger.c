@@ -132,7 +132,7 @@ static int budget_refresh(struct hc_conn *c, const json_t *b,
 		p[3] = hc_vtext(now);
 		p[4] = hc_vtext(id);
 		rc = hc_exec(c,
-			     "UPDATE fin_budgets SET committed = ?, spent = ?, "
+			     "UPDATE fin_budgets SET row_version = row_version + 1, committed = ?, spent = ?, "
 			     "alert_state = ?, updated_at = ? WHERE id = ?",
 			     p, 5, err);
 	}
@@ -202,7 +202,7 @@ static int runway_refresh(struct hc_conn *c, const char *domain,
 		p[1] = hc_vtext(now);
 		p[2] = hc_vtext(hc_json_str(acc, "id"));
 		rc = hc_exec(c,
-			     "UPDATE fin_accounts SET runway_state = ?, "
+			     "UPDATE fin_accounts SET row_version = row_version + 1, runway_state = ?, "
 			     "updated_at = ? WHERE id = ?",
 			     p, 3, err);
 	}
@@ -307,12 +307,19 @@ static int refresh_all(struct hc_conn *c, struct hc_err *err)
 int fin_save(struct hc_conn *c, const struct hc_resource *r, const char *key,
 	     json_t *in, json_t **out, struct hc_err *err)
 {
+	return fin_save_if(c, r, key, in, 0, out, err);
+}
+
+int fin_save_if(struct hc_conn *c, const struct hc_resource *r,
+		const char *key, json_t *in, int64_t expected, json_t **out,
+		struct hc_err *err)
+{
 	json_t *row = NULL;
 	bool own;
 	int rc = fin__begin(c, &own, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = key ? hc_res_update(c, r, key, in, &row, err)
+	rc = key ? hc_res_update_if(c, r, key, in, expected, &row, err)
 		 : hc_res_create(c, r, in, &row, err);
 	if (rc == HC_OK) {
 		if (r == &fin_rate_resource)

@@ -78,11 +78,11 @@ int fin__costs_sum(struct hc_conn *c, const char *domain, fin_month first,
 		   int64_t *out, struct hc_err *err)
 {
 	static const char all_sql[] =
-		"SELECT currency, SUM(amount) FROM fin_costs WHERE (? IS NULL "
+		"SELECT currency, SUM(amount) FROM fin_costs WHERE (CAST(? AS TEXT) IS NULL "
 		"OR domain = ?) AND month >= ? AND month <= ? GROUP BY "
 		"currency ORDER BY currency";
 	static const char var_sql[] =
-		"SELECT currency, SUM(amount) FROM fin_costs WHERE (? IS NULL "
+		"SELECT currency, SUM(amount) FROM fin_costs WHERE (CAST(? AS TEXT) IS NULL "
 		"OR domain = ?) AND month >= ? AND month <= ? AND commitment "
 		"IS NULL GROUP BY currency ORDER BY currency";
 	char a[8], b[8];
@@ -122,7 +122,7 @@ int fin__first_variable_month(struct hc_conn *c, const char *domain,
 	struct hc_value p[] = { hc_vtext(domain), hc_vtext(domain) };
 	struct hc_stmt *st = NULL;
 	int rc = hc_query(c, &st,
-			  "SELECT MIN(month) FROM fin_costs WHERE (? IS NULL "
+			  "SELECT MIN(month) FROM fin_costs WHERE (CAST(? AS TEXT) IS NULL "
 			  "OR domain = ?) AND commitment IS NULL",
 			  p, 2, err);
 	if (rc != HC_OK)
@@ -171,7 +171,7 @@ int fin__commitments_load(struct hc_conn *c, const char *domain,
 	int rc = hc_query(c, &st,
 			  "SELECT direction, amount, currency, cadence, "
 			  "start_date, end_date FROM fin_commitments WHERE "
-			  "(? IS NULL OR domain = ?) ORDER BY seq",
+			  "(CAST(? AS TEXT) IS NULL OR domain = ?) ORDER BY seq",
 			  p, 2, err);
 	if (rc != HC_OK)
 		return rc;
@@ -387,9 +387,9 @@ static int default_currency(struct hc_conn *c, const char *domain, char *out,
 			    struct hc_err *err)
 {
 	static const char sql[] =
-		"SELECT currency FROM fin_accounts WHERE ? IS NOT NULL AND "
+		"SELECT currency FROM fin_accounts WHERE CAST(? AS TEXT) IS NOT NULL AND "
 		"domain = ? UNION ALL SELECT currency FROM fin_budgets WHERE "
-		"? IS NULL OR domain = ? LIMIT 1";
+		"CAST(? AS TEXT) IS NULL OR domain = ? LIMIT 1";
 	struct hc_value p[] = { hc_vtext(domain), hc_vtext(domain),
 				hc_vtext(domain), hc_vtext(domain) };
 	struct hc_stmt *st = NULL;

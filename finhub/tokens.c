@@ -40,9 +40,9 @@ int fin_token_summary(struct hc_conn *c, const char *by, const char *provider,
 		      struct hc_err *err)
 {
 	static const char where[] =
-		" FROM fin_token_spend WHERE (? IS NULL OR provider = ?) AND "
-		"(? IS NULL OR model = ?) AND (? IS NULL OR session_id = ?) "
-		"AND (? IS NULL OR day >= ?) AND (? IS NULL OR day <= ?)";
+		" FROM fin_token_spend WHERE (CAST(? AS TEXT) IS NULL OR provider = ?) AND "
+		"(CAST(? AS TEXT) IS NULL OR model = ?) AND (CAST(? AS TEXT) IS NULL OR session_id = ?) "
+		"AND (CAST(? AS TEXT) IS NULL OR day >= ?) AND (CAST(? AS TEXT) IS NULL OR day <= ?)";
 	static const char agg[] =
 		"COUNT(*), COALESCE(SUM(tokens_in), 0), "
 		"COALESCE(SUM(tokens_out), 0), COALESCE(SUM(cache_write), 0), "

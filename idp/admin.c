@@ -77,7 +77,7 @@ static int find(const char *text, size_t len, const char *list_key,
 	int depth = 0, rc = HC_OK;
 	bool next_is_list = false, in_list = false, want_value = false;
 	bool in_item = false, item_matches = false, key_turn = true;
-	int item_depth = 0;
+	int item_depth = 0, documents = 0;
 	const char *last_key = NULL;
 	char keybuf[128] = "";
 
@@ -94,6 +94,16 @@ static int find(const char *text, size_t len, const char *list_key,
 			break;
 		}
 		if (e.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&e);
+			break;
+		}
+		/* the IdP reads one document: an edit of another one would
+		 * be lost on it */
+		if (e.type == YAML_DOCUMENT_START_EVENT && ++documents > 1) {
+			rc = hc_err_at(err, HC_EPARSE, path,
+				       (int)e.start_mark.line + 1, 0,
+				       "a second YAML document: the IdP's "
+				       "file holds one, so it is not edited");
 			yaml_event_delete(&e);
 			break;
 		}
@@ -214,8 +224,43 @@ void idp_yaml_quote(struct hc_buf *b, const char *s)
 	hc_buf_addc(b, '"');
 }
 
+/*
+ * The file an edit changes: path itself, or the file a symbolic link
+ * points to, so that the link stays a link (and the temporary file and
+ * the backup go beside the real file, where the rename can replace it).
+ * A new string.
+ */
+static int edit_target(const char *path, char **out, struct hc_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return hc_err_at(err, HC_EIO, path, 0, 0, "cannot read: %s",
+				 strerror(errno));
+	if (S_ISLNK(st.st_mode)) {
+		char *real = realpath(path, NULL);
+		if (!real)
+			return hc_err_at(err, HC_EIO, path, 0, 0,
+					 "a symbolic link that cannot be "
+					 "followed: %s",
+					 strerror(errno));
+		if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
+			free(real);
+			return hc_err_at(err, HC_EUSAGE, path, 0, 0,
+					 "a symbolic link to something other "
+					 "than a file");
+		}
+		*out = real;
+	} else if (!S_ISREG(st.st_mode)) {
+		return hc_err_at(err, HC_EUSAGE, path, 0, 0, "not a file");
+	} else {
+		*out = strdup(path);
+	}
+	return *out ? HC_OK : hc_err_set(err, HC_ENOMEM, "out of memory");
+}
+
 /* Replace the file with new content, keeping a backup and checking that
- * the result is a configuration the IdP accepts. */
+ * the result is a configuration the IdP accepts. path is a file, not a
+ * link (edit_target). */
 static int commit(const char *path, const char *text, size_t len,
 		  struct hc_err *err)
 {
@@ -226,14 +271,20 @@ static int commit(const char *path, const char *text, size_t len,
 	time_t now = time(NULL);
 	struct tm tm;
 
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		if (fd >= 0)
-			close(fd);
+	/* a name of this process only, created new: never through a link
+	 * someone left there, never over another edit's file */
+	snprintf(tmp, sizeof(tmp), "%s.%ld.new", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return hc_err_set(err, HC_EIO, "cannot create %s: %s", tmp,
+				  strerror(errno));
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
 		unlink(tmp);
 		return hc_err_set(err, HC_EIO, "cannot write %s: %s", tmp,
-				  strerror(errno));
+				  strerror(e));
 	}
 	close(fd);
 	rc = idp_config_load(tmp, &cfg, err);
@@ -249,28 +300,33 @@ static int commit(const char *path, const char *text, size_t len,
 	if (stat(path, &st) == 0)
 		chmod(tmp, st.st_mode & 0777);
 	if (link(path, bak) != 0 && errno != EEXIST) {
+		int e = errno;
 		unlink(tmp);
 		return hc_err_set(err, HC_EIO, "cannot keep a backup %s: %s",
-				  bak, strerror(errno));
+				  bak, strerror(e));
 	}
 	if (rename(tmp, path) != 0) {
+		int e = errno;
 		unlink(tmp);
 		return hc_err_set(err, HC_EIO, "cannot replace %s: %s", path,
-				  strerror(errno));
+				  strerror(e));
 	}
 	return HC_OK;
 }
 
 /* Insert item (lines without indentation, first one starting "- ") into
  * the list list_key, or make the list. */
-static int insert_item(const char *path, const char *list_key,
+static int insert_item(const char *link_path, const char *list_key,
 		       const char *id_key, const char *id, const char *item,
 		       struct hc_err *err)
 {
 	struct hc_buf in = HC_BUF_INIT(16 * 1024 * 1024);
 	struct hc_buf out = HC_BUF_INIT(17 * 1024 * 1024);
 	struct spots s;
-	int rc = read_file(path, &in, err), indent;
+	char *path = NULL;
+	int rc = edit_target(link_path, &path, err), indent;
+	if (rc == HC_OK)
+		rc = read_file(path, &in, err);
 	if (rc == HC_OK)
 		rc = find(in.data, in.len, list_key, id_key, id, &s, err,
 			  path);
@@ -310,6 +366,7 @@ static int insert_item(const char *path, const char *list_key,
 		hc_buf_add(&out, in.data + s.list_end, in.len - s.list_end);
 	rc = commit(path, out.data, out.len, err);
 out:
+	free(path);
 	hc_buf_release(&in);
 	hc_buf_release(&out);
 	return rc;
@@ -322,6 +379,9 @@ int idp_admin_add_user(const char *path, const char *username,
 {
 	struct hc_buf item = HC_BUF_INIT(64 * 1024);
 	int rc;
+	if (!username || !*username)
+		return hc_err_set(err, HC_EUSAGE, "a username must not be "
+						  "empty");
 	hc_buf_adds(&item, "- username: ");
 	idp_yaml_quote(&item, username);
 	hc_buf_adds(&item, "\npassword_hash: ");
@@ -366,13 +426,16 @@ int idp_admin_add_client(const char *path, const char *text_item,
 			   "client_id", client_id, text_item, err);
 }
 
-int idp_admin_set_totp(const char *path, const char *username,
+int idp_admin_set_totp(const char *link_path, const char *username,
 		       const char *secret, struct hc_err *err)
 {
 	struct hc_buf in = HC_BUF_INIT(16 * 1024 * 1024);
 	struct hc_buf out = HC_BUF_INIT(17 * 1024 * 1024);
 	struct spots s;
-	int rc = read_file(path, &in, err);
+	char *path = NULL;
+	int rc = edit_target(link_path, &path, err);
+	if (rc == HC_OK)
+		rc = read_file(path, &in, err);
 	if (rc == HC_OK)
 		rc = find(in.data, in.len, "users", "username", username, &s,
 			  err, path);
@@ -398,6 +461,7 @@ int idp_admin_set_totp(const char *path, const char *username,
 	hc_buf_add(&out, in.data + s.user_end, in.len - s.user_end);
 	rc = commit(path, out.data, out.len, err);
 out:
+	free(path);
 	hc_buf_release(&in);
 	hc_buf_release(&out);
 	return rc;

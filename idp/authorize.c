@@ -143,7 +143,9 @@ static int login_page(struct hc_resp *resp, int status,
 			"<input id=\"username\" name=\"username\" "
 			"autocomplete=\"username\" required autofocus "
 			"value=\"");
-	idp__html(&c, username ? username : "");
+	/* a name no user can have is not echoed */
+	idp__html(&c, username && strlen(username) <= IDP_MAX_NAME ? username
+								    : "");
 	hc_buf_adds(&c, "\"><label for=\"password\">Password</label>"
 			"<input id=\"password\" name=\"password\" "
 			"type=\"password\" autocomplete=\"current-password\">"
@@ -280,14 +282,16 @@ static bool pkce_value_ok(const char *v)
 			 "0123456789-._~") == n;
 }
 
-/* The live session of this browser, if any: username and auth time. */
+/* The live session of this browser, if any: its user (a new string),
+ * auth time and amr (a new string), and the hash of its id. */
 static bool session_of(struct hc_conn *c, const struct hc_req *req,
-		       char *username, size_t size, int64_t *auth_time,
-		       char *amr, size_t amr_size, char hash[65])
+		       char **username, int64_t *auth_time, char **amr,
+		       char hash[65])
 {
 	const char *cookie = hc_req_cookie(req, IDP_SESSION_COOKIE);
 	struct hc_stmt *st = NULL;
 	bool found = false;
+	*username = *amr = NULL;
 	if (!cookie)
 		return false;
 	idp_hash(cookie, hash);
@@ -301,13 +305,94 @@ static bool session_of(struct hc_conn *c, const struct hc_req *req,
 			return false;
 	}
 	if (hc_stmt_step(st, NULL) == HC_ROW_READY) {
-		snprintf(username, size, "%s", hc_stmt_text(st, 0, NULL));
+		*username = strdup(hc_stmt_text(st, 0, NULL));
 		*auth_time = hc_stmt_int(st, 1);
-		snprintf(amr, amr_size, "%s", hc_stmt_text(st, 2, NULL));
-		found = true;
+		*amr = strdup(hc_stmt_text(st, 2, NULL));
+		found = *username && *amr;
 	}
 	hc_stmt_finish(st);
+	if (!found) {
+		free(*username);
+		free(*amr);
+		*username = *amr = NULL;
+	}
 	return found;
+}
+
+/*
+ * The parameters of /authorize the IdP reads, and the longest value each
+ * may have (bytes). Only these are kept with a pending login (others are
+ * ignored, RFC 6749 §3.1), so what a request stores is bounded. A
+ * client_id or redirect_uri that long is never a registered one (an error
+ * page); another parameter over its limit is invalid_request.
+ */
+static const struct authorize_param {
+	const char *name;
+	size_t max;
+} authorize_params[] = {
+	{ "client_id", IDP_MAX_NAME },
+	{ "redirect_uri", IDP_MAX_URI },
+	{ "response_type", 64 },
+	{ "scope", IDP_MAX_SCOPE },
+	{ "state", 1024 },
+	{ "nonce", 512 },
+	{ "code_challenge", 128 },
+	{ "code_challenge_method", 16 },
+	{ "resource", IDP_MAX_URI },
+	{ "login_hint", IDP_MAX_NAME },
+	{ "prompt", 64 },
+	{ "max_age", 10 },
+};
+
+/* The first parameter over its limit, or NULL. */
+static const struct authorize_param *too_long(json_t *params)
+{
+	for (size_t i = 0; i < HC_COUNT(authorize_params); i++) {
+		json_t *v = json_object_get(params, authorize_params[i].name);
+		if (v && json_string_length(v) > authorize_params[i].max)
+			return &authorize_params[i];
+	}
+	return NULL;
+}
+
+/* The parameters kept with a pending login: those of the table. */
+static json_t *kept_params(json_t *params)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < HC_COUNT(authorize_params); i++) {
+		json_t *v = json_object_get(params, authorize_params[i].name);
+		if (v)
+			json_object_set(o, authorize_params[i].name, v);
+	}
+	return o;
+}
+
+/* max_age (OpenID Connect Core §3.1.2.1): seconds, or -1 when absent;
+ * -2 when it is not a whole number. */
+static int64_t max_age_of(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	int64_t age = 0;
+	if (!v)
+		return -1;
+	if (n == 0 || n > 10 || strspn(v, "0123456789") != n)
+		return -2;
+	for (size_t i = 0; i < n; i++)
+		age = age * 10 + (v[i] - '0');
+	return age;
+}
+
+/* How many words a space-separated list has. */
+static size_t words(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; p && *p;) {
+		size_t w = strcspn(p, " ");
+		n += w > 0;
+		p += w;
+		p += strspn(p, " ");
+	}
+	return n;
 }
 
 int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
@@ -329,8 +414,10 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 	struct idp_client *owned = NULL;
 	const struct idp_client *cl = NULL;
 	struct hc_conn *c = hc_req_db(req, err);
-	char *resource = NULL, username[256], amr[128], session[65];
-	int64_t auth_time;
+	char *resource = NULL, *username = NULL, *amr = NULL, session[65];
+	const struct authorize_param *over;
+	int64_t auth_time = 0, max_age;
+	json_t *kept = NULL;
 	int rc = HC_OK;
 
 	if (!c) {
@@ -360,6 +447,44 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 		goto out;
 	}
 	/* 2. problems the client hears about */
+	over = too_long(params);
+	if (over) {
+		char text[160];
+		snprintf(text, sizeof(text), "%s is longer than %zu bytes",
+			 over->name, over->max);
+		/* an over-long state is not sent back either */
+		rc = redirect_error(resp, cfg, cl, redirect_uri,
+				    strcmp(over->name, "state") ? state : NULL,
+				    "invalid_request", text);
+		goto out;
+	}
+	/* request objects (OpenID Connect Core §6) are not supported */
+	if (json_object_get(params, "request")) {
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
+				    "request_not_supported",
+				    "request objects are not supported");
+		goto out;
+	}
+	if (json_object_get(params, "request_uri")) {
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
+				    "request_uri_not_supported",
+				    "request_uri is not supported");
+		goto out;
+	}
+	if (prompt && idp__scope_has(prompt, "none") && words(prompt) > 1) {
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
+				    "invalid_request",
+				    "prompt=none cannot be combined with other "
+				    "values");
+		goto out;
+	}
+	max_age = max_age_of(hc_json_str(params, "max_age"));
+	if (max_age == -2) {
+		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
+				    "invalid_request",
+				    "max_age must be a whole number of seconds");
+		goto out;
+	}
 	if (!hc_json_str(params, "response_type") ||
 	    strcmp(hc_json_str(params, "response_type"), "code") != 0) {
 		rc = redirect_error(resp, cfg, cl, redirect_uri, state,
@@ -415,15 +540,23 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 		}
 		json_object_set_new(params, "resource", json_string(resource));
 	}
+	/* only what the IdP reads is kept with the request */
+	kept = kept_params(params);
+	if (!kept) {
+		rc = hc_err_set(err, HC_ENOMEM, "out of memory");
+		goto out;
+	}
 	/* 3. a live session answers at once, unless asked to log in, or
 	 * the client registered itself: a person confirms each of those
-	 * by signing in, on a page that says the client is unverified */
+	 * by signing in, on a page that says the client is unverified; or
+	 * unless the sign-in is older than max_age (0: always sign in) */
 	if ((!prompt || !idp__scope_has(prompt, "login")) && !cl->registered &&
-	    session_of(c, req, username, sizeof(username), &auth_time, amr,
-		       sizeof(amr), session) &&
+	    max_age != 0 &&
+	    session_of(c, req, &username, &auth_time, &amr, session) &&
+	    (max_age < 0 || time(NULL) - auth_time <= max_age) &&
 	    idp__user_enabled(cfg, idp_config_user(cfg, username))) {
 		const struct idp_user *u = idp_config_user(cfg, username);
-		rc = grant_code(p, c, cfg, params, username, auth_time, amr,
+		rc = grant_code(p, c, cfg, kept, username, auth_time, amr,
 				session, resp, err);
 		if (rc == HC_OK && u->emergency)
 			idp__emergency_audit(p, c, u, cl, "session");
@@ -438,7 +571,7 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 	/* 4. the login page, for a request remembered server-side */
 	{
 		char id[48], csrf[48];
-		char *text = hc_json_dump(params, NULL);
+		char *text = hc_json_dump(kept, NULL);
 		struct hc_value v[5];
 		if (!text || idp_random(id, sizeof(id), 18) != HC_OK ||
 		    idp_random(csrf, sizeof(csrf), 18) != HC_OK) {
@@ -463,41 +596,48 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 	}
 out:
 	free(resource);
+	free(username);
+	free(amr);
+	json_decref(kept);
 	json_decref(params);
 	idp__client_free(owned);
 	idp_config_unref(cfg);
 	return rc;
 }
 
-/* Check the credentials; on failure *why says what to log (never shown
- * in detail to the person, to tell nobody which part was wrong). */
-static bool authenticate(struct hc_conn *c, const struct idp_config *cfg,
-			 const struct idp_user *u, const char *password,
-			 const char *otp, char *amr, size_t amr_size,
-			 const char **why)
+/* Check the credentials: HC_OK; HC_EINVAL with *why saying what to log
+ * (never shown in detail to the person, to tell nobody which part was
+ * wrong); HC_EBUSY when no argon2id slot came free (not judged). */
+static int authenticate(struct idp *p, struct hc_conn *c,
+			const struct idp_config *cfg, const struct idp_user *u,
+			const char *password, const char *otp, char *amr,
+			size_t amr_size, const char **why)
 {
 	struct hc_err e2 = { 0 };
+	int rc;
 	if (!u) {
 		/* as long as a real check, so that timing tells no names */
-		idp_password_check(IDP_DUMMY_HASH, password ? password : "");
+		rc = idp__password_verify(p, cfg, IDP_DUMMY_HASH, password);
 		*why = "unknown user";
-		return false;
+		return rc == HC_EBUSY ? HC_EBUSY : HC_EINVAL;
 	}
-	if (u->password_hash && !idp_password_check(u->password_hash,
-						    password)) {
-		*why = "bad password";
-		return false;
+	if (u->password_hash) {
+		rc = idp__password_verify(p, cfg, u->password_hash, password);
+		if (rc != HC_OK) {
+			*why = "bad password";
+			return rc;
+		}
 	}
 	if (!idp__user_enabled(cfg, u)) {
 		*why = "user disabled";
-		return false;
+		return HC_EINVAL;
 	}
 	snprintf(amr, amr_size, "[\"pwd\"]");
 	if (u->totp_secret) {
 		if (idp_totp_check(c, u->username, u->totp_secret, otp, &e2) !=
 		    HC_OK) {
 			*why = "bad or replayed one-time code";
-			return false;
+			return HC_EINVAL;
 		}
 		snprintf(amr, amr_size, "[\"pwd\",\"otp\"]");
 	}
@@ -505,12 +645,50 @@ static bool authenticate(struct hc_conn *c, const struct idp_config *cfg,
 		if (idp_privacyidea_check(cfg, u->username, otp, &e2) !=
 		    HC_OK) {
 			*why = "second factor refused by privacyIDEA";
-			return false;
+			return HC_EINVAL;
 		}
 		snprintf(amr, amr_size, u->password_hash ? "[\"pwd\",\"mfa\"]"
 							  : "[\"mfa\"]");
 	}
-	return true;
+	return HC_OK;
+}
+
+/* The login page again, answering "not now": 429 while locked, 503 when
+ * the attempt could not be judged; with Retry-After. */
+static int login_later(struct hc_resp *resp, int status,
+		       const struct idp_config *cfg,
+		       const struct idp_client *cl, const char *rid,
+		       const char *csrf, const char *username, const char *msg,
+		       int retry)
+{
+	char ra[16];
+	int rc = login_page(resp, status, cfg, cl, rid, csrf, username, msg);
+	snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
+	hc_resp_header(resp, "Retry-After", ra);
+	return rc;
+}
+
+/* Repeated failures against the break-glass account, which no lock
+ * protects by name: every max_login_failures-th in a row is an alert. */
+static void emergency_failures(struct idp *p, struct hc_conn *c,
+			       const struct idp_config *cfg,
+			       const struct idp_user *u, const char *addr,
+			       int failures)
+{
+	json_t *payload;
+	if (failures <= 0 || failures % cfg->max_failures != 0)
+		return;
+	hc_log_warn(&p->hub->log,
+		    "AUDIT emergency account '%s': %d failed sign-ins in a "
+		    "row, the last from %s",
+		    u->username, failures, addr);
+	payload = json_pack("{sssssi}", "username", u->username, "address",
+			    addr, "failures", failures);
+	idp_alert(c, "alert_raised",
+		  "Repeated failed sign-ins to the emergency (break-glass) "
+		  "account",
+		  payload);
+	json_decref(payload);
 }
 
 int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
@@ -522,15 +700,17 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 	struct idp_config *cfg = idp_config(p);
 	json_t *form = NULL, *params = NULL;
 	struct hc_conn *c = hc_req_db(req, err);
-	const char *rid, *csrf, *cookie, *username;
+	const char *rid, *csrf, *cookie, *username, *shown;
 	struct hc_stmt *st = NULL;
-	char stored_csrf[64] = "", addr[64], ukey[300], akey[96], amr[64];
+	char stored_csrf[64] = "", addr[64], ukey[IDP_MAX_NAME + 16];
+	char akey[96], amr[64];
 	char *ptext = NULL;
 	const char *why = NULL;
 	struct idp_client *owned = NULL;
 	const struct idp_client *cl = NULL;
 	const struct idp_user *u;
-	int retry = 0, rc;
+	bool named;
+	int retry = 0, ucount = 0, rc;
 
 	if (!c) {
 		rc = err->status;
@@ -581,34 +761,75 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 		goto out;
 	}
 	hc_req_client_addr(req, addr, sizeof(addr));
-	snprintf(ukey, sizeof(ukey), "user:%s", username ? username : "");
+	/* only a name that could be a user's has a record of its own; the
+	 * address counts every attempt */
+	named = username && *username && strlen(username) <= IDP_MAX_NAME;
+	shown = username ? username : ""; /* logged up to IDP_MAX_NAME */
+	u = named ? idp_config_user(cfg, username) : NULL;
+	snprintf(ukey, sizeof(ukey), "user:%s", named ? username : "");
 	snprintf(akey, sizeof(akey), "ip:%s", addr);
-	if (idp_throttle_check(c, ukey, &retry, NULL) != HC_OK ||
-	    idp_throttle_check(c, akey, &retry, NULL) != HC_OK) {
+	/* each attempt is counted before the (slow) check, in the
+	 * transaction that checks the lock: racing attempts cannot pass the
+	 * limit. The
+	 * break-glass account is not locked by name (three guesses by
+	 * anyone would lock it when it is needed most): its failures are
+	 * counted for an alert, and its address is locked as any other */
+	rc = idp_throttle_reserve(c, cfg, akey, cfg->max_address_failures,
+				  &retry, NULL, NULL);
+	if (rc == HC_OK && named) {
+		rc = idp_throttle_reserve(c, cfg, ukey,
+					  u && u->emergency ? 0
+							    : cfg->max_failures,
+					  &retry, &ucount, NULL);
+		if (rc != HC_OK)
+			idp_throttle_undo(c, akey);
+	}
+	if (rc == HC_EBUSY) {
 		char msg[128];
 		hc_log_warn(&req->hub->log,
-			    "login locked for user '%s' from %s (%d s left)",
-			    username ? username : "", addr, retry);
+			    "login locked for user '%.*s' from %s (%d s left)",
+			    IDP_MAX_NAME, shown, addr, retry);
 		snprintf(msg, sizeof(msg),
 			 "Too many failed attempts. Try again in %d seconds.",
 			 retry);
-		rc = login_page(resp, 429, cfg, cl,
-				rid, csrf, username, msg);
-		{
-			char ra[16];
-			snprintf(ra, sizeof(ra), "%d", retry);
-			hc_resp_header(resp, "Retry-After", ra);
-		}
+		rc = login_later(resp, 429, cfg, cl, rid, csrf, username, msg,
+				 retry);
 		goto out;
 	}
-	u = idp_config_user(cfg, username);
-	if (!authenticate(c, cfg, u, hc_json_str(form, "password"),
-			  hc_json_str(form, "otp"), amr, sizeof(amr), &why)) {
-		idp_throttle_fail(c, cfg, ukey, cfg->max_failures);
-		idp_throttle_fail(c, cfg, akey, cfg->max_address_failures);
-		hc_log_warn(&req->hub->log, "login failed for user '%s' from %s: "
-					    "%s",
-			    username ? username : "", addr, why);
+	if (rc != HC_OK) {
+		/* no record of the attempt, no attempt: fail closed */
+		hc_log_warn(&req->hub->log,
+			    "login refused for user '%.*s' from %s: the "
+			    "throttle could not be kept",
+			    IDP_MAX_NAME, shown, addr);
+		rc = login_later(resp, 503, cfg, cl, rid, csrf, username,
+				 "Signing in is not possible right now. Try "
+				 "again in a moment.",
+				 1);
+		goto out;
+	}
+	rc = authenticate(p, c, cfg, u, hc_json_str(form, "password"),
+			  hc_json_str(form, "otp"), amr, sizeof(amr), &why);
+	if (rc == HC_EBUSY) {
+		if (named)
+			idp_throttle_undo(c, ukey);
+		idp_throttle_undo(c, akey);
+		hc_log_warn(&req->hub->log,
+			    "login of user '%.*s' from %s not checked: too "
+			    "many password checks at once",
+			    IDP_MAX_NAME, shown, addr);
+		rc = login_later(resp, 503, cfg, cl, rid, csrf, username,
+				 "Too many sign-ins at once. Try again in a "
+				 "moment.",
+				 1);
+		goto out;
+	}
+	if (rc != HC_OK) {
+		hc_log_warn(&req->hub->log,
+			    "login failed for user '%.*s' from %s: %s",
+			    IDP_MAX_NAME, shown, addr, why);
+		if (u && u->emergency)
+			emergency_failures(p, c, cfg, u, addr, ucount);
 		rc = login_page(resp, 401, cfg, cl, rid, csrf,
 				username,
 				"The username, password or code is not "
@@ -616,6 +837,7 @@ int idp__authorize_post(struct hc_req *req, struct hc_resp *resp,
 		goto out;
 	}
 	idp_throttle_reset(c, ukey);
+	idp_throttle_undo(c, akey);
 	if (u->emergency) {
 		json_t *payload = json_pack("{ssssss}", "username", u->username,
 					    "client_id", cl->client_id,

@@ -205,6 +205,11 @@ static const struct key config_keys[] = {
 	{ "lock_seconds", K_INT, CF(lock_seconds), false, 1, 86400 },
 	{ "max_lock_seconds", K_INT, CF(max_lock_seconds), false, 1,
 	  604800 },
+	{ "max_registrations_per_address", K_INT, CF(max_registrations),
+	  false, 1, 100000 },
+	{ "max_password_checks", K_INT, CF(max_password_checks), false, 1,
+	  64 },
+	{ "purge_interval", K_INT, CF(purge_interval), false, 1, 86400 },
 	{ "privacyidea_url", K_STRING, CF(privacyidea_url), false, 0, 0 },
 	{ "privacyidea_realm", K_STRING, CF(privacyidea_realm), false, 0, 0 },
 	{ "users", K_USERS, CF(users), false, 0, 0 },
@@ -246,31 +251,112 @@ static bool grant_known(const char *g)
 	       strcmp(g, "client_credentials") == 0;
 }
 
-/* A redirect URI must be absolute, without a fragment; http only on
- * loopback (RFC 8252 §7.3 allows any port there). */
+/* ---- redirect URIs ----------------------------------------------------------------- */
+
+/* Characters a URI may hold (RFC 3986 §2: unreserved, reserved and '%'):
+ * no control character, space, quote, angle bracket, backslash, caret,
+ * backtick, brace or bar, and nothing outside ASCII. */
+static bool uri_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~:/?#[]@!$&'()*+,;=%", c));
+}
+
+/* The authority of a URI after its "//", up to the path, query or end:
+ * host (a DNS name, or an IPv6 literal in brackets) and an optional port
+ * of 1 to 65535. No userinfo ('@'): "http://127.0.0.1:80@evil.example"
+ * names evil.example. *host and *host_len say where the host is. */
+static bool authority_ok(const char *a, size_t n, const char **host,
+			 size_t *host_len)
+{
+	size_t h;
+	if (memchr(a, '@', n))
+		return false;
+	if (n && a[0] == '[') {
+		const char *close = memchr(a, ']', n);
+		if (!close || close == a + 1 ||
+		    strspn(a + 1, "0123456789abcdefABCDEF:.") !=
+			    (size_t)(close - a - 1))
+			return false;
+		h = (size_t)(close - a) + 1;
+	} else {
+		h = strspn(a, "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+		if (h > n)
+			h = n;
+	}
+	if (h == 0)
+		return false;
+	*host = a;
+	*host_len = h;
+	if (h == n)
+		return true;
+	if (a[h] != ':')
+		return false;
+	{
+		size_t digits = n - h - 1;
+		unsigned long port = 0;
+		if (digits < 1 || digits > 5 ||
+		    strspn(a + h + 1, "0123456789") < digits)
+			return false;
+		for (size_t i = 0; i < digits; i++)
+			port = port * 10 + (unsigned long)(a[h + 1 + i] - '0');
+		return port >= 1 && port <= 65535;
+	}
+}
+
+static bool loopback_host(const char *host, size_t n)
+{
+	static const char *const names[] = { "127.0.0.1", "[::1]",
+					      "localhost", NULL };
+	for (const char *const *h = names; *h; h++)
+		if (strlen(*h) == n && memcmp(*h, host, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A redirect URI a client may register: absolute, at most IDP_MAX_URI
+ * bytes of URI characters (no whitespace or control character, which
+ * would break the Location header), no fragment; https to any host; http
+ * only to a loopback literal (127.0.0.1, [::1], localhost), with any port
+ * (RFC 8252 §7.3); or a private-use scheme with a dot (RFC 8252 §7.1,
+ * com.example.app:/cb). An authority has a host, no userinfo, and a port
+ * from 1 to 65535.
+ */
 bool idp_redirect_uri_ok(const char *u)
 {
-	if (strchr(u, '#'))
+	size_t len, scheme, rest;
+	const char *host = NULL;
+	size_t host_len = 0;
+	bool https, http;
+	if (!u)
 		return false;
-	if (strncmp(u, "https://", 8) == 0)
-		return u[8] != '\0' && u[8] != '/';
-	if (strncmp(u, "http://127.0.0.1", 16) == 0 &&
-	    (u[16] == ':' || u[16] == '/' || u[16] == '\0'))
-		return true;
-	if (strncmp(u, "http://localhost", 16) == 0 &&
-	    (u[16] == ':' || u[16] == '/' || u[16] == '\0'))
-		return true;
-	if (strncmp(u, "http://[::1]", 12) == 0 &&
-	    (u[12] == ':' || u[12] == '/' || u[12] == '\0'))
-		return true;
-	/* private-use URI schemes of native apps, reverse domain names
-	 * (RFC 8252 §7.1): com.example.app:/cb */
-	{
-		size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
-		const char *dot = memchr(u, '.', n);
-		return n > 2 && u[n] == ':' && dot && dot > u &&
-		       u[0] >= 'a' && u[0] <= 'z' && u[n - 1] != '.';
+	len = strlen(u);
+	if (len == 0 || len > IDP_MAX_URI || strchr(u, '#'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!uri_char((unsigned char)u[i]))
+			return false;
+	scheme = strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789+.-");
+	if (scheme == 0 || u[scheme] != ':' || u[0] < 'a' || u[0] > 'z')
+		return false;
+	https = scheme == 5 && strncmp(u, "https", 5) == 0;
+	http = scheme == 4 && strncmp(u, "http", 4) == 0;
+	if (!https && !http) {
+		/* private-use schemes of native apps are reverse domain
+		 * names: a dot, not at either end */
+		const char *dot = memchr(u, '.', scheme);
+		if (scheme < 3 || !dot || u[scheme - 1] == '.')
+			return false;
 	}
+	if (strncmp(u + scheme + 1, "//", 2) != 0)
+		return !https && !http; /* http(s) needs an authority */
+	rest = strcspn(u + scheme + 3, "/?");
+	if (!authority_ok(u + scheme + 3, rest, &host, &host_len))
+		return false;
+	return !http || loopback_host(host, host_len);
 }
 
 static int check_user(struct ctx *x, yaml_node_t *n, struct idp_user *u,
@@ -278,6 +364,20 @@ static int check_user(struct ctx *x, yaml_node_t *n, struct idp_user *u,
 {
 	u->line = line_of(n);
 	u->emergency = emergency;
+	if (!u->username[0])
+		return fail(x, n, "a username must not be empty");
+	if (strlen(u->username) > IDP_MAX_NAME)
+		return fail(x, n, "the username '%.40s...' is longer than %d "
+				  "bytes",
+			    u->username, IDP_MAX_NAME);
+	/* a service account's tokens have the subject
+	 * service-account-<client_id> (as in Keycloak): a user must not be
+	 * able to take that name */
+	if (strncmp(u->username, "service-account-", 16) == 0)
+		return fail(x, n,
+			    "the username '%s' starts with 'service-account-', "
+			    "the prefix of service accounts' subjects",
+			    u->username);
 	if (!u->password_hash && !u->privacyidea)
 		return fail(x, n, "user '%s' has no password_hash",
 			    u->username);
@@ -309,6 +409,12 @@ static int check_client(struct ctx *x, yaml_node_t *n, struct idp_client *c,
 {
 	c->line = line_of(n);
 	c->service_account = service;
+	if (!c->client_id[0])
+		return fail(x, n, "a client_id must not be empty");
+	if (strlen(c->client_id) > IDP_MAX_NAME)
+		return fail(x, n, "the client_id '%.40s...' is longer than %d "
+				  "bytes",
+			    c->client_id, IDP_MAX_NAME);
 	if (service && !c->grant_types.n) {
 		c->grant_types.v = calloc(2, sizeof(char *));
 		c->grant_types.v[0] = strdup("client_credentials");
@@ -360,6 +466,14 @@ static int check_client(struct ctx *x, yaml_node_t *n, struct idp_client *c,
 				    "https, http on loopback, or a private "
 				    "scheme, without a fragment",
 				    c->client_id, c->redirect_uris.v[i]);
+	for (size_t i = 0; i < c->post_logout_redirect_uris.n; i++)
+		if (!idp_redirect_uri_ok(c->post_logout_redirect_uris.v[i]))
+			return fail(x, n,
+				    "client '%s': post-logout redirect URI '%s' "
+				    "must be https, http on loopback, or a "
+				    "private scheme, without a fragment",
+				    c->client_id,
+				    c->post_logout_redirect_uris.v[i]);
 	if (c->alg && strcmp(c->alg, "ES256") && strcmp(c->alg, "RS256"))
 		return fail(x, n, "client '%s': token_alg must be ES256 or "
 				  "RS256",
@@ -573,6 +687,9 @@ int idp_config_load(const char *path, struct idp_config **out,
 	cfg->max_address_failures = 50;
 	cfg->lock_seconds = 60;
 	cfg->max_lock_seconds = 3600;
+	cfg->max_registrations = 20;
+	cfg->max_password_checks = 2;
+	cfg->purge_interval = 300;
 	if (!f) {
 		free(cfg);
 		return hc_err_at(err, HC_ENOTFOUND, path, 0, 0,
@@ -591,6 +708,33 @@ int idp_config_load(const char *path, struct idp_config **out,
 		fclose(f);
 		idp_config_unref(cfg);
 		return rc;
+	}
+	{
+		/* one document: a second one would be ignored, and an edit
+		 * could land in it (the admin commands refuse it too) */
+		yaml_document_t more;
+		bool second = false;
+		int line = 0;
+		if (!yaml_parser_load(&parser, &more)) {
+			second = true; /* unreadable after the first */
+			line = (int)parser.problem_mark.line + 1;
+		} else {
+			yaml_node_t *r = yaml_document_get_root_node(&more);
+			second = r != NULL;
+			line = r ? (int)more.start_mark.line + 1 : 0;
+			yaml_document_delete(&more);
+		}
+		if (second) {
+			rc = hc_err_at(err, HC_EPARSE, path, line, 0,
+				       "a second YAML document: the IdP's "
+				       "file holds one (remove the '---' "
+				       "and what follows, or merge them)");
+			yaml_document_delete(&doc);
+			yaml_parser_delete(&parser);
+			fclose(f);
+			idp_config_unref(cfg);
+			return rc;
+		}
 	}
 	yaml_parser_delete(&parser);
 	fclose(f);

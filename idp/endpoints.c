@@ -77,6 +77,9 @@ static int get_discovery(struct hc_req *req, struct hc_resp *resp,
 	json_object_set_new(d, "authorization_response_iss_parameter_supported",
 			    json_true());
 	json_object_set_new(d, "request_parameter_supported", json_false());
+	/* true when left out (OpenID Connect Discovery) */
+	json_object_set_new(d, "request_uri_parameter_supported",
+			    json_false());
 	json_object_set_new(d, "resource_indicators_supported", json_true());
 	idp_config_unref(cfg);
 	return hc_resp_json(resp, 200, d);
@@ -230,16 +233,18 @@ static int introspect(struct hc_req *req, struct hc_resp *resp,
 	}
 	/* only a confidential client from the file (a resource server) may
 	 * ask: not a public one, not one anyone could register */
-	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, &e2) !=
-		    HC_OK ||
-	    cl->public_client || cl->registered) {
+	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, resp) !=
+	    HC_OK) {
+		rc = HC_OK; /* answered */
+		goto out;
+	}
+	if (cl->public_client || cl->registered) {
 		if (basic)
 			hc_resp_header(resp, "WWW-Authenticate",
 				       "Basic realm=\"idp\"");
 		rc = idp_oauth_error(resp, 401, "invalid_client",
-				     e2.msg[0] ? e2.msg
-					       : "introspection needs a "
-						 "confidential client");
+				     "introspection needs a confidential "
+				     "client");
 		goto out;
 	}
 	token = hc_json_str(form, "token");
@@ -305,12 +310,9 @@ static int revoke(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		rc = idp_oauth_error(resp, 400, "invalid_request", err->msg);
 		goto out;
 	}
-	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, &e2) !=
+	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, resp) !=
 	    HC_OK) {
-		if (basic)
-			hc_resp_header(resp, "WWW-Authenticate",
-				       "Basic realm=\"idp\"");
-		rc = idp_oauth_error(resp, 401, "invalid_client", e2.msg);
+		rc = HC_OK; /* answered */
 		goto out;
 	}
 	token = hc_json_str(form, "token");
@@ -490,7 +492,7 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	const char *state = hc_json_str(params, "state");
 	const char *cookie = hc_req_cookie(req, IDP_SESSION_COOKIE);
 	char *client_id = NULL, *sub = NULL, hash[65] = "";
-	char session_user[256] = "";
+	char *session_user = NULL;
 	struct idp_client *owned = NULL;
 	const struct idp_client *cl = NULL;
 	struct hc_buf body = HC_BUF_INIT(8192);
@@ -541,14 +543,12 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 			     "= ? AND expires > ?",
 			     v, 2, NULL) == HC_OK &&
 		    hc_stmt_step(st, NULL) == HC_ROW_READY)
-			snprintf(session_user, sizeof(session_user), "%s",
-				 hc_stmt_text(st, 0, NULL));
+			session_user = strdup(hc_stmt_text(st, 0, NULL));
 		hc_stmt_finish(st);
 	}
 	/* the application proves itself with an ID token of the session's
 	 * user; else the person confirms on our own page */
-	proven = !session_user[0] ||
-		 (sub && strcmp(sub, session_user) == 0);
+	proven = !session_user || (sub && strcmp(sub, session_user) == 0);
 	if (!proven && strcmp(req->method, "POST") == 0) {
 		const char *form_csrf = hc_json_str(params, "csrf");
 		const char *cookie_csrf = hc_req_cookie(req, IDP_CSRF_COOKIE);
@@ -559,7 +559,7 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		rc = logout_confirm(resp, cfg, params, err);
 		goto out;
 	}
-	if (session_user[0]) {
+	if (session_user) {
 		rc = end_session(c, hash, err);
 		if (rc != HC_OK)
 			goto out;
@@ -587,6 +587,7 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	}
 out:
 	hc_buf_release(&body);
+	free(session_user);
 	free(client_id);
 	free(sub);
 	json_decref(params);
@@ -604,10 +605,11 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	struct hc_conn *c = hc_req_db(req, err);
 	json_t *in = NULL, *meta = NULL, *uris, *grants, *v, *out = NULL;
 	const char *method;
-	char id[48], secret[64];
+	char id[48], secret[64], addr[64], rkey[96];
 	char *secret_hash = NULL, *text = NULL;
 	size_t i;
-	int rc;
+	bool registered = false;
+	int rc, reserved = HC_EBUSY, retry = 0;
 
 	if (!cfg->registration) {
 		rc = idp_oauth_error(resp, 403, "access_denied",
@@ -620,6 +622,44 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		rc = err->status;
 		goto out;
 	}
+	/* anyone may register, and a client is kept for ever: a bounded
+	 * body, and a bounded number per address (then growing locks) */
+	if (req->body_len > IDP_MAX_REGISTRATION) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "the registration is larger than %d bytes",
+			 IDP_MAX_REGISTRATION);
+		rc = idp_oauth_error(resp, 413, "invalid_client_metadata",
+				     why);
+		goto out;
+	}
+	hc_req_client_addr(req, addr, sizeof(addr));
+	snprintf(rkey, sizeof(rkey), "register:%s", addr);
+	reserved = idp_throttle_reserve(c, cfg, rkey, cfg->max_registrations,
+					&retry, NULL, NULL);
+	if (reserved != HC_OK) {
+		char ra[16], why[128];
+		snprintf(ra, sizeof(ra), "%d",
+			 reserved == HC_EBUSY && retry > 0 ? retry : 1);
+		hc_resp_header(resp, "Retry-After", ra);
+		if (reserved == HC_EBUSY) {
+			hc_log_warn(&req->hub->log,
+				    "registrations from %s are held for %s s",
+				    addr, ra);
+			snprintf(why, sizeof(why),
+				 "too many registrations from this address; "
+				 "try again in %s seconds",
+				 ra);
+			rc = idp_oauth_error(resp, 429,
+					     "temporarily_unavailable", why);
+		} else {
+			rc = idp_oauth_error(resp, 503,
+					     "temporarily_unavailable",
+					     "registration is not available "
+					     "right now");
+		}
+		goto out;
+	}
 	rc = hc_req_json(req, &in, err);
 	if (rc != HC_OK) {
 		rc = idp_oauth_error(resp, 400, "invalid_client_metadata",
@@ -628,10 +668,12 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	}
 	uris = json_object_get(in, "redirect_uris");
 	if (!json_is_array(uris) || !json_array_size(uris) ||
-	    json_array_size(uris) > 20) {
-		rc = idp_oauth_error(resp, 400, "invalid_redirect_uri",
-				     "redirect_uris must be a list of 1 to 20 "
-				     "URIs");
+	    json_array_size(uris) > IDP_MAX_REDIRECT_URIS) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "redirect_uris must be a list of 1 to %d URIs",
+			 IDP_MAX_REDIRECT_URIS);
+		rc = idp_oauth_error(resp, 400, "invalid_redirect_uri", why);
 		goto out;
 	}
 	json_array_foreach(uris, i, v)
@@ -663,6 +705,18 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 				     "token_endpoint_auth_method must be none, "
 				     "client_secret_basic or "
 				     "client_secret_post");
+		goto out;
+	}
+	if (json_object_get(in, "client_name") &&
+	    (!hc_json_str(in, "client_name") ||
+	     json_string_length(json_object_get(in, "client_name")) >
+		     IDP_MAX_CLIENT_NAME)) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "client_name must be a text of at most %d bytes",
+			 IDP_MAX_CLIENT_NAME);
+		rc = idp_oauth_error(resp, 400, "invalid_client_metadata",
+				     why);
 		goto out;
 	}
 	grants = json_pack("[ss]", "authorization_code", "refresh_token");
@@ -715,7 +769,11 @@ static int reg(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 				    json_pack("[s]", "code"));
 	}
 	rc = hc_resp_json(resp, 201, out);
+	registered = true;
 out:
+	/* only a registration counts against the address */
+	if (reserved == HC_OK && !registered)
+		idp_throttle_undo(c, rkey);
 	free(secret_hash);
 	free(text);
 	json_decref(in);

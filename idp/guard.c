@@ -1,6 +1,7 @@
 /*
  * guard.c - what stands between a guess and an account: throttling of
- * failed logins per user and per address with growing locks, the
+ * failed logins and client authentications per name and per address with
+ * growing locks, a bound on the argon2id checks running at once, the
  * privacyIDEA second factor, and alerts for the record.
  */
 #include <curl/curl.h>
@@ -11,78 +12,197 @@
 
 #include "hubcore/buf.h"
 #include "hubcore/json.h"
-#include "idp/idp.h"
+#include "idp/idp_internal.h"
 
 /* ---- throttling ------------------------------------------------------------------ */
 
-int idp_throttle_check(struct hc_conn *c, const char *key, int *retry_after,
-		       struct hc_err *err)
+/*
+ * An attempt is counted before it is judged, in one write transaction
+ * that also checks the lock: however many attempts race, no more than the
+ * limit get past the check (a check, then a count after a slow password
+ * hash, let forty concurrent guesses through a limit of three). The
+ * attempt is a failure until the caller says otherwise: it undoes the
+ * count when the attempt was never judged (no slot for the hash), or
+ * resets the key on success.
+ */
+int idp_throttle_reserve(struct hc_conn *c, const struct idp_config *cfg,
+			 const char *key, int max_failures, int *retry_after,
+			 int *count, struct hc_err *err)
 {
-	int64_t until = 0;
-	struct hc_value p[] = { hc_vtext(key) };
 	time_t now = time(NULL);
+	struct hc_stmt *st = NULL;
+	int64_t failures = 0, last = 0, until = 0, lock = 0;
+	bool found = false;
+	int rc;
+
 	*retry_after = 0;
-	if (hc_query_int(c, &until,
-			 "SELECT locked_until FROM idp_throttle WHERE key = ?",
-			 p, 1, NULL) != HC_OK)
-		return HC_OK;
-	if (until > now) {
+	if (count)
+		*count = 0;
+	rc = hc_tx_begin(c, true, err);
+	if (rc != HC_OK)
+		return rc;
+	{
+		struct hc_value p[] = { hc_vtext(key) };
+		rc = hc_query(c, &st,
+			      "SELECT failures, last_failure, locked_until FROM "
+			      "idp_throttle WHERE key = ?",
+			      p, 1, err);
+	}
+	if (rc == HC_OK) {
+		int step = hc_stmt_step(st, err);
+		if (step == HC_ROW_READY) {
+			found = true;
+			failures = hc_stmt_int(st, 0);
+			last = hc_stmt_int(st, 1);
+			until = hc_stmt_int(st, 2);
+		} else if (step != HC_ROW_DONE) {
+			rc = step;
+		}
+		hc_stmt_finish(st);
+	}
+	if (rc != HC_OK)
+		goto fail;
+	if (found && until > now) {
+		hc_tx_rollback(c);
 		*retry_after = (int)(until - now);
 		return hc_err_set(err, HC_EBUSY,
 				  "too many failed attempts; try again in %d "
 				  "seconds",
 				  *retry_after);
 	}
-	return HC_OK;
-}
-
-/*
- * One more failure: after max_failures in a row the key is locked for
- * lock_seconds, and each further failure doubles the lock up to
- * max_lock_seconds. A failure long after the last one (max_lock_seconds)
- * starts the count again, so that old mistakes do not add up.
- */
-void idp_throttle_fail(struct hc_conn *c, const struct idp_config *cfg,
-		       const char *key, int max_failures)
-{
-	time_t now = time(NULL);
-	int64_t failures = 0;
-	struct hc_value p[] = { hc_vtext(key), hc_vint((int64_t)now),
-				hc_vint((int64_t)now - cfg->max_lock_seconds) };
-	if (hc_exec(c,
-		    "INSERT INTO idp_throttle (key, failures, last_failure, "
-		    "locked_until) VALUES (?1, 1, ?2, 0) ON CONFLICT(key) DO "
-		    "UPDATE SET failures = CASE WHEN last_failure < ?3 AND "
-		    "locked_until < ?2 THEN 1 ELSE failures + 1 END, "
-		    "last_failure = excluded.last_failure",
-		    p, 3, NULL) != HC_OK)
-		return;
-	hc_query_int(c, &failures,
-		     "SELECT failures FROM idp_throttle WHERE key = ?", p, 1,
-		     NULL);
-	if (failures >= max_failures) {
-		int64_t lock = cfg->lock_seconds;
-		for (int64_t i = max_failures; i < failures &&
-					       lock < cfg->max_lock_seconds;
-		     i++)
+	/* a failure long after the last one (max_lock_seconds) starts the
+	 * count again, so that old mistakes do not add up */
+	if (!found || (last < now - cfg->max_lock_seconds && until < now))
+		failures = 1;
+	else
+		failures++;
+	/* after max_failures in a row, a lock of lock_seconds, doubling with
+	 * each further failure up to max_lock_seconds */
+	if (max_failures > 0 && failures >= max_failures) {
+		lock = cfg->lock_seconds;
+		for (int64_t i = max_failures;
+		     i < failures && lock < cfg->max_lock_seconds; i++)
 			lock *= 2;
 		if (lock > cfg->max_lock_seconds)
 			lock = cfg->max_lock_seconds;
-		{
-			struct hc_value q[] = { hc_vint((int64_t)now + lock),
-						hc_vtext(key) };
-			hc_exec(c,
-				"UPDATE idp_throttle SET locked_until = ? "
-				"WHERE key = ?",
-				q, 2, NULL);
-		}
 	}
+	{
+		struct hc_value p[] = { hc_vtext(key), hc_vint(failures),
+					hc_vint((int64_t)now),
+					hc_vint(lock ? (int64_t)now + lock : 0) };
+		rc = hc_exec(c,
+			     "INSERT INTO idp_throttle (key, failures, "
+			     "last_failure, locked_until) VALUES (?, ?, ?, ?) "
+			     "ON CONFLICT(key) DO UPDATE SET failures = "
+			     "excluded.failures, last_failure = "
+			     "excluded.last_failure, locked_until = "
+			     "excluded.locked_until",
+			     p, 4, err);
+	}
+	if (rc == HC_OK)
+		rc = hc_tx_commit(c, err);
+	if (rc != HC_OK)
+		goto fail;
+	if (count)
+		*count = failures > INT32_MAX ? INT32_MAX : (int)failures;
+	return HC_OK;
+fail:
+	hc_tx_rollback(c);
+	return rc;
+}
+
+/*
+ * Take back a reserved attempt that was not judged, or that succeeded
+ * where a success does not clear the record (an address). A lock present
+ * now was set by a reservation granted while no lock held (none is
+ * granted during one), so without this attempt the count is below the
+ * limit, or the previous lock had run out: either way no lock holds.
+ */
+void idp_throttle_undo(struct hc_conn *c, const char *key)
+{
+	struct hc_value p[] = { hc_vtext(key) };
+	hc_exec(c,
+		"UPDATE idp_throttle SET failures = CASE WHEN failures > 0 "
+		"THEN failures - 1 ELSE 0 END, locked_until = 0 WHERE key = ?",
+		p, 1, NULL);
 }
 
 void idp_throttle_reset(struct hc_conn *c, const char *key)
 {
 	struct hc_value p[] = { hc_vtext(key) };
 	hc_exec(c, "DELETE FROM idp_throttle WHERE key = ?", p, 1, NULL);
+}
+
+/* ---- argon2id checks at once -------------------------------------------------------- */
+
+void idp_slots_init(struct idp_slots *s)
+{
+	pthread_condattr_t a;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->freed, &a);
+	pthread_condattr_destroy(&a);
+	s->busy = 0;
+}
+
+void idp_slots_destroy(struct idp_slots *s)
+{
+	pthread_cond_destroy(&s->freed);
+	pthread_mutex_destroy(&s->lock);
+}
+
+int idp_slots_take(struct idp_slots *s, int max, int wait_ms)
+{
+	struct timespec until;
+	int rc = HC_OK;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->lock);
+	while (s->busy >= max && rc == HC_OK)
+		if (pthread_cond_timedwait(&s->freed, &s->lock, &until) != 0 &&
+		    s->busy >= max)
+			rc = HC_EBUSY;
+	if (rc == HC_OK)
+		s->busy++;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+void idp_slots_give(struct idp_slots *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->busy--;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int idp__password_verify(struct idp *p, const struct idp_config *cfg,
+			 const char *encoded, const char *password)
+{
+	bool ok;
+	if (idp_slots_take(&p->argon2, cfg->max_password_checks,
+			   IDP_SLOT_WAIT_MS) != HC_OK)
+		return HC_EBUSY;
+	ok = idp_password_check(encoded, password ? password : "");
+	idp_slots_give(&p->argon2);
+	return ok ? HC_OK : HC_EINVAL;
+}
+
+int idp__secret_verify(struct idp *p, const struct idp_config *cfg,
+		       const char *stored, const char *secret)
+{
+	if (!stored || !secret)
+		return HC_EINVAL;
+	/* a sha256 secret costs nothing to check; an argon2id one a slot */
+	if (strncmp(stored, "sha256:", 7) == 0)
+		return idp_secret_check(stored, secret) ? HC_OK : HC_EINVAL;
+	return idp__password_verify(p, cfg, stored, secret);
 }
 
 /* ---- privacyIDEA ------------------------------------------------------------------- */

@@ -95,10 +95,16 @@ static int idp_start(struct hc_hub *hub, struct hc_err *err)
 	}
 	p->hub = hub;
 	pthread_mutex_init(&p->lock, NULL);
+	idp_slots_init(&p->argon2);
 	p->config_path = strdup(config_path(hub));
 	rc = p->config_path ? load(p, p->config_path, err) : HC_ENOMEM;
+	if (rc == HC_OK)
+		rc = idp__purger_start(p, err);
 	if (rc != HC_OK) {
+		idp_config_unref(p->cfg);
+		idp_keys_free(p->keys);
 		free(p->config_path);
+		idp_slots_destroy(&p->argon2);
 		pthread_mutex_destroy(&p->lock);
 		free(p);
 		return rc;
@@ -116,7 +122,9 @@ static void idp_stop(struct hc_hub *hub)
 	struct idp *p = hub->ext;
 	if (!p)
 		return;
+	idp__purger_stop(p);
 	idp_config_unref(p->cfg);
+	idp_slots_destroy(&p->argon2);
 	idp_keys_free(p->keys);
 	pthread_mutex_destroy(&p->lock);
 	free(p->config_path);
@@ -271,10 +279,15 @@ static const char schema_v1[] =
 	"CREATE TABLE idp_clients (client_id TEXT PRIMARY KEY, secret_hash "
 	"TEXT, metadata TEXT NOT NULL, created INTEGER NOT NULL);";
 
+/* The purge looks codes up by family (idp/purge.c), as logout does. */
+static const char schema_v2[] =
+	"CREATE INDEX idp_codes_family ON idp_codes (family);";
+
 static const struct hc_migration idp_steps[] = {
 	{ .version = 1,
 	  .name = "sessions, codes, token families, throttling, clients",
 	  .sql = schema_v1 },
+	{ .version = 2, .name = "codes by family", .sql = schema_v2 },
 };
 
 static const struct hc_migration_set idp_migrations = {

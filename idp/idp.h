@@ -26,6 +26,20 @@
 
 extern const struct hc_hub_def idp_def;
 
+/* ---- sizes ------------------------------------------------------------------ */
+
+/*
+ * The longest values the IdP takes (bytes). Whatever it stores for a
+ * request or a client is bounded by these, and every copy of a stored
+ * value is sized to fit it: nothing is cut short along the way.
+ */
+#define IDP_MAX_URI 2048         /* a redirect URI, a resource indicator */
+#define IDP_MAX_SCOPE 1024       /* a scope text */
+#define IDP_MAX_NAME 255         /* a username, a client_id */
+#define IDP_MAX_CLIENT_NAME 256  /* a registered client's name */
+#define IDP_MAX_REDIRECT_URIS 20 /* redirect URIs of a registered client */
+#define IDP_MAX_REGISTRATION 65536 /* a registration request's body */
+
 /* ---- configuration --------------------------------------------------------- */
 
 struct idp_strings {
@@ -35,9 +49,11 @@ struct idp_strings {
 
 bool idp_strings_has(const struct idp_strings *s, const char *v);
 
-/* A redirect URI a client may register: absolute, no fragment, https, or
- * http on a loopback address (RFC 8252 §7.3), or a private-use scheme of
- * a native app (com.example.app:/cb). */
+/* A redirect URI a client may register: absolute, at most IDP_MAX_URI
+ * bytes, URI characters only (no whitespace or control character), no
+ * fragment; https, or http on a loopback literal with any port (RFC 8252
+ * §7.3), or a private-use scheme of a native app (com.example.app:/cb).
+ * An authority has a host, no userinfo ('@') and a port of 1-65535. */
 bool idp_redirect_uri_ok(const char *uri);
 
 struct idp_user {
@@ -90,10 +106,13 @@ struct idp_config {
 	/* the resources a registered client may ask tokens for ("...:*":
 	 * any port); none when empty */
 	struct idp_strings registration_audiences;
-	int max_failures;    /* failures of a user before a lock */
+	int max_failures;    /* failures of a user or client before a lock */
 	int max_address_failures; /* of one client address */
 	int lock_seconds;    /* first lock; doubles up to max_lock_seconds */
 	int max_lock_seconds;
+	int max_registrations; /* /register per address, then locks */
+	int max_password_checks; /* argon2id checks at once */
+	int purge_interval;  /* seconds between purges of expired rows */
 	char *privacyidea_url;
 	char *privacyidea_realm;
 	struct idp_user *users;
@@ -154,12 +173,35 @@ int idp_keys_rotate(const char *dir, int delay, int max_token_ttl,
 
 /* ---- the running provider ------------------------------------------------------ */
 
+/*
+ * How many argon2id checks run at once (each takes 64 MiB and a core for
+ * a fraction of a second): a counter with a condition, in the provider's
+ * context. idp_slots_take waits at most wait_ms for one of max slots:
+ * HC_OK, or HC_EBUSY.
+ */
+struct idp_slots {
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	int busy;
+};
+void idp_slots_init(struct idp_slots *s);
+void idp_slots_destroy(struct idp_slots *s);
+int idp_slots_take(struct idp_slots *s, int max, int wait_ms);
+void idp_slots_give(struct idp_slots *s);
+
 struct idp {
 	struct hc_hub *hub;
 	pthread_mutex_t lock;
 	struct idp_config *cfg; /* swapped whole on reload */
 	struct idp_keys *keys;
 	char *config_path;
+	struct idp_slots argon2; /* argon2id checks running */
+	/* the purge of expired rows (idp/purge.c): a thread woken by
+	 * purge_wake (under lock) to stop */
+	pthread_t purger;
+	bool purging;
+	bool stopping;
+	pthread_cond_t purge_wake;
 };
 
 /* The provider of a hub, and its current configuration (a reference the
@@ -206,12 +248,25 @@ int idp_privacyidea_check(const struct idp_config *cfg, const char *user,
 
 /* ---- throttling ------------------------------------------------------------------ */
 
-/* HC_EBUSY with the seconds left when key ("user:x", "ip:y") is locked. */
-int idp_throttle_check(struct hc_conn *c, const char *key, int *retry_after,
-		       struct hc_err *err);
-void idp_throttle_fail(struct hc_conn *c, const struct idp_config *cfg,
-		       const char *key, int max_failures);
+/*
+ * Reserve an attempt for key ("user:x", "ip:y", "client:z", ...) before
+ * judging it, in one write transaction (not inside another): HC_EBUSY
+ * with the seconds left in *retry_after when the key is locked; else the
+ * attempt is counted as a failure, locking the key for lock_seconds
+ * (doubling with each further failure, up to max_lock_seconds) once it
+ * makes max_failures in a row (0: count, never lock), and *count (may be
+ * NULL) says how many. Another status is a database error: the caller
+ * refuses the attempt (fail closed). After a reservation the caller
+ * resets the key on success, undoes the count when the attempt was not
+ * judged (or succeeded for a key that success does not clear), and does
+ * nothing more on failure.
+ */
+int idp_throttle_reserve(struct hc_conn *c, const struct idp_config *cfg,
+			 const char *key, int max_failures, int *retry_after,
+			 int *count, struct hc_err *err);
+void idp_throttle_undo(struct hc_conn *c, const char *key);
 void idp_throttle_reset(struct hc_conn *c, const char *key);
+
 
 /* ---- HTTP ---------------------------------------------------------------------- */
 

@@ -16,14 +16,47 @@ int idp__find_client(struct hc_conn *c, struct idp_config *cfg,
 		     const struct idp_client **out);
 void idp__client_free(struct idp_client *c);
 
-/* Client authentication at /token, /introspect and /revoke:
+/*
+ * Client authentication at /token, /introspect and /revoke:
  * client_secret_basic, client_secret_post, or none for a public client.
- * *basic tells whether Basic was used (for WWW-Authenticate). */
+ * *basic tells whether Basic was used. Failures are throttled per client
+ * and per address like logins. HC_OK, or the answer is in resp (401
+ * invalid_client with WWW-Authenticate after Basic; 429 with Retry-After
+ * while the client or the address is locked; 503 with Retry-After when
+ * no argon2id slot came free, or the throttle could not be kept) and
+ * HC_EAUTH is returned: the handler returns HC_OK with that response.
+ */
 int idp__client_auth(struct hc_conn *c, struct idp_config *cfg,
 		     const struct hc_req *req, json_t *form,
 		     struct idp_client **owned,
 		     const struct idp_client **client, bool *basic,
-		     struct hc_err *err);
+		     struct hc_resp *resp);
+
+/* How long a request waits for an argon2id slot before a 503. Short: a
+ * waiting request holds one of the server's threads. */
+#define IDP_SLOT_WAIT_MS 250
+/* The Retry-After of a 503 for want of a slot or a database error. */
+#define IDP_BUSY_RETRY "1"
+
+/* An argon2id check in one of the provider's slots: HC_OK when password
+ * matches, HC_EINVAL when not, HC_EBUSY when no slot came free. */
+int idp__password_verify(struct idp *p, const struct idp_config *cfg,
+			 const char *encoded, const char *password);
+/* A client secret: sha256 ones at once, argon2id ones in a slot. */
+int idp__secret_verify(struct idp *p, const struct idp_config *cfg,
+		       const char *stored, const char *secret);
+
+/*
+ * Delete what has expired (idp/purge.c): login requests, sessions, codes
+ * whose tokens are all gone, access and refresh token records once their
+ * tokens expired, token families nothing refers to, and stale throttle
+ * records. *removed (may be NULL) counts the rows.
+ */
+int idp__purge(struct hc_conn *c, const struct idp_config *cfg, time_t now,
+	       int64_t *removed, struct hc_err *err);
+/* The purge thread, started by the IdP's start hook and joined by stop. */
+int idp__purger_start(struct idp *p, struct hc_err *err);
+void idp__purger_stop(struct idp *p);
 
 /* issuer + path, without a doubled slash. */
 void idp__url(const struct idp_config *cfg, const char *path, char *out,
@@ -42,6 +75,8 @@ bool idp__audience_ok(const struct idp_client *cl, const char *resource);
 /* Scope text is a subset of allowed (an empty allowed list allows all). */
 bool idp__scope_ok(const struct idp_strings *allowed, const char *scope);
 bool idp__scope_has(const char *scope, const char *word);
+/* Every word of scope is a word of granted (a narrowing, or the same). */
+bool idp__scope_within(const char *scope, const char *granted);
 
 struct idp_grant {
 	const struct idp_client *client;

@@ -54,7 +54,9 @@ bool idp__redirect_match(const struct idp_strings *registered,
 			 const char *uri)
 {
 	size_t he = 0, re = 0;
-	if (!uri)
+	/* what no client could register never matches: a loopback URI
+	 * with another port must still be a sound one */
+	if (!uri || !idp_redirect_uri_ok(uri))
 		return false;
 	for (size_t i = 0; i < registered->n; i++) {
 		const char *r = registered->v[i];
@@ -135,6 +137,26 @@ bool idp__scope_has(const char *scope, const char *word)
 		p += strspn(p, " ");
 	}
 	return false;
+}
+
+bool idp__scope_within(const char *scope, const char *granted)
+{
+	for (const char *p = scope; p && *p;) {
+		size_t n = strcspn(p, " ");
+		bool ok = false;
+		/* compared in place, whatever their length */
+		for (const char *g = granted; n && g && *g && !ok;) {
+			size_t m = strcspn(g, " ");
+			ok = m == n && strncmp(g, p, n) == 0;
+			g += m;
+			g += strspn(g, " ");
+		}
+		if (n && !ok)
+			return false;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return true;
 }
 
 bool idp__scope_ok(const struct idp_strings *allowed, const char *scope)

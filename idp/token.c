@@ -86,14 +86,101 @@ static char *basic_decode(const char *b64)
 	return out;
 }
 
+/* Refuse a client authentication: the response, and HC_EAUTH. */
+static int client_refused(struct hc_resp *resp, bool basic, int status,
+			  const char *error, const char *description,
+			  const char *retry_after)
+{
+	if (status == 401 && basic)
+		hc_resp_header(resp, "WWW-Authenticate", "Basic realm=\"idp\"");
+	if (retry_after)
+		hc_resp_header(resp, "Retry-After", retry_after);
+	idp_oauth_error(resp, status, error, description);
+	return HC_EAUTH;
+}
+
+/* A reservation refused: locked (429) or no record kept (503). */
+static int throttle_refused(struct hc_resp *resp, bool basic, int rc,
+			    int retry)
+{
+	char ra[16], text[160];
+	if (rc != HC_EBUSY)
+		return client_refused(resp, basic, 503,
+				      "temporarily_unavailable",
+				      "client authentication is not available "
+				      "right now",
+				      IDP_BUSY_RETRY);
+	snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
+	snprintf(text, sizeof(text),
+		 "too many failed client authentications; try again in %s "
+		 "seconds",
+		 ra);
+	return client_refused(resp, basic, 429, "invalid_client", text, ra);
+}
+
+/*
+ * Check a confidential client's secret under the throttle: the attempt
+ * is reserved against the client and the address before the check (an
+ * argon2id secret costs a slot), undone when no slot came free, and
+ * cleared for the client on success.
+ */
+static int check_secret(struct idp *p, struct hc_conn *c,
+			struct idp_config *cfg, const struct hc_req *req,
+			const struct idp_client *cl, const char *secret,
+			bool basic, struct hc_resp *resp)
+{
+	char addr[64], akey[96], ckey[IDP_MAX_NAME + 16];
+	int retry = 0, rc, vr;
+
+	hc_req_client_addr(req, addr, sizeof(addr));
+	snprintf(akey, sizeof(akey), "client-ip:%s", addr);
+	snprintf(ckey, sizeof(ckey), "client:%s", cl->client_id);
+	rc = idp_throttle_reserve(c, cfg, akey, cfg->max_address_failures,
+				  &retry, NULL, NULL);
+	if (rc != HC_OK)
+		return throttle_refused(resp, basic, rc, retry);
+	rc = idp_throttle_reserve(c, cfg, ckey, cfg->max_failures, &retry,
+				  NULL, NULL);
+	if (rc != HC_OK) {
+		idp_throttle_undo(c, akey);
+		if (rc == HC_EBUSY)
+			hc_log_warn(&p->hub->log,
+				    "client '%s' locked after failed "
+				    "authentications (from %s, %d s left)",
+				    cl->client_id, addr, retry);
+		return throttle_refused(resp, basic, rc, retry);
+	}
+	vr = idp__secret_verify(p, cfg, cl->secret_hash, secret);
+	if (vr == HC_EBUSY) {
+		idp_throttle_undo(c, ckey);
+		idp_throttle_undo(c, akey);
+		return client_refused(resp, basic, 503,
+				      "temporarily_unavailable",
+				      "too many secret checks at once; try "
+				      "again",
+				      IDP_BUSY_RETRY);
+	}
+	if (vr != HC_OK) {
+		hc_log_warn(&p->hub->log,
+			    "client authentication failed for '%s' from %s",
+			    cl->client_id, addr);
+		return client_refused(resp, basic, 401, "invalid_client",
+				      "client authentication failed", NULL);
+	}
+	idp_throttle_reset(c, ckey);
+	idp_throttle_undo(c, akey);
+	return HC_OK;
+}
+
 /* Authenticate the client of a token, introspection or revocation
  * request. *owned must be freed with idp__client_free. */
 int idp__client_auth(struct hc_conn *c, struct idp_config *cfg,
-		       const struct hc_req *req, json_t *form,
-		       struct idp_client **owned,
-		       const struct idp_client **client, bool *basic,
-		       struct hc_err *err)
+		     const struct hc_req *req, json_t *form,
+		     struct idp_client **owned,
+		     const struct idp_client **client, bool *basic,
+		     struct hc_resp *resp)
 {
+	struct idp *p = idp_of(req->hub);
 	const char *auth = hc_req_header(req, "Authorization");
 	const char *fid = hc_json_str(form, "client_id");
 	const char *fsecret = hc_json_str(form, "client_secret");
@@ -107,15 +194,18 @@ int idp__client_auth(struct hc_conn *c, struct idp_config *cfg,
 		colon = dec ? strchr(dec, ':') : NULL;
 		if (!colon) {
 			free(dec);
-			return hc_err_set(err, HC_EINVAL,
-					  "malformed Basic credentials");
+			return client_refused(resp, true, 401,
+					      "invalid_client",
+					      "malformed Basic credentials",
+					      NULL);
 		}
 		id = form_decode(dec, (size_t)(colon - dec));
 		secret = form_decode(colon + 1, strlen(colon + 1));
 		free(dec);
 		if (!id || !secret || (fid && strcmp(fid, id) != 0) || fsecret) {
-			rc = hc_err_set(err, HC_EINVAL,
-					"conflicting client credentials");
+			rc = client_refused(resp, true, 401, "invalid_client",
+					    "conflicting client credentials",
+					    NULL);
 			goto out;
 		}
 	} else {
@@ -123,16 +213,22 @@ int idp__client_auth(struct hc_conn *c, struct idp_config *cfg,
 		secret = fsecret ? strdup(fsecret) : NULL;
 	}
 	if (!id || idp__find_client(c, cfg, id, owned, client) != HC_OK) {
-		rc = hc_err_set(err, HC_EINVAL, "unknown client");
+		rc = client_refused(resp, *basic, 401, "invalid_client",
+				    "unknown client", NULL);
 		goto out;
 	}
 	if ((*client)->public_client) {
 		if (secret)
-			rc = hc_err_set(err, HC_EINVAL,
-					"a public client has no secret");
-	} else if (!secret ||
-		   !idp_secret_check((*client)->secret_hash, secret)) {
-		rc = hc_err_set(err, HC_EINVAL, "client authentication failed");
+			rc = client_refused(resp, *basic, 401,
+					    "invalid_client",
+					    "a public client has no secret",
+					    NULL);
+	} else if (!secret) {
+		rc = client_refused(resp, *basic, 401, "invalid_client",
+				    "client authentication failed", NULL);
+	} else {
+		rc = check_secret(p, c, cfg, req, *client, secret, *basic,
+				  resp);
 	}
 out:
 	free(id);
@@ -312,6 +408,18 @@ fail:
 	return rc;
 }
 
+/* A copy of a column's text, or NULL (no copy is cut short). */
+static char *column_dup(struct hc_stmt *st, int col, bool *oom)
+{
+	char *v;
+	if (hc_stmt_isnull(st, col))
+		return NULL;
+	v = strdup(hc_stmt_text(st, col, NULL));
+	if (!v)
+		*oom = true;
+	return v;
+}
+
 /* grant_type=refresh_token: rotate, and catch reuse. */
 static int refresh_grant(struct idp *p, struct hc_conn *c,
 			 struct idp_config *cfg, const struct idp_client *cl,
@@ -320,17 +428,21 @@ static int refresh_grant(struct idp *p, struct hc_conn *c,
 {
 	const char *token = hc_json_str(form, "refresh_token");
 	const char *scope = hc_json_str(form, "scope");
-	char hash[65], fam[64] = "", user[256] = "", oldscope[1024] = "",
-					      res[1024] = "", amr[64] = "";
+	char hash[65];
+	char *fam = NULL, *user = NULL, *oldscope = NULL, *res = NULL;
+	char *amr = NULL;
 	struct hc_stmt *st = NULL;
 	int64_t expires = 0, used = 0, revoked = 0, auth_time = 0;
-	bool found = false, has_res = false;
+	bool found = false, oom = false;
 	json_t *out = NULL;
 	int rc;
 
 	if (!token)
 		return idp_oauth_error(resp, 400, "invalid_request",
 				       "refresh_token is required");
+	if (scope && strlen(scope) > IDP_MAX_SCOPE)
+		return idp_oauth_error(resp, 400, "invalid_scope",
+				       "the scope is too long");
 	idp_hash(token, hash);
 	rc = hc_tx_begin(c, true, err);
 	if (rc != HC_OK)
@@ -347,28 +459,27 @@ static int refresh_grant(struct idp *p, struct hc_conn *c,
 			      v, 2, err);
 	}
 	if (rc == HC_OK && hc_stmt_step(st, NULL) == HC_ROW_READY) {
+		/* whole copies: a cut scope could name another one */
 		found = true;
-		snprintf(fam, sizeof(fam), "%s", hc_stmt_text(st, 0, NULL));
-		snprintf(user, sizeof(user), "%s", hc_stmt_text(st, 1, NULL));
-		snprintf(oldscope, sizeof(oldscope), "%s",
-			 hc_stmt_text(st, 2, NULL));
-		has_res = !hc_stmt_isnull(st, 3);
-		if (has_res)
-			snprintf(res, sizeof(res), "%s",
-				 hc_stmt_text(st, 3, NULL));
+		fam = column_dup(st, 0, &oom);
+		user = column_dup(st, 1, &oom);
+		oldscope = column_dup(st, 2, &oom);
+		res = column_dup(st, 3, &oom);
 		auth_time = hc_stmt_int(st, 4);
-		snprintf(amr, sizeof(amr), "%s", hc_stmt_text(st, 5, NULL));
+		amr = column_dup(st, 5, &oom);
 		expires = hc_stmt_int(st, 6);
 		used = hc_stmt_int(st, 7);
 		revoked = hc_stmt_int(st, 8);
 	}
 	hc_stmt_finish(st);
+	if (rc == HC_OK && (oom || (found && (!fam || !user || !oldscope))))
+		rc = hc_err_set(err, HC_ENOMEM, "out of memory");
 	if (rc != HC_OK || !found || revoked || expires < time(NULL)) {
 		hc_tx_rollback(c);
-		if (rc != HC_OK)
-			return rc;
-		return idp_oauth_error(resp, 400, "invalid_grant",
-				       "the refresh token is not valid");
+		if (rc == HC_OK)
+			rc = idp_oauth_error(resp, 400, "invalid_grant",
+					     "the refresh token is not valid");
+		goto out;
 	}
 	if (used) {
 		/* a rotated token came back: someone has a copy */
@@ -381,27 +492,18 @@ static int refresh_grant(struct idp *p, struct hc_conn *c,
 			    "refresh token reuse by client '%s' for '%s': the "
 			    "token family is revoked",
 			    cl->client_id, user);
-		return rc != HC_OK ? rc
-				   : idp_oauth_error(resp, 400, "invalid_grant",
-						     "the refresh token was "
-						     "already used; the "
-						     "session is revoked");
+		if (rc == HC_OK)
+			rc = idp_oauth_error(resp, 400, "invalid_grant",
+					     "the refresh token was already "
+					     "used; the session is revoked");
+		goto out;
 	}
-	if (scope) {
-		/* narrowing only */
-		for (const char *s = scope; *s;) {
-			size_t n = strcspn(s, " ");
-			char word[128];
-			snprintf(word, sizeof(word), "%.*s", (int)n, s);
-			if (n && !idp__scope_has(oldscope, word)) {
-				hc_tx_rollback(c);
-				return idp_oauth_error(
-					resp, 400, "invalid_scope",
-					"a refresh may not widen the scope");
-			}
-			s += n;
-			s += strspn(s, " ");
-		}
+	/* narrowing only: every word asked for was granted */
+	if (scope && !idp__scope_within(scope, oldscope)) {
+		hc_tx_rollback(c);
+		rc = idp_oauth_error(resp, 400, "invalid_scope",
+				     "a refresh may not widen the scope");
+		goto out;
 	}
 	{
 		struct hc_value v[] = { hc_vtext(hash) };
@@ -417,7 +519,7 @@ static int refresh_grant(struct idp *p, struct hc_conn *c,
 		struct idp_grant g = { .client = cl,
 				       .user = u,
 				       .scope = scope ? scope : oldscope,
-				       .resource = has_res ? res : NULL,
+				       .resource = res,
 				       .auth_time = auth_time,
 				       .amr = amr,
 				       .family = fam,
@@ -425,8 +527,9 @@ static int refresh_grant(struct idp *p, struct hc_conn *c,
 		g.id_token = idp__scope_has(g.scope, "openid");
 		if (!idp__user_enabled(cfg, u)) {
 			hc_tx_rollback(c);
-			return idp_oauth_error(resp, 400, "invalid_grant",
-					       "the user can no longer sign in");
+			rc = idp_oauth_error(resp, 400, "invalid_grant",
+					     "the user can no longer sign in");
+			goto out;
 		}
 		rc = idp__issue(p, c, cfg, &g, &out, err);
 		if (rc == HC_OK && u->emergency)
@@ -436,10 +539,19 @@ static int refresh_grant(struct idp *p, struct hc_conn *c,
 		rc = hc_tx_commit(c, err);
 	else
 		hc_tx_rollback(c);
-	if (rc != HC_OK)
-		return rc;
-	hc_resp_header(resp, "Pragma", "no-cache");
-	return hc_resp_json(resp, 200, out);
+	if (rc == HC_OK) {
+		hc_resp_header(resp, "Pragma", "no-cache");
+		rc = hc_resp_json(resp, 200, out);
+		out = NULL;
+	}
+out:
+	json_decref(out);
+	free(fam);
+	free(user);
+	free(oldscope);
+	free(res);
+	free(amr);
+	return rc;
 }
 
 /* grant_type=client_credentials: service accounts between hubs. */
@@ -452,6 +564,9 @@ static int client_grant(struct idp *p, struct hc_conn *c,
 	json_t *out = NULL;
 	struct idp_grant g = { .client = cl, .scope = scope };
 	int rc;
+	if (scope && strlen(scope) > IDP_MAX_SCOPE)
+		return idp_oauth_error(resp, 400, "invalid_scope",
+				       "the scope is too long");
 	if (!idp__scope_ok(&cl->scopes, scope))
 		return idp_oauth_error(resp, 400, "invalid_scope",
 				       "a requested scope is not allowed");
@@ -489,7 +604,6 @@ int idp__token(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	const struct idp_client *cl = NULL;
 	const char *grant;
 	bool basic = false;
-	struct hc_err aerr = { 0 };
 	int rc;
 
 	if (!c) {
@@ -501,12 +615,9 @@ int idp__token(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 		goto out;
 	}
 	grant = hc_json_str(form, "grant_type");
-	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, &aerr) !=
+	if (idp__client_auth(c, cfg, req, form, &owned, &cl, &basic, resp) !=
 	    HC_OK) {
-		if (basic)
-			hc_resp_header(resp, "WWW-Authenticate",
-				       "Basic realm=\"idp\"");
-		rc = idp_oauth_error(resp, 401, "invalid_client", aerr.msg);
+		rc = HC_OK; /* answered */
 		goto out;
 	}
 	if (!grant) {

@@ -289,7 +289,7 @@ int oh_service_record(struct hc_conn *c, const char *service,
 		*out = NULL;
 	if (own && (rc = hc_tx_begin(c, true, err)) != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &oh_service_resource, service, &svc, err);
+	rc = hc_res_get_locked(c, &oh_service_resource, service, &svc, err);
 	if (rc != HC_OK)
 		goto out;
 	hc_time_now(now);
@@ -367,7 +367,7 @@ int oh_service_record(struct hc_conn *c, const char *service,
 			rc = hc_err_set(err, HC_ENOMEM, "out of memory");
 		else
 			rc = hc_exec(c,
-				     "UPDATE services SET health = ?, color = "
+				     "UPDATE services SET row_version = row_version + 1, health = ?, color = "
 				     "?, probe_state = ?, consecutive_failures "
 				     "= ?, consecutive_successes = ?, "
 				     "blocked_by = ?, alert_open = ?, alert_id "

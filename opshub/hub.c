@@ -15,6 +15,7 @@
 #include "hubcore/capabilities.h"
 #include "hubcore/rest.h"
 #include "hubcore/tpsc.h"
+#include "hubcore/view.h"
 #include "opshub/internal.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
@@ -415,6 +416,9 @@ static const struct hc_route ops_routes[] = {
 	  "Record a change" },
 	{ "POST", "/inventory", post_inventory, NULL, W, HC_ROUTE_RAW_BODY,
 	  "Import a service inventory (YAML) sent as the body" },
+	HC_VIEW_ROUTE("/now", oh_now_page,
+		      "The now view for people: services, incidents, access "
+		      "paths, storage and certificates, changes"),
 };
 
 static const struct hc_route_table ops_route_table =
@@ -422,7 +426,7 @@ static const struct hc_route_table ops_route_table =
 
 static const struct hc_route_table *const routes[] = {
 	&hc_core_routes, &ops_route_table, &oh_coupling_routes,
-	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes
+	&hc_event_routes, &hc_mcp_routes, &hc_auth_routes, &hc_view_routes
 };
 
 static const struct hc_resource *const ops_v1[] = {

@@ -218,7 +218,7 @@ int oh_incident_create(struct hc_conn *c, json_t *in, const char *author,
 		struct hc_value p[] = { hc_vtext(text),
 					hc_vtext(oh_str(row, "id")) };
 		rc = text ? hc_exec(c,
-				    "UPDATE incidents SET timeline = ? WHERE "
+				    "UPDATE incidents SET row_version = row_version + 1, timeline = ? WHERE "
 				    "id = ?",
 				    p, 2, err)
 			  : hc_err_set(err, HC_ENOMEM, "out of memory");
@@ -274,7 +274,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 	rc = hc_tx_begin(c, true, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &oh_incident_resource, id, &row, err);
+	rc = hc_res_get_locked(c, &oh_incident_resource, id, &row, err);
 	if (rc != HC_OK)
 		goto out;
 	from = oh_str(row, "status");
@@ -340,7 +340,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 		}
 		if (ack)
 			rc = hc_exec(c,
-				     "UPDATE incidents SET status = ?, "
+				     "UPDATE incidents SET row_version = row_version + 1, status = ?, "
 				     "timeline = ?, acknowledged_at = ?, "
 				     "time_to_acknowledge_s = ?, updated_at = "
 				     "? WHERE id = ?",
@@ -349,7 +349,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 				     6, err);
 		else if (res)
 			rc = hc_exec(c,
-				     "UPDATE incidents SET status = ?, "
+				     "UPDATE incidents SET row_version = row_version + 1, status = ?, "
 				     "timeline = ?, time_to_resolve_s = ?, "
 				     "resolved_at = ?, updated_at = ? WHERE "
 				     "id = ?",
@@ -358,7 +358,7 @@ int oh_incident_update(struct hc_conn *c, const char *id, json_t *patch,
 				     6, err);
 		else
 			rc = hc_exec(c,
-				     "UPDATE incidents SET status = ?, "
+				     "UPDATE incidents SET row_version = row_version + 1, status = ?, "
 				     "timeline = ?, updated_at = ? WHERE id = "
 				     "?",
 				     (struct hc_value[]){ p[0], p[1],

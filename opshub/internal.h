@@ -89,6 +89,10 @@ int oh_maintenance_write(struct hc_conn *c, const char *key, json_t *in,
 int oh_incident_emit(struct hc_conn *c, const char *type, const json_t *row,
 		     struct hc_err *err);
 
+/* The now view, GET /now (now.c). */
+struct hc_view_page;
+extern const struct hc_view_page oh_now_page;
+
 /* A string member or NULL. */
 static inline const char *oh_str(const json_t *o, const char *k)
 {

@@ -93,7 +93,7 @@ int oh_access_path_check(struct hc_store *store, const char *id,
 	*out = NULL;
 	if (!c)
 		return err->status;
-	rc = hc_res_get_plain(c, &oh_access_path_resource, id, &ap, err);
+	rc = hc_res_get_locked(c, &oh_access_path_resource, id, &ap, err);
 	if (rc == HC_OK && oh_str(ap, "location"))
 		rc = hc_res_get_plain(c, &oh_location_resource,
 				      oh_str(ap, "location"), &loc, err);
@@ -152,7 +152,7 @@ int oh_access_path_check(struct hc_store *store, const char *id,
 					hc_vtext(now), hc_vtext(res.message),
 					hc_vtext(oh_str(ap, "id")) };
 		rc = hc_exec(c,
-			     "UPDATE access_paths SET status = ?, last_checked "
+			     "UPDATE access_paths SET row_version = row_version + 1, status = ?, last_checked "
 			     "= ?, last_result = ? WHERE id = ?",
 			     p, 4, err);
 	}

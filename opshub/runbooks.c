@@ -189,7 +189,7 @@ int oh_runbook_execute_step(struct hc_conn *c, const char *runbook, int step,
 	rc = hc_tx_begin(c, true, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &oh_runbook_resource, runbook, &rb, err);
+	rc = hc_res_get_locked(c, &oh_runbook_resource, runbook, &rb, err);
 	if (rc != HC_OK)
 		goto out;
 	s = json_array_get(json_object_get(rb, "steps"), (size_t)(step - 1));
@@ -213,7 +213,7 @@ int oh_runbook_execute_step(struct hc_conn *c, const char *runbook, int step,
 	if (rc == HC_OK) {
 		struct hc_value p[] = { hc_vtext(now),
 					hc_vtext(oh_str(rb, "id")) };
-		rc = hc_exec(c, "UPDATE runbooks SET last_executed = ? WHERE "
+		rc = hc_exec(c, "UPDATE runbooks SET row_version = row_version + 1, last_executed = ? WHERE "
 				"id = ?",
 			     p, 2, err);
 	}

@@ -11,6 +11,12 @@
  * a flag that cancels running probes (libcurl's progress callback, the
  * socket poll loops) and joins every thread. All state lives in the
  * struct oh_scheduler the hub owns.
+ *
+ * Several replicas of ops-hub on one database elect one scheduler: the
+ * planner probes only while it holds the leader lock
+ * "opshub.probe-scheduler" (hc_leader_check before each plan), and the
+ * others stand by; when the leader's process dies its lock goes with its
+ * database connection and a standby takes over at its next plan.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -45,6 +51,8 @@ struct oh_scheduler {
 	size_t qhead, qlen;
 	pthread_t plan_thread;
 	bool planning;
+	struct hc_leader *leader;
+	bool leading;
 	pthread_t *workers;
 	unsigned nworkers;
 };
@@ -63,6 +71,21 @@ static struct entry *find(struct oh_scheduler *s, const char *name)
 		if (strcmp(s->entries[i].name, name) == 0)
 			return &s->entries[i];
 	return NULL;
+}
+
+/* Whether a service's probes (stored JSON, spelled as the database
+ * likes) include a push probe. */
+static bool has_push(const char *probes)
+{
+	json_t *a = probes ? json_loads(probes, 0, NULL) : NULL, *p;
+	size_t i;
+	bool push = false;
+	json_array_foreach(a, i, p)
+		push = push || strcmp(hc_json_str(p, "kind") ? hc_json_str(p, "kind")
+							    : "",
+				      "push") == 0;
+	json_decref(a);
+	return push;
 }
 
 /* Bring the table up to date with the database. Called with the lock
@@ -111,7 +134,7 @@ static void plan(struct oh_scheduler *s)
 			e->due = now; /* a new interval starts now */
 		e->interval = interval > 0 ? interval : 60000;
 		e->jitter = hc_stmt_isnull(st, 2) ? -1 : hc_stmt_int(st, 2);
-		e->push = probes && strstr(probes, "\"kind\":\"push\"");
+		e->push = has_push(probes);
 		e->seen = true;
 	}
 	/* drop services that went away (not while a round runs) */
@@ -142,7 +165,28 @@ static void *planner_main(void *arg)
 	struct oh_scheduler *s = arg;
 	while (!atomic_load(&s->stop)) {
 		struct timespec ts;
-		plan(s);
+		bool lead = hc_leader_check(s->leader);
+		if (lead != s->leading) {
+			s->leading = lead;
+			hc_log_info(&s->hub->log,
+				    lead ? "probe scheduler: leading, this "
+					   "replica probes"
+					 : "probe scheduler: standing by, "
+					   "another replica probes");
+			if (!lead) {
+				/* forget the plan; a new term starts fresh */
+				pthread_mutex_lock(&s->lock);
+				for (size_t i = 0; i < s->n;)
+					if (!s->entries[i].running)
+						s->entries[i] =
+							s->entries[--s->n];
+					else
+						i++;
+				pthread_mutex_unlock(&s->lock);
+			}
+		}
+		if (lead)
+			plan(s);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += (long)PLAN_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -212,6 +256,12 @@ int oh_scheduler_start(struct oh_scheduler **out, struct hc_hub *hub,
 	pthread_cond_init(&s->planner, NULL);
 	s->nworkers = concurrency ? concurrency : 4;
 	s->workers = calloc(s->nworkers, sizeof(*s->workers));
+	if (s->workers &&
+	    hc_leader_open(&s->leader, hub->store, "opshub.probe-scheduler",
+			   err) != HC_OK) {
+		oh_scheduler_stop(s);
+		return err->status;
+	}
 	if (!s->workers) {
 		oh_scheduler_stop(s);
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
@@ -251,6 +301,7 @@ void oh_scheduler_stop(struct oh_scheduler *s)
 		pthread_join(s->plan_thread, NULL);
 	for (unsigned i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
+	hc_leader_close(s->leader);
 	pthread_cond_destroy(&s->wake);
 	pthread_cond_destroy(&s->planner);
 	pthread_mutex_destroy(&s->lock);

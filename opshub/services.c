@@ -675,7 +675,7 @@ int oh_service_push(struct hc_conn *c, const char *service,
 	{
 		struct hc_value p[] = { hc_vtext(now),
 					hc_vtext(oh_str(svc, "id")) };
-		rc = hc_exec(c, "UPDATE services SET last_push_at = ? WHERE "
+		rc = hc_exec(c, "UPDATE services SET row_version = row_version + 1, last_push_at = ? WHERE "
 				"id = ?",
 			     p, 2, err);
 	}

@@ -7,6 +7,7 @@
 #include "hubcore/auth.h"
 #include "hubcore/events.h"
 #include "hubcore/hub.h"
+#include "hubcore/view.h"
 #include "hubcore/watch.h"
 
 const char *hc_version(void)
@@ -26,6 +27,7 @@ int hc_hub_open(struct hc_hub **out, const struct hc_hub_def *def,
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	hub->def = def;
 	pthread_mutex_init(&hub->watch_lock, NULL);
+	pthread_mutex_init(&hub->view_lock, NULL);
 	if (cfg)
 		hub->config = *cfg;
 	if (!hub->config.db_url)
@@ -75,8 +77,10 @@ void hc_hub_close(struct hc_hub *hub)
 	if (hub->started && hub->def->stop)
 		hub->def->stop(hub);
 	hc_events_close(hub);
+	hc_view_free(hub);
 	hc_watch_stop(hub->watch);
 	pthread_mutex_destroy(&hub->watch_lock);
+	pthread_mutex_destroy(&hub->view_lock);
 	hc_auth_free(hub->auth);
 	hc_store_close(hub->store);
 	hc_log_release(&hub->log);

@@ -72,6 +72,50 @@ int hc_rest_list(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	return hc_resp_json(resp, 200, out);
 }
 
+int hc_rest_if_match(const struct hc_req *req, int64_t *expected,
+		     struct hc_err *err)
+{
+	const char *v = hc_req_header(req, "If-Match");
+	char *end;
+	long long n;
+	*expected = 0;
+	if (!v)
+		return HC_OK;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (strcmp(v, "*") == 0)
+		return HC_OK;
+	if (strncmp(v, "W/", 2) == 0)
+		v += 2;
+	if (*v == '"' && v[1] >= '1' && v[1] <= '9') {
+		n = strtoll(v + 1, &end, 10);
+		if (*end == '"' && n > 0) {
+			end++;
+			while (*end == ' ' || *end == '\t')
+				end++;
+			if (!*end) {
+				*expected = n;
+				return HC_OK;
+			}
+		}
+	}
+	return hc_err_field(err, HC_ESTALE, "If-Match",
+			    "header 'If-Match' must be one ETag of the row "
+			    "(\"N\") or *; no row matches '%.60s'",
+			    hc_req_header(req, "If-Match"));
+}
+
+void hc_rest_etag(struct hc_resp *resp, const json_t *row)
+{
+	json_t *rev = json_object_get(row, "revision");
+	char tag[32];
+	if (!json_is_integer(rev))
+		return;
+	snprintf(tag, sizeof(tag), "\"%lld\"",
+		 (long long)json_integer_value(rev));
+	hc_resp_header(resp, "ETag", tag);
+}
+
 int hc_rest_get(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 {
 	const struct hc_resource *r = req->route->arg;
@@ -83,6 +127,7 @@ int hc_rest_get(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	rc = hc_res_get(c, r, hc_req_param(req, "key"), &out, err);
 	if (rc != HC_OK)
 		return rc;
+	hc_rest_etag(resp, out);
 	return hc_resp_json(resp, 200, out);
 }
 
@@ -119,14 +164,19 @@ int hc_rest_update(struct hc_req *req, struct hc_resp *resp,
 	const struct hc_resource *r = req->route->arg;
 	json_t *in = NULL, *out = NULL;
 	struct hc_conn *c;
-	int rc = hc_req_json(req, &in, err);
+	int64_t expected = 0;
+	int rc = hc_rest_if_match(req, &expected, err);
+	if (rc == HC_OK)
+		rc = hc_req_json(req, &in, err);
 	if (rc != HC_OK)
 		return rc;
 	c = hc_req_db(req, err);
-	rc = c ? hc_res_update(c, r, hc_req_param(req, "key"), in, &out, err)
+	rc = c ? hc_res_update_if(c, r, hc_req_param(req, "key"), in, expected,
+				  &out, err)
 	       : err->status;
 	json_decref(in);
 	if (rc != HC_OK)
 		return rc;
+	hc_rest_etag(resp, out);
 	return hc_resp_json(resp, 200, out);
 }

@@ -35,6 +35,7 @@ struct hc_server {
 	pthread_mutex_t pipes_lock;
 	struct hc_pipe *pipes; /* live streaming bodies, closed on stop */
 	bool stopping;
+	int inflight; /* requests begun and not completed (atomic) */
 };
 
 /* ---- pipes: bodies written while they are sent ---------------------------- */
@@ -186,18 +187,36 @@ bool hc_pipe_broken(struct hc_pipe *p)
 }
 
 /* On stop: end every stream and wake its connection, since libmicrohttpd
- * must not be stopped with connections asleep. */
+ * must not be stopped with connections asleep. A stream its writer has
+ * closed already is let drain: what it said last (a "close" event) still
+ * reaches the client, and its body ends cleanly. */
 static void break_pipes(struct hc_server *srv)
 {
 	pthread_mutex_lock(&srv->pipes_lock);
 	srv->stopping = true;
 	for (struct hc_pipe *p = srv->pipes; p; p = p->next) {
 		pthread_mutex_lock(&p->lock);
-		p->broken = true;
+		if (!p->closed)
+			p->broken = true;
 		pipe_wake(p);
 		pthread_mutex_unlock(&p->lock);
 	}
 	pthread_mutex_unlock(&srv->pipes_lock);
+}
+
+/* Wait (at most ms) until every stream has ended. */
+static bool pipes_wait(struct hc_server *srv, int ms)
+{
+	for (int waited = 0;; waited += 10) {
+		bool empty;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		pthread_mutex_lock(&srv->pipes_lock);
+		empty = srv->pipes == NULL;
+		pthread_mutex_unlock(&srv->pipes_lock);
+		if (empty || waited >= ms)
+			return empty;
+		nanosleep(&ts, NULL);
+	}
 }
 
 /* Per-request state kept by libmicrohttpd between calls. */
@@ -221,6 +240,9 @@ static void request_state_free(struct request_state *rs)
 static void completed_cb(void *cls, struct MHD_Connection *mc, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct hc_server *srv = cls;
+	if (*con_cls)
+		__atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
 	request_state_free(*con_cls);
 	*con_cls = NULL;
 }
@@ -505,6 +527,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *mc,
 		rs = calloc(1, sizeof(*rs));
 		if (!rs)
 			return MHD_NO;
+		__atomic_add_fetch(&srv->inflight, 1, __ATOMIC_ACQ_REL);
 		hc_buf_init(&rs->body, srv->opt.max_body);
 		rs->started_ms = hc_clock_ms();
 		*con_cls = rs;
@@ -671,6 +694,8 @@ int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 		srv->opt.max_connections = 1024;
 	if (!srv->opt.timeout_s)
 		srv->opt.timeout_s = 30;
+	if (!srv->opt.drain_s)
+		srv->opt.drain_s = 15;
 	rc = parse_listen(opt->listen, &ss, &v6, err);
 	if (rc != HC_OK) {
 		free(srv);
@@ -720,12 +745,29 @@ void hc_server_stop(struct hc_server *srv)
 {
 	if (!srv)
 		return;
+	/* No new connections; streams (SSE) end; requests in flight, a body
+	 * still arriving included, finish, for up to drain_s seconds. */
 	MHD_quiesce_daemon(srv->daemon);
 	break_pipes(srv);
-	/* let the polling threads act on the resumed connections */
+	/* let the polling threads act on the resumed connections: broken
+	 * streams end at once, closed ones once their last bytes are sent
+	 * (bounded: a client that does not read must not hold the stop) */
+	pipes_wait(srv, 2000);
 	{
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		int64_t deadline = hc_clock_ms() + (int64_t)srv->opt.drain_s *
+							   1000;
+		int left;
 		nanosleep(&ts, NULL);
+		while ((left = __atomic_load_n(&srv->inflight,
+					       __ATOMIC_ACQUIRE)) > 0 &&
+		       hc_clock_ms() < deadline)
+			nanosleep(&ts, NULL);
+		if (left > 0)
+			hc_log_warn(&srv->hub->log,
+				    "http: %d request(s) still running after "
+				    "%u s: stopping anyway",
+				    left, srv->opt.drain_s);
 	}
 	MHD_stop_daemon(srv->daemon);
 	/* Writers still hold pipes that point here: wait for them to see the

@@ -19,79 +19,6 @@
 
 /* ---- schemas ----------------------------------------------------------------- */
 
-/* The JSON Schema of one field's value. */
-static json_t *field_schema(const struct hc_field *f, bool nullable)
-{
-	json_t *s = json_object();
-	const char *type = "string";
-	switch (f->type) {
-	case HC_FT_INT:
-		type = "integer";
-		break;
-	case HC_FT_BOOL:
-		type = "boolean";
-		break;
-	case HC_FT_JSON:
-		type = f->json_kind == HC_JSON_ARRAY    ? "array"
-		       : f->json_kind == HC_JSON_OBJECT ? "object"
-							: NULL;
-		break;
-	case HC_FT_ENUM: {
-		json_t *e = json_array();
-		for (const char *const *v = f->enum_values; v && *v; v++)
-			json_array_append_new(e, json_string(*v));
-		if (nullable)
-			json_array_append_new(e, json_null());
-		json_object_set_new(s, "enum", e);
-		break;
-	}
-	case HC_FT_DATE:
-		json_object_set_new(s, "format", json_string("date"));
-		break;
-	case HC_FT_DATETIME:
-		json_object_set_new(s, "format", json_string("date-time"));
-		break;
-	case HC_FT_UUID:
-		json_object_set_new(s, "format", json_string("uuid"));
-		break;
-	case HC_FT_SLUG:
-		json_object_set_new(s, "pattern",
-				    json_string("^[a-z0-9]+(-[a-z0-9]+)*$"));
-		break;
-	case HC_FT_NAME:
-		json_object_set_new(s, "pattern",
-				    json_string("^[A-Za-z0-9][A-Za-z0-9_.:-]*$"));
-		break;
-	default:
-		break;
-	}
-	if (type) {
-		if (nullable)
-			json_object_set_new(s, "type",
-					    json_pack("[ss]", type, "null"));
-		else
-			json_object_set_new(s, "type", json_string(type));
-	}
-	if ((f->type == HC_FT_STRING || f->type == HC_FT_TEXT ||
-	     f->type == HC_FT_NAME) && f->max_len)
-		json_object_set_new(s, "maxLength",
-				    json_integer((json_int_t)f->max_len));
-	if (f->doc) {
-		if (f->type == HC_FT_REF && f->ref) {
-			char *d = NULL;
-			if (asprintf(&d, "%s (the id or key of a %s)", f->doc,
-				     f->ref->name) > 0)
-				json_object_set_new(s, "description",
-						    json_string(d));
-			free(d);
-		} else {
-			json_object_set_new(s, "description",
-					    json_string(f->doc));
-		}
-	}
-	return s;
-}
-
 static json_t *object_schema(void)
 {
 	return json_pack("{sssss{}sb}", "$schema", SCHEMA_DIALECT, "type",
@@ -112,25 +39,6 @@ static void add_prop(json_t *schema, const char *name, json_t *prop,
 	}
 }
 
-/* The schema of one row of a resource, as tools return it. */
-static json_t *row_schema(const struct hc_resource *r)
-{
-	json_t *s = json_pack("{sss{}}", "type", "object", "properties");
-	add_prop(s, "id", json_pack("{ss}", "type", "string"), true);
-	for (size_t i = 0; i < r->nfields; i++) {
-		const struct hc_field *f = &r->fields[i];
-		add_prop(s, f->name, field_schema(f, !(f->flags & HC_F_REQUIRED)),
-			 false);
-	}
-	add_prop(s, "created_at",
-		 json_pack("{ssss}", "type", "string", "format", "date-time"),
-		 true);
-	add_prop(s, "updated_at",
-		 json_pack("{ssss}", "type", "string", "format", "date-time"),
-		 true);
-	return s;
-}
-
 static const char *id_doc(const struct hc_resource *r)
 {
 	(void)r;
@@ -146,7 +54,7 @@ static json_t *input_schema(const struct hc_mcp_tool *t)
 		return json_loads(t->input_schema, 0, NULL);
 	s = object_schema();
 	for (size_t i = 0; i < t->nparams; i++)
-		add_prop(s, t->params[i].name, field_schema(&t->params[i], false),
+		add_prop(s, t->params[i].name, hc_res_field_schema(&t->params[i], false),
 			 t->params[i].flags & HC_F_REQUIRED);
 	switch (t->op) {
 	case HC_MCP_OP_LIST:
@@ -155,7 +63,7 @@ static json_t *input_schema(const struct hc_mcp_tool *t)
 			json_t *one, *p;
 			if (!(f->flags & HC_F_FILTER))
 				continue;
-			one = field_schema(f, false);
+			one = hc_res_field_schema(f, false);
 			p = json_pack("{s[oo]}", "anyOf", one,
 				      json_pack("{sssO}", "type", "array",
 						"items", one));
@@ -208,11 +116,20 @@ static json_t *input_schema(const struct hc_mcp_tool *t)
 			      (f->flags & HC_F_REQUIRED) &&
 			      !(f->flags & HC_F_AUTO) && !f->default_value;
 			add_prop(s, f->name,
-				 field_schema(f, t->op == HC_MCP_OP_UPDATE &&
+				 hc_res_field_schema(f, t->op == HC_MCP_OP_UPDATE &&
 							 !(f->flags &
 							   HC_F_REQUIRED)),
 				 req);
 		}
+		if (t->op == HC_MCP_OP_UPDATE)
+			add_prop(s, "expected_revision",
+				 json_pack("{sssiss}", "type", "integer",
+					   "minimum", 1, "description",
+					   "Apply only if the row is still at "
+					   "this revision (its 'revision' when "
+					   "you read it); otherwise the tool "
+					   "fails and changes nothing."),
+				 false);
 		break;
 	default:
 		break;
@@ -227,7 +144,7 @@ static json_t *output_schema(const struct hc_mcp_tool *t)
 		return json_loads(t->output_schema, 0, NULL);
 	if (!t->resource || t->op == HC_MCP_OP_NONE)
 		return NULL;
-	row = row_schema(t->resource);
+	row = hc_res_row_schema(t->resource);
 	if (t->op != HC_MCP_OP_LIST) {
 		json_object_set_new(row, "$schema", json_string(SCHEMA_DIALECT));
 		return row;
@@ -770,11 +687,20 @@ int hc_mcp_resource_tool(struct hc_mcp_call *call, json_t *args, json_t **out,
 	case HC_MCP_OP_CREATE:
 		return hc_res_create(c, r, args, out, err);
 	case HC_MCP_OP_UPDATE: {
-		char *key = strdup(json_string_value(id));
+		json_t *ev = json_object_get(args, "expected_revision");
+		int64_t expected = 0;
+		char *key;
+		if (ev && (!json_is_integer(ev) || json_integer_value(ev) < 1))
+			return hc_err_field(err, HC_EINVAL, "expected_revision",
+					    "argument 'expected_revision' must "
+					    "be a positive integer");
+		expected = ev ? json_integer_value(ev) : 0;
+		key = strdup(json_string_value(id));
 		if (!key)
 			return hc_err_set(err, HC_ENOMEM, "out of memory");
 		json_object_del(args, "id");
-		rc = hc_res_update(c, r, key, args, out, err);
+		json_object_del(args, "expected_revision");
+		rc = hc_res_update_if(c, r, key, args, expected, out, err);
 		free(key);
 		return rc;
 	}

@@ -506,7 +506,7 @@ static int capreq_move(struct hc_conn *c, const char *id, const json_t *args,
 
 	if (rc != HC_OK)
 		return rc;
-	rc = hc_res_get_plain(c, &hc_capreq_resource, id, &row, err);
+	rc = hc_res_get_locked(c, &hc_capreq_resource, id, &row, err);
 	if (rc != HC_OK)
 		goto out;
 	if (reroute) {
@@ -542,7 +542,7 @@ static int capreq_move(struct hc_conn *c, const char *id, const json_t *args,
 					hc_vtext(fctx_text), hc_vtext(now),
 					hc_vtext(rid) };
 		rc = hc_exec(c,
-			     "UPDATE capability_requests SET status = ?, "
+			     "UPDATE capability_requests SET row_version = row_version + 1, status = ?, "
 			     "status_reason = ?, providing_domain = "
 			     "coalesce(?, providing_domain), "
 			     "fulfillment_context = coalesce(?, "

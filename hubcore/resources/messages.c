@@ -93,7 +93,7 @@ int hc_message_mark_read(struct hc_conn *c, const char *id, json_t **out,
 		p[1] = hc_vtext(now);
 		p[2] = hc_vtext(hc_json_str(row, "id"));
 		rc = hc_exec(c,
-			     "UPDATE messages SET read = 1, read_at = ?, "
+			     "UPDATE messages SET row_version = row_version + 1, read = 1, read_at = ?, "
 			     "updated_at = ? WHERE id = ? AND read = 0",
 			     p, 3, err);
 		if (rc == HC_OK) {

@@ -18,7 +18,8 @@
 
 #define SQL_MAX (64 * 1024)
 
-/* Column order of every SELECT: seq, id, fields..., created_at, updated_at */
+/* Column order of every SELECT: seq, id, fields..., created_at, updated_at,
+ * row_version (shown as "revision") */
 #define COL_SEQ 0
 #define COL_ID 1
 #define COL_FIELD0 2
@@ -29,7 +30,8 @@ static int add_select(struct hc_buf *b, const struct hc_resource *r)
 	for (size_t i = 0; rc == HC_OK && i < r->nfields; i++)
 		rc = hc_buf_addf(b, ", \"%s\"", r->fields[i].name);
 	if (rc == HC_OK)
-		rc = hc_buf_addf(b, ", created_at, updated_at FROM %s",
+		rc = hc_buf_addf(b,
+				 ", created_at, updated_at, row_version FROM %s",
 				 r->table);
 	return rc;
 }
@@ -86,6 +88,9 @@ static int row_json(struct hc_stmt *st, const struct hc_resource *r,
 	s = hc_stmt_text(st, col + 1, &len);
 	if (json_object_set_new(o, "updated_at", json_stringn(s ? s : "", len)))
 		goto nomem;
+	if (json_object_set_new(o, "revision",
+				json_integer(hc_stmt_int(st, col + 2))))
+		goto nomem;
 	if (seq)
 		*seq = hc_stmt_int(st, COL_SEQ);
 	*out = o;
@@ -100,7 +105,7 @@ nomem:
 /* SELECT ... WHERE id = ? OR key1 = ? ...; binds key (slug keys are
  * compared with the normalized form of key). */
 static int load_row(struct hc_conn *c, const struct hc_resource *r,
-		    const char *key, json_t **out, int64_t *seq,
+		    const char *key, json_t **out, int64_t *seq, bool lock,
 		    struct hc_err *err)
 {
 	struct hc_buf sql = HC_BUF_INIT(SQL_MAX);
@@ -127,7 +132,7 @@ static int load_row(struct hc_conn *c, const struct hc_resource *r,
 			params[n++] = hc_vtext(key);
 	}
 	if (rc == HC_OK)
-		rc = hc_buf_adds(&sql, " LIMIT 1");
+		rc = hc_buf_adds(&sql, lock ? " LIMIT 1 FOR UPDATE" : " LIMIT 1");
 	if (rc != HC_OK) {
 		hc_buf_release(&sql);
 		return hc_err_set(err, rc, "query too long");
@@ -149,14 +154,20 @@ static int load_row(struct hc_conn *c, const struct hc_resource *r,
 int hc_res_get_plain(struct hc_conn *c, const struct hc_resource *r,
 		     const char *key, json_t **out, struct hc_err *err)
 {
-	return load_row(c, r, key, out, NULL, err);
+	return load_row(c, r, key, out, NULL, false, err);
+}
+
+int hc_res_get_locked(struct hc_conn *c, const struct hc_resource *r,
+		      const char *key, json_t **out, struct hc_err *err)
+{
+	return load_row(c, r, key, out, NULL, hc_tx_active(c), err);
 }
 
 int hc_res_get(struct hc_conn *c, const struct hc_resource *r,
 	       const char *key, json_t **out, struct hc_err *err)
 {
 	json_t *o = NULL;
-	int rc = load_row(c, r, key, &o, NULL, err);
+	int rc = load_row(c, r, key, &o, NULL, false, err);
 	if (rc == HC_OK && r->hooks.decorate)
 		rc = r->hooks.decorate(c, r, o, err);
 	if (rc != HC_OK) {
@@ -173,7 +184,7 @@ int hc_res_resolve(struct hc_conn *c, const struct hc_resource *r,
 {
 	json_t *row = NULL;
 	const char *v;
-	int rc = load_row(c, r, value, &row, NULL, err);
+	int rc = load_row(c, r, value, &row, NULL, false, err);
 	if (rc != HC_OK)
 		return rc;
 	v = hc_json_str(row, field);
@@ -364,7 +375,7 @@ static int store_row(struct hc_conn *c, const struct hc_resource *r,
 {
 	struct hc_buf sql = HC_BUF_INIT(SQL_MAX);
 	size_t np = 0, nf = r->nfields;
-	struct hc_value *params = calloc(nf + 4, sizeof(*params));
+	struct hc_value *params = calloc(nf + 5, sizeof(*params));
 	char **owned = calloc(nf + 1, sizeof(*owned));
 	char now[HC_TIME_LEN + 1];
 	const char *id = hc_json_str(obj, "id");
@@ -392,7 +403,9 @@ static int store_row(struct hc_conn *c, const struct hc_resource *r,
 		for (size_t i = 0; rc == HC_OK && i < nf; i++)
 			rc = hc_buf_addf(&sql, "\"%s\" = ?, ", r->fields[i].name);
 		if (rc == HC_OK)
-			rc = hc_buf_adds(&sql, "updated_at = ? WHERE id = ?");
+			rc = hc_buf_adds(&sql, "updated_at = ?, row_version = "
+					       "row_version + 1 WHERE id = ? "
+					       "AND row_version = ?");
 	}
 	if (rc != HC_OK) {
 		rc = hc_err_set(err, rc, "query too long");
@@ -407,9 +420,18 @@ static int store_row(struct hc_conn *c, const struct hc_resource *r,
 	if (insert)
 		params[np++] = hc_vtext(now);
 	params[np++] = hc_vtext(now);
-	if (!insert)
+	if (!insert) {
 		params[np++] = hc_vtext(id);
+		params[np++] = hc_vint(json_integer_value(
+			json_object_get(obj, "revision")));
+	}
 	rc = hc_exec(c, sql.data, params, np, err);
+	/* The row was read (and locked) in this transaction: a mismatch
+	 * means someone wrote it without the lock; refuse, never overwrite. */
+	if (rc == HC_OK && !insert && hc_changes(c) != 1)
+		rc = hc_err_field(err, HC_ESTALE, "revision",
+				  "%s '%s' was changed meanwhile; read it again",
+				  r->name, id);
 out:
 	if (owned)
 		for (size_t i = 0; i < nf; i++)
@@ -520,7 +542,7 @@ int hc_res_create(struct hc_conn *c, const struct hc_resource *r, json_t *in,
 		 * as such rather than as a constraint failure. */
 		struct hc_err e2 = { 0 };
 		int lrc = load_row(c, r, hc_json_str(in, "id"), &existing,
-				   NULL, &e2);
+				   NULL, false, &e2);
 		if (lrc == HC_OK)
 			rc = hc_err_field(err, HC_ECONFLICT, "id",
 					  "a %s with id '%s' already exists",
@@ -554,6 +576,13 @@ int hc_res_update(struct hc_conn *c, const struct hc_resource *r,
 		  const char *key, json_t *patch, json_t **out,
 		  struct hc_err *err)
 {
+	return hc_res_update_if(c, r, key, patch, 0, out, err);
+}
+
+int hc_res_update_if(struct hc_conn *c, const struct hc_resource *r,
+		     const char *key, json_t *patch, int64_t expected,
+		     json_t **out, struct hc_err *err)
+{
 	json_t *old = NULL, *obj = NULL;
 	bool own = false;
 	int rc = hc_res_validate(r, patch, HC_WRITE_UPDATE, err);
@@ -562,7 +591,16 @@ int hc_res_update(struct hc_conn *c, const struct hc_resource *r,
 	rc = begin_if_needed(c, &own, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = load_row(c, r, key, &old, NULL, err);
+	rc = load_row(c, r, key, &old, NULL, true, err);
+	if (rc == HC_OK && expected &&
+	    json_integer_value(json_object_get(old, "revision")) != expected)
+		rc = hc_err_field(err, HC_ESTALE, "revision",
+				  "%s '%s' is at revision %lld, not %lld: it "
+				  "was changed meanwhile; read it again",
+				  r->name, hc_json_str(old, "id"),
+				  (long long)json_integer_value(
+					  json_object_get(old, "revision")),
+				  (long long)expected);
 	if (rc == HC_OK) {
 		obj = json_deep_copy(old);
 		if (!obj || json_object_update(obj, patch))
@@ -594,7 +632,7 @@ int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
 	rc = begin_if_needed(c, &own, err);
 	if (rc != HC_OK)
 		return rc;
-	rc = load_row(c, r, id, &old, NULL, &e2);
+	rc = load_row(c, r, id, &old, NULL, true, &e2);
 	if (rc == HC_ENOTFOUND) {
 		if (created)
 			*created = true;
@@ -674,7 +712,7 @@ int hc_res_upsert(struct hc_conn *c, const struct hc_resource *r, json_t *obj,
 			rc = explain_conflict(r, merged, err);
 	}
 	if (rc == HC_OK && out)
-		rc = load_row(c, r, id, &current, NULL, err);
+		rc = load_row(c, r, id, &current, NULL, false, err);
 	if (rc == HC_OK && out)
 		*out = current;
 done:

@@ -2,12 +2,15 @@
  * schema.c - SQL schema generated from resource descriptors.
  *
  * A table holds: seq (the ordering and pagination key), id (the public
- * identifier), one column per field, created_at and updated_at. Unique and
+ * identifier), one column per field, created_at, updated_at and
+ * row_version (the "revision" of a row: 1 when created, one more with each
+ * change; guarded updates and REST ETags use it). Unique and
  * key fields get UNIQUE constraints, unique constraints over several fields
  * get a unique index each, references get foreign keys that follow renames
  * (ON UPDATE CASCADE), and filterable or referencing fields get an index on
  * (field, seq) so that a filtered page is an index range scan.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "hubcore/buf.h"
@@ -165,13 +168,17 @@ int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
 		}
 		if (rc == HC_OK)
 			rc = hc_buf_adds(&sql, ", created_at TEXT NOT NULL, "
-					       "updated_at TEXT NOT NULL)");
+					       "updated_at TEXT NOT NULL, "
+					       "row_version INTEGER NOT NULL "
+					       "DEFAULT 1)");
 		if (rc != HC_OK) {
 			rc = hc_err_set(err, HC_EINTERNAL,
 					"statement too long");
 			goto out;
 		}
 		rc = hc_exec_script(c, sql.data, err);
+		if (rc == HC_OK && d->table_created)
+			rc = d->table_created(c, r->table, err);
 		for (size_t i = 0; rc == HC_OK && i < r->nfields; i++)
 			if (r->fields[i].since <= version &&
 			    wants_index(&r->fields[i]))
@@ -217,4 +224,23 @@ int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
 out:
 	hc_buf_release(&sql);
 	return rc;
+}
+
+int hc_res_ensure_system_columns(struct hc_conn *c,
+				 const struct hc_resource *r,
+				 struct hc_err *err)
+{
+	char sql[256];
+	bool exists = false;
+	int rc = hc_table_exists(c, r->table, &exists, err);
+	if (rc != HC_OK || !exists)
+		return rc;
+	rc = hc_column_exists(c, r->table, "row_version", &exists, err);
+	if (rc != HC_OK || exists)
+		return rc;
+	snprintf(sql, sizeof(sql),
+		 "ALTER TABLE %s ADD COLUMN row_version INTEGER NOT NULL "
+		 "DEFAULT 1",
+		 r->table);
+	return hc_exec_script(c, sql, err);
 }

@@ -319,7 +319,8 @@ int hc_res_validate(const struct hc_resource *r, json_t *in,
 			continue;
 		}
 		if (strcmp(key, "created_at") == 0 ||
-		    strcmp(key, "updated_at") == 0)
+		    strcmp(key, "updated_at") == 0 ||
+		    strcmp(key, "revision") == 0)
 			return hc_err_field(err, HC_EINVAL, key,
 					    "field '%s' is read-only", key);
 		f = hc_res_field(r, key);

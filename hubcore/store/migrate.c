@@ -120,6 +120,13 @@ int hc_migrate(struct hc_store *s, const struct hc_migration_set *const *sets,
 
 	if (!c)
 		return err ? err->status : HC_ESTORE;
+	/* One migrating process at a time: the others wait, then find the
+	 * steps applied. */
+	rc = hc_lock_wait(c, "foshub.migrate", err);
+	if (rc != HC_OK) {
+		hc_store_release(s, c);
+		return rc;
+	}
 	rc = hc_exec_script(c, create_table_sql, err);
 	for (size_t i = 0; rc == HC_OK && i < nsets; i++) {
 		const struct hc_migration_set *set = sets[i];
@@ -144,7 +151,16 @@ int hc_migrate(struct hc_store *s, const struct hc_migration_set *const *sets,
 				break;
 			count += did;
 		}
+		/* tables made by an older foshub get the system columns
+		 * added since (row_version) */
+		for (size_t k = 0; rc == HC_OK && k < set->count; k++) {
+			const struct hc_resource *const *r =
+				set->steps[k].resources;
+			for (; rc == HC_OK && r && *r; r++)
+				rc = hc_res_ensure_system_columns(c, *r, err);
+		}
 	}
+	hc_lock_release(c, "foshub.migrate", NULL);
 	hc_store_release(s, c);
 	if (applied)
 		*applied = count;

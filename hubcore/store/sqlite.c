@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,16 @@ struct sqlite_stmt {
 	struct hc_conn *conn; /* must be first: see store.c */
 	sqlite3_stmt *st;
 	struct cache_entry *entry; /* NULL when not cached */
+};
+
+/* The named locks a connection holds: one byte each of the file
+ * "<db>-locks", at an offset made from the name, locked with an
+ * open-file-description lock (so that two connections of one process
+ * exclude each other too, and the kernel frees it when the process dies). */
+struct sq_lock {
+	char *name;
+	int fd;
+	struct sq_lock *next;
 };
 
 static sqlite3 *db_of(struct hc_conn *c)
@@ -166,6 +177,13 @@ static void sq_close_conn(struct hc_conn *c)
 		}
 		free(cache);
 	}
+	while (c->locks) {
+		struct sq_lock *l = c->locks;
+		c->locks = l->next;
+		close(l->fd);
+		free(l->name);
+		free(l);
+	}
 	sqlite3_close(db_of(c));
 	c->handle = NULL;
 	c->cache = NULL;
@@ -233,7 +251,8 @@ static int sq_query(struct hc_conn *c, struct hc_stmt **out, const char *sql,
 		}
 	}
 	if (!st) {
-		rc = sqlite3_prepare_v3(db_of(c), sql, -1,
+		rc = sqlite3_prepare_v3(db_of(c), sql,
+					(int)hc__sqlite_strip_locking(sql),
 					SQLITE_PREPARE_PERSISTENT, &st, NULL);
 		if (rc != SQLITE_OK)
 			return map_error(db_of(c), rc, err);
@@ -372,24 +391,106 @@ static int sq_column_exists(struct hc_conn *c, const char *table,
 	return rc;
 }
 
-static const char *sq_type_name(enum hc_coltype t)
+/* ---- data version and named locks ---------------------------------- */
+
+static int sq_data_version(struct hc_conn *c, int64_t *version,
+			   struct hc_err *err)
 {
-	switch (t) {
-	case HC_COL_INT:
-	case HC_COL_BOOL:
-		return "INTEGER";
-	case HC_COL_JSON:
-	case HC_COL_TEXT:
-		return "TEXT";
-	}
-	return "TEXT";
+	return hc_query_int(c, version, "PRAGMA data_version", NULL, 0, err);
 }
 
-const struct hc_dialect hc__sqlite_dialect = {
-	.name = "sqlite",
-	.seq_column = "seq INTEGER PRIMARY KEY AUTOINCREMENT",
-	.type_name = sq_type_name,
-};
+static off_t lock_offset(const char *name)
+{
+	uint32_t h = 2166136261u;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return (off_t)(h & 0x3fffffff);
+}
+
+static int lock_file(struct hc_conn *c, const char *name, bool wait,
+		     bool *got, struct hc_err *err)
+{
+	const char *db = c->store->target;
+	struct flock fl = { 0 };
+	struct sq_lock *l;
+	char *path = NULL;
+	int fd;
+
+	*got = false;
+	for (l = c->locks; l; l = l->next)
+		if (strcmp(l->name, name) == 0) {
+			*got = true;
+			return HC_OK;
+		}
+	if (strcmp(db, ":memory:") == 0) {
+		*got = true; /* nobody else can share it */
+		return HC_OK;
+	}
+	if (asprintf(&path, "%s-locks", db) < 0)
+		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		hc_err_set(err, HC_EIO, "cannot open lock file '%s': %s", path,
+			   strerror(errno));
+		free(path);
+		return HC_EIO;
+	}
+	free(path);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = lock_offset(name);
+	fl.l_len = 1;
+	while (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) != 0) {
+		if (errno == EINTR)
+			continue;
+		close(fd);
+		if (errno == EAGAIN || errno == EACCES)
+			return HC_OK;
+		return hc_err_set(err, HC_EIO, "cannot lock: %s",
+				  strerror(errno));
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l || !(l->name = strdup(name))) {
+		free(l);
+		close(fd);
+		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	}
+	l->fd = fd;
+	l->next = c->locks;
+	c->locks = l;
+	*got = true;
+	return HC_OK;
+}
+
+static int sq_try_lock(struct hc_conn *c, const char *name, bool *got,
+		       struct hc_err *err)
+{
+	return lock_file(c, name, false, got, err);
+}
+
+static int sq_lock_wait(struct hc_conn *c, const char *name,
+			struct hc_err *err)
+{
+	bool got;
+	return lock_file(c, name, true, &got, err);
+}
+
+static int sq_unlock(struct hc_conn *c, const char *name, struct hc_err *err)
+{
+	for (struct sq_lock **pl = (struct sq_lock **)&c->locks; *pl;
+	     pl = &(*pl)->next) {
+		struct sq_lock *l = *pl;
+		if (strcmp(l->name, name) == 0) {
+			*pl = l->next;
+			close(l->fd); /* releases the lock */
+			free(l->name);
+			free(l);
+			break;
+		}
+	}
+	(void)err;
+	return HC_OK;
+}
 
 const struct hc_store_ops hc__sqlite_ops = {
 	.open_conn = sq_open_conn,
@@ -406,6 +507,10 @@ const struct hc_store_ops hc__sqlite_ops = {
 	.changes = sq_changes,
 	.table_exists = sq_table_exists,
 	.column_exists = sq_column_exists,
+	.data_version = sq_data_version,
+	.try_lock = sq_try_lock,
+	.lock_wait = sq_lock_wait,
+	.unlock = sq_unlock,
 	.begin_read = "BEGIN",
 	.begin_write = "BEGIN IMMEDIATE",
 };

@@ -2,6 +2,8 @@
  * store.c - the backend-neutral part of the store: URL dispatch, the
  * connection pool, transactions and convenience queries.
  */
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,29 +18,123 @@ struct hc_value hc_vtext(const char *s)
 	return hc_vtextn(s, strlen(s));
 }
 
+/* A copy of url with the password (user:PASSWORD@ or password=...)
+ * replaced by "***", for messages and logs. */
+static char *redact(const char *url)
+{
+	char *r = strdup(url), *p, *at, *colon;
+	if (!r)
+		return NULL;
+	p = strstr(r, "://");
+	if (p) {
+		p += 3;
+		at = strchr(p, '@');
+		colon = strchr(p, ':');
+		if (at && colon && colon < at && !memchr(p, '/', (size_t)(at - p))) {
+			char *out = NULL;
+			if (asprintf(&out, "%.*s:***%s", (int)(colon - r), r,
+				     at) < 0)
+				out = NULL;
+			free(r);
+			r = out;
+		}
+	}
+	if (r && (p = strstr(r, "password=")) != NULL) {
+		char *end = p + 9 + strcspn(p + 9, "&");
+		char *out = NULL;
+		if (asprintf(&out, "%.*s***%s", (int)(p + 9 - r), r, end) < 0)
+			out = NULL;
+		free(r);
+		r = out;
+	}
+	return r;
+}
+
+/*
+ * Split foshub's own parameters (pool_size, statement_timeout) off a
+ * PostgreSQL URI; the rest goes to libpq. *target is malloc'd.
+ */
+static int pg_target(const char *url, struct hc_store_options *opt,
+		     char **target, struct hc_err *err)
+{
+	const char *q = strchr(url, '?');
+	char *out = malloc(strlen(url) + 1), *o;
+	char sep = '?';
+
+	if (!out)
+		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	memcpy(out, url, q ? (size_t)(q - url) : strlen(url) + 1);
+	o = out + (q ? q - url : (ptrdiff_t)strlen(url));
+	*o = '\0';
+	while (q && *q) {
+		const char *item = q + 1, *end = item + strcspn(item, "&");
+		size_t n = (size_t)(end - item);
+		const char *eq = memchr(item, '=', n);
+		unsigned *dst = NULL;
+		if (eq && (size_t)(eq - item) == 9 &&
+		    strncmp(item, "pool_size", 9) == 0)
+			dst = &opt->pool_size;
+		else if (eq && (size_t)(eq - item) == 17 &&
+			 strncmp(item, "statement_timeout", 17) == 0)
+			dst = &opt->statement_timeout_ms;
+		if (dst) {
+			char num[16];
+			char *e;
+			unsigned long v;
+			size_t vl = (size_t)(end - eq - 1);
+			snprintf(num, sizeof(num), "%.*s", (int)vl, eq + 1);
+			v = strtoul(num, &e, 10);
+			if (!vl || vl >= sizeof(num) || *e || v < 1 ||
+			    v > 1000000000ul) {
+				free(out);
+				return hc_err_field(
+					err, HC_EUSAGE, dst == &opt->pool_size
+								? "pool_size"
+								: "statement_timeout",
+					"database URL: %.*s must be a positive "
+					"integer",
+					(int)(eq - item), item);
+			}
+			if (dst == &opt->pool_size && v > 1000) {
+				free(out);
+				return hc_err_field(err, HC_EUSAGE, "pool_size",
+						    "database URL: pool_size "
+						    "must be at most 1000");
+			}
+			*dst = (unsigned)v;
+		} else if (n) {
+			*o++ = sep;
+			memcpy(o, item, n);
+			o += n;
+			*o = '\0';
+			sep = '&';
+		}
+		q = *end ? end : NULL;
+	}
+	*target = out;
+	return HC_OK;
+}
+
 int hc_store_open(struct hc_store **out, const char *url,
 		  const struct hc_store_options *opt, struct hc_err *err)
 {
 	struct hc_store *s;
-	const char *path;
+	const char *path = NULL;
+	bool pg = false;
 
 	if (!url || !*url)
 		return hc_err_set(err, HC_EUSAGE, "no database URL given");
 	if (strncasecmp(url, "postgresql://", 13) == 0 ||
-	    strncasecmp(url, "postgres://", 11) == 0)
-		return hc_err_set(err, HC_EUSAGE,
-				  "database '%s': the PostgreSQL backend is "
-				  "not available in this build; use "
-				  "sqlite:PATH",
-				  url);
-	if (strncasecmp(url, "sqlite:", 7) == 0) {
+	    strncasecmp(url, "postgres://", 11) == 0) {
+		pg = true;
+	} else if (strncasecmp(url, "sqlite:", 7) == 0) {
 		path = url + 7;
 		if (strncmp(path, "//", 2) == 0)
 			path += 2; /* sqlite:///abs/path -> /abs/path */
 	} else if (strstr(url, "://")) {
 		return hc_err_set(err, HC_EUSAGE,
 				  "database '%s': unknown scheme; use "
-				  "sqlite:PATH",
+				  "sqlite:PATH or postgresql://...",
 				  url);
 	} else if (strchr(url, '/') ||
 		   (strlen(url) > 3 && strcmp(url + strlen(url) - 3, ".db") == 0)) {
@@ -46,26 +142,38 @@ int hc_store_open(struct hc_store **out, const char *url,
 	} else {
 		return hc_err_set(err, HC_EUSAGE,
 				  "database '%s': give sqlite:PATH (or a path "
-				  "containing '/' or ending in .db)",
+				  "containing '/' or ending in .db) or "
+				  "postgresql://...",
 				  url);
 	}
-	if (!*path)
+	if (path && !*path)
 		return hc_err_set(err, HC_EUSAGE,
 				  "database '%s': no file path given", url);
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
-	s->ops = &hc__sqlite_ops;
-	s->dialect = &hc__sqlite_dialect;
-	s->url = strdup(url);
-	s->target = strdup(path);
+	s->ops = pg ? &hc__pg_ops : &hc__sqlite_ops;
+	s->dialect = pg ? &hc__pg_dialect : &hc__sqlite_dialect;
 	if (opt)
 		s->opt = *opt;
+	s->url = redact(url);
+	if (pg) {
+		int rc = pg_target(url, &s->opt, &s->target, err);
+		if (rc != HC_OK) {
+			free(s->url);
+			free(s);
+			return rc;
+		}
+	} else {
+		s->target = strdup(path);
+	}
 	if (!s->opt.pool_size)
 		s->opt.pool_size = 8;
 	if (!s->opt.busy_timeout_ms)
 		s->opt.busy_timeout_ms = 5000;
+	if (!s->opt.statement_timeout_ms)
+		s->opt.statement_timeout_ms = 30000;
 	s->all = calloc(s->opt.pool_size, sizeof(*s->all));
 	if (!s->url || !s->target || !s->all) {
 		hc_store_close(s);
@@ -85,6 +193,11 @@ int hc_store_open(struct hc_store **out, const char *url,
 	}
 	*out = s;
 	return HC_OK;
+}
+
+unsigned hc_store_pool_size(const struct hc_store *s)
+{
+	return s->opt.pool_size;
 }
 
 void hc_store_close(struct hc_store *s)
@@ -322,4 +435,26 @@ int hc_column_exists(struct hc_conn *c, const char *table, const char *column,
 		     bool *exists, struct hc_err *err)
 {
 	return c->store->ops->column_exists(c, table, column, exists, err);
+}
+
+int hc_data_version(struct hc_conn *c, int64_t *version, struct hc_err *err)
+{
+	return c->store->ops->data_version(c, version, err);
+}
+
+int hc_lock_try(struct hc_conn *c, const char *name, bool *got,
+		struct hc_err *err)
+{
+	*got = false;
+	return c->store->ops->try_lock(c, name, got, err);
+}
+
+int hc_lock_wait(struct hc_conn *c, const char *name, struct hc_err *err)
+{
+	return c->store->ops->lock_wait(c, name, err);
+}
+
+int hc_lock_release(struct hc_conn *c, const char *name, struct hc_err *err)
+{
+	return c->store->ops->unlock(c, name, err);
 }

@@ -33,6 +33,16 @@ struct hc_store_ops {
 	int (*column_exists)(struct hc_conn *c, const char *table,
 			     const char *column, bool *exists,
 			     struct hc_err *err);
+	/* A number that changes when anyone commits a change (see
+	 * hubcore/watch.h); called repeatedly on one connection. */
+	int (*data_version)(struct hc_conn *c, int64_t *version,
+			    struct hc_err *err);
+	/* Named locks held by a connection (see hc_lock_try). */
+	int (*try_lock)(struct hc_conn *c, const char *name, bool *got,
+			struct hc_err *err);
+	int (*lock_wait)(struct hc_conn *c, const char *name,
+			 struct hc_err *err);
+	int (*unlock)(struct hc_conn *c, const char *name, struct hc_err *err);
 	/* SQL that opens a read or a write transaction. */
 	const char *begin_read;
 	const char *begin_write;
@@ -42,6 +52,7 @@ struct hc_conn {
 	struct hc_store *store;
 	void *handle;      /* backend connection */
 	void *cache;       /* backend statement cache */
+	void *locks;       /* backend named locks (SQLite: lock files) */
 	bool in_tx;
 	struct hc_conn *next_free;
 };
@@ -50,7 +61,8 @@ struct hc_store {
 	const struct hc_store_ops *ops;
 	const struct hc_dialect *dialect;
 	char *url;
-	char *target; /* backend-specific: the SQLite file path */
+	char *target; /* backend-specific: the SQLite file path, the libpq
+			 URI without foshub's own parameters */
 	struct hc_store_options opt;
 	pthread_mutex_t lock;
 	pthread_cond_t available;
@@ -64,5 +76,13 @@ struct hc_store {
 
 extern const struct hc_store_ops hc__sqlite_ops;
 extern const struct hc_dialect hc__sqlite_dialect;
+extern const struct hc_store_ops hc__pg_ops;
+extern const struct hc_dialect hc__pg_dialect;
+
+/* dialect.c: statement text for each backend. */
+/* '?' and '?N' -> $N (malloc'd); *maxparam gets the highest number. */
+char *hc__pg_placeholders(const char *sql, int *maxparam);
+/* The length of sql without a trailing FOR UPDATE / SHARE clause. */
+size_t hc__sqlite_strip_locking(const char *sql);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * watch.c - polling the store's data_version for changes committed by
- * other connections (see hubcore/watch.h).
+ * watch.c - polling the store's data version (hc_data_version) for
+ * changes committed by other connections (see hubcore/watch.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,8 +58,7 @@ static void *watch_main(void *arg)
 		if (w->stop)
 			break;
 		pthread_mutex_unlock(&w->lock);
-		if (hc_query_int(w->conn, &v, "PRAGMA data_version", NULL, 0,
-				 NULL) != HC_OK)
+		if (hc_data_version(w->conn, &v, NULL) != HC_OK)
 			v = w->version;
 		pthread_mutex_lock(&w->lock);
 		if (v == w->version)
@@ -103,8 +102,7 @@ int hc_watch_start(struct hc_watch **out, struct hc_store *store,
 	pthread_cond_init(&w->cond, NULL);
 	w->conn = hc_store_acquire(store, err);
 	if (!w->conn ||
-	    hc_query_int(w->conn, &w->version, "PRAGMA data_version", NULL, 0,
-			 err) != HC_OK ||
+	    hc_data_version(w->conn, &w->version, err) != HC_OK ||
 	    pthread_create(&w->thread, NULL, watch_main, w) != 0) {
 		if (w->conn)
 			hc_store_release(store, w->conn);

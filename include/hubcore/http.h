@@ -40,6 +40,9 @@ enum hc_route_flag {
 	HC_ROUTE_PER_MESSAGE = 1u << 2, /* a protocol endpoint (MCP) whose
 					   messages carry their own policy:
 					   each tool has its scope */
+	HC_ROUTE_STATIC = 1u << 3, /* a file built into the binary that
+				      carries no data (a page's script or
+				      style sheet): may be public */
 };
 
 typedef int hc_handler_fn(struct hc_req *req, struct hc_resp *resp,
@@ -178,6 +181,8 @@ struct hc_server_options {
 	size_t max_body;      /* bytes; 0 = default (1 MiB) */
 	unsigned max_connections; /* 0 = default (1024) */
 	unsigned timeout_s;   /* idle connection timeout; 0 = default (30) */
+	unsigned drain_s;     /* on stop, how long requests in flight may
+				 take to finish; 0 = default (15) */
 };
 
 /*

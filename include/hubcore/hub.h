@@ -24,6 +24,7 @@
 
 struct hc_hub;
 struct hc_watch;
+struct hc_view_live;
 struct hc_mcp_def;
 struct hc_mcp_server;
 struct hc_event_def;
@@ -118,6 +119,11 @@ struct hc_hub {
 	pthread_mutex_t watch_lock;
 	/* Events between hubs: configuration and forwarder, or NULL. */
 	struct hc_events *events;
+	/* The live pages' streams (hubcore/view.h), started by the first
+	 * one; view_stopped once hc_view_shutdown ran. */
+	struct hc_view_live *view;
+	pthread_mutex_t view_lock;
+	bool view_stopped;
 	/* Hub-specific running state, owned by the def's start / stop. */
 	void *ext;
 	bool started;
@@ -166,6 +172,9 @@ extern const char *const hc_alert_event_types[]; /* NULL-terminated */
 /* hub-core's schema ("core") and routes, for hub definitions. */
 extern const struct hc_migration_set hc_core_migrations;
 extern const struct hc_route_table hc_core_routes;
+/* GET /openapi.json: the hub's OpenAPI document, from its route tables
+ * (in hc_core_routes and hc_health_routes). */
+hc_handler_fn hc_get_openapi;
 /* Only /, /healthz, /readyz and reading progress events (with the alert
  * view), for a hub that serves none of the other shared resources. */
 extern const struct hc_route_table hc_health_routes;

@@ -10,8 +10,10 @@
  *
  * Every resource also has implicit system fields, which descriptors do not
  * list: "id" (text, unique, the public identifier), "created_at" and
- * "updated_at" (RFC 3339 UTC, set by the server), and an internal integer
- * sequence used for ordering and keyset pagination, never shown.
+ * "updated_at" (RFC 3339 UTC, set by the server), "revision" (an integer:
+ * 1 when the row is created, one more with each change; the REST ETag),
+ * and an internal integer sequence used for ordering and keyset
+ * pagination, never shown.
  *
  * JSON values follow jansson's reference rules: functions that return a
  * json_t ** give the caller a new reference; input json_t * arguments are
@@ -159,6 +161,12 @@ const struct hc_field *hc_res_field(const struct hc_resource *r,
  * fields are HC_EINVAL naming the field. Slug fields are normalized in place.
  * On HC_WRITE_UPDATE immutable fields are refused too.
  */
+/* The JSON Schema of a field's value (nullable: null allowed too), and of
+ * a whole row as reads return it (id, the fields, created_at,
+ * updated_at). New references. */
+json_t *hc_res_field_schema(const struct hc_field *f, bool nullable);
+json_t *hc_res_row_schema(const struct hc_resource *r);
+
 int hc_res_validate(const struct hc_resource *r, json_t *in,
 		    enum hc_write_mode mode, struct hc_err *err);
 
@@ -202,10 +210,26 @@ int hc_res_resolve(struct hc_conn *c, const struct hc_resource *r,
 		   const char *value, const char *field, char **out,
 		   struct hc_err *err);
 
-/* Apply a partial update (validated here); returns the new row. */
+/* Apply a partial update (validated here); returns the new row. The row
+ * is locked (FOR UPDATE) from the read to the write, so that concurrent
+ * updates by other processes queue up instead of overwriting each other. */
 int hc_res_update(struct hc_conn *c, const struct hc_resource *r,
 		  const char *key, json_t *patch, json_t **out,
 		  struct hc_err *err);
+/* The same, only when the row is still at revision expected (0 = any):
+ * HC_ESTALE naming "revision" otherwise (REST: If-Match -> 412). */
+int hc_res_update_if(struct hc_conn *c, const struct hc_resource *r,
+		     const char *key, json_t *patch, int64_t expected,
+		     json_t **out, struct hc_err *err);
+
+/*
+ * SQL written by hand that changes a resource's row must also bump its
+ * revision: "UPDATE t SET ..., row_version = row_version + 1 WHERE ...".
+ * A read followed by such an UPDATE reads with hc_res_get_locked, so that
+ * two processes never both act on the same old state.
+ */
+int hc_res_get_locked(struct hc_conn *c, const struct hc_resource *r,
+		      const char *key, json_t **out, struct hc_err *err);
 
 /* One filter of a list: field IN (values...). */
 #define HC_FILTER_MAX_VALUES 16
@@ -272,5 +296,10 @@ enum hc_coltype hc_field_coltype(const struct hc_field *f);
 int hc_res_migrate(struct hc_conn *c, const struct hc_dialect *d,
 		   const struct hc_resource *r, int version,
 		   struct hc_err *err);
+/* Add the system columns a table made by an older foshub lacks
+ * (row_version); hc_migrate runs it for every resource of its sets. */
+int hc_res_ensure_system_columns(struct hc_conn *c,
+				 const struct hc_resource *r,
+				 struct hc_err *err);
 
 #endif

@@ -9,6 +9,11 @@
  *
  * The handlers take the resource from the route's arg and call the generic
  * service functions of hubcore/resource.h.
+ *
+ * Concurrency: a row's answer carries ETag: "<revision>"; a PATCH with
+ * If-Match: "<revision>" applies only if the row is still at that revision
+ * and answers 412 Precondition Failed otherwise (If-Match: * only needs
+ * the row to exist).
  */
 #ifndef HUBCORE_REST_H
 #define HUBCORE_REST_H
@@ -29,6 +34,16 @@ hc_handler_fn hc_rest_update;
 int hc_rest_list_query(const struct hc_req *req, const struct hc_resource *r,
 		       const char *const *extra, struct hc_list_query *q,
 		       struct hc_err *err);
+
+/*
+ * The revision an If-Match header asks for: 0 without the header or with
+ * "*", else the number in "N" or W/"N". HC_ESTALE (412) for a tag that
+ * cannot be a revision of ours, since no row can match it.
+ */
+int hc_rest_if_match(const struct hc_req *req, int64_t *expected,
+		     struct hc_err *err);
+/* Set ETag from a row's revision, when it has one. */
+void hc_rest_etag(struct hc_resp *resp, const json_t *row);
 
 /* Answer 201 Created with the row and a Location header. */
 int hc_rest_created(struct hc_resp *resp, const struct hc_resource *r,

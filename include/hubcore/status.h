@@ -38,7 +38,8 @@
 	X(ECAPABILITY, 400, "missing-capability", "Client capability missing") \
 	X(EAUTH, 401, "unauthorized", "Unauthorized")                      \
 	X(EFORBIDDEN, 403, "forbidden", "Forbidden")                         \
-	X(EINTERNAL, 500, "internal", "Internal error")
+	X(EINTERNAL, 500, "internal", "Internal error")                     \
+	X(ESTALE, 412, "precondition-failed", "Precondition failed")
 
 enum hc_status {
 #define HC__STATUS_ENUM(name, http, type, title) HC_##name,

@@ -1,16 +1,20 @@
 /*
  * hubcore/store.h - the storage interface every hub uses.
  *
- * A struct hc_store is a database chosen by URL ("sqlite:PATH" now,
- * "postgresql://..." later) with a pool of connections. Code never talks to
+ * A struct hc_store is a database chosen by URL ("sqlite:PATH" or
+ * "postgresql://...") with a pool of connections. Code never talks to
  * a backend directly: it checks a struct hc_conn out of the pool, runs
  * statements with bound parameters only (values are never spliced into SQL
  * text), and puts the connection back.
  *
- * SQL text uses '?' placeholders and the portable subset of SQL both SQLite
- * and PostgreSQL understand (INSERT ... ON CONFLICT, RETURNING). Everything
- * that differs between backends (column types, error decoding, placeholder
- * syntax) lives in the backend and in struct hc_dialect, never in callers.
+ * SQL text uses '?' placeholders (or '?N' numbered ones) and the portable
+ * subset of SQL both SQLite and PostgreSQL understand (INSERT ... ON
+ * CONFLICT, RETURNING, CAST(? AS TEXT) where a parameter's type cannot be
+ * inferred). A statement that takes rows to work on ends with PostgreSQL's
+ * FOR UPDATE [SKIP LOCKED]: on SQLite, whose write transactions exclude
+ * each other, the clause is dropped. Everything that differs between
+ * backends (column types, error decoding, placeholder syntax) lives in the
+ * backend and in hubcore/store/dialect.c, never in callers.
  *
  * Threading: a store may be shared by threads; a connection belongs to one
  * thread between acquire and release.
@@ -65,16 +69,24 @@ enum hc_coltype {
 	HC_COL_JSON,
 };
 
-/* What differs between SQL backends, in one place. */
+/* What differs between SQL backends, in one place (hubcore/store/
+ * dialect.c, which also adapts statement text: see hc_query). */
 struct hc_dialect {
 	const char *name;              /* "sqlite", "postgresql" */
 	const char *seq_column;        /* DDL of the sequence primary key */
 	const char *(*type_name)(enum hc_coltype type);
+	/* Run after a descriptor-made table is created, or NULL
+	 * (PostgreSQL: the change trigger that hc_watch listens to). */
+	int (*table_created)(struct hc_conn *c, const char *table,
+			     struct hc_err *err);
 };
 
 struct hc_store_options {
 	unsigned pool_size;     /* connections in the pool; 0 = default (8) */
 	unsigned busy_timeout_ms; /* lock wait; 0 = default (5000) */
+	/* PostgreSQL: a statement running longer is cancelled (HC_EBUSY);
+	 * 0 = default (30000). */
+	unsigned statement_timeout_ms;
 	bool read_only;
 };
 
@@ -82,12 +94,19 @@ struct hc_store_options {
  * Open the database named by url ("sqlite:PATH"; a bare path is taken as
  * SQLite too). Creates the file if needed. SQLite is opened in WAL mode
  * with foreign keys on and a busy timeout on every connection.
+ *
+ * "postgresql://..." (or "postgres://...") is a libpq connection URI. Two
+ * query parameters are foshub's own and are taken out before libpq sees
+ * the URI: pool_size=N (connections of this process) and
+ * statement_timeout=MS; they override opt. Every connection runs in UTC
+ * with that statement timeout.
  */
 int hc_store_open(struct hc_store **out, const char *url,
 		  const struct hc_store_options *opt, struct hc_err *err);
 void hc_store_close(struct hc_store *s);
 const struct hc_dialect *hc_store_dialect(const struct hc_store *s);
-/* The URL the store was opened with, for messages. */
+/* The URL the store was opened with, for messages (a password in it is
+ * replaced by "***"). */
 const char *hc_store_url(const struct hc_store *s);
 
 /*
@@ -153,6 +172,65 @@ int hc_table_exists(struct hc_conn *c, const char *table, bool *exists,
 int hc_column_exists(struct hc_conn *c, const char *table, const char *column,
 		     bool *exists, struct hc_err *err);
 
+/*
+ * A number that changes whenever anyone (this process, another process,
+ * another replica) commits a change; call it repeatedly on one connection
+ * that is kept for the purpose (hubcore/watch.h does). SQLite: the
+ * data_version pragma; PostgreSQL: notifications sent by a trigger on
+ * every descriptor-made table, counted.
+ */
+int hc_data_version(struct hc_conn *c, int64_t *version, struct hc_err *err);
+
+/*
+ * Named locks between the processes sharing a database, held by a
+ * connection until released or until the connection ends: when a process
+ * dies, its locks go with it at once (PostgreSQL: session advisory locks,
+ * freed when the server sees the connection close; SQLite: a byte of the
+ * file "<db>-locks" beside the database, locked with an open file
+ * description lock that the kernel frees). hc_lock_try never waits;
+ * hc_lock_wait waits (within the statement timeout). Keep the connection
+ * out of the pool while it holds a lock. See also struct hc_leader.
+ */
+int hc_lock_try(struct hc_conn *c, const char *name, bool *got,
+		struct hc_err *err);
+int hc_lock_wait(struct hc_conn *c, const char *name, struct hc_err *err);
+int hc_lock_release(struct hc_conn *c, const char *name, struct hc_err *err);
+
+/* The number of connections the store's pool may open. */
+unsigned hc_store_pool_size(const struct hc_store *s);
+
+/*
+ * Leader election for singletons (ops-hub's probe scheduler, an outbox
+ * forwarder): of all the processes that open a leader with the same name
+ * on one database, at most one is the leader at any time. A leader keeps
+ * a connection of the pool holding the named lock; when its process dies,
+ * another process's next hc_leader_check takes over.
+ *
+ * hc_leader_check tries to become (or checks that this process still is)
+ * the leader and returns whether it is; call it before each round of the
+ * singleton's work, e.g. every second. It never waits for the lock.
+ */
+struct hc_leader;
+int hc_leader_open(struct hc_leader **out, struct hc_store *s,
+		   const char *name, struct hc_err *err);
+bool hc_leader_check(struct hc_leader *l);
+/* Give up leadership (another process may take it) and free. */
+void hc_leader_close(struct hc_leader *l);
+
+/*
+ * Taking work across processes: within a write transaction,
+ *
+ *   SELECT seq, ... FROM outbox WHERE delivered_at IS NULL ORDER BY seq
+ *   LIMIT ? FOR UPDATE SKIP LOCKED
+ *
+ * returns rows that no other transaction holds, and locks them until
+ * commit: two processes running it at once never get the same row, and
+ * neither waits for the other. Mark the rows done in the same transaction
+ * (UPDATE ... WHERE seq = ? AND delivered_at IS NULL, checking
+ * hc_changes). On SQLite the clause is dropped: a write transaction holds
+ * the whole database. tests/unit/test_store.c shows the pattern.
+ */
+
 /* ---- migrations ------------------------------------------------------- */
 
 struct hc_resource;
@@ -189,7 +267,8 @@ struct hc_migration_set {
  * is rolled back, leaving the database at the previous version, and err
  * says which step failed and why. A database that records a version newer
  * than the binary knows is refused (HC_ESCHEMA). applied (may be NULL)
- * receives the number of steps applied.
+ * receives the number of steps applied. Processes migrating one database
+ * at the same time take turns (the named lock "foshub.migrate").
  */
 int hc_migrate(struct hc_store *s, const struct hc_migration_set *const *sets,
 	       size_t nsets, int *applied, struct hc_err *err);

@@ -3,8 +3,9 @@
  * by this process or by any other (an import from the CLI, another replica
  * sharing the file).
  *
- * A watch polls SQLite's data_version on a connection of its own, which
- * changes whenever another connection commits; listeners are called on the
+ * A watch polls the store's data version (hc_data_version: SQLite's
+ * data_version pragma, PostgreSQL's change notifications) on a connection
+ * of its own, which changes whenever another connection commits; listeners are called on the
  * watch's thread after each change. It drives live views and MCP resource
  * subscriptions. Cheap when nothing changes: one small query per interval.
  */

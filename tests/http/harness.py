@@ -1,7 +1,11 @@
 """harness.py - start real foshub processes on free loopback ports and talk
 HTTP to them. Standard library only.
 
-The binary under test comes from $FOSHUB_BIN (set by run.py). A hub is
+The binary under test comes from $FOSHUB_BIN (set by run.py). With
+$FOSHUB_TEST_PG set to the URL of a PostgreSQL cluster (make test starts a
+throwaway one, tests/pg/cluster.sh), each hub gets a fresh database there
+instead of a SQLite file, dropped when the hub is cleaned up; psql reads
+and dumps it. A hub is
 started with --listen 127.0.0.1:0 so the kernel picks a free port; the port
 is read from the "listening on" line the hub logs. Stopping a hub sends
 SIGTERM and requires a clean exit (status 0): under AddressSanitizer that
@@ -25,6 +29,51 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 EXAMPLES = os.path.join(ROOT, "examples", "workplans")
 EXAMPLE = os.path.join(EXAMPLES, "CUST-WP-0025.txt")
 DATA = os.path.join(ROOT, "tests", "data")
+
+
+_db_counter = [0]
+
+
+def test_pg():
+    """The PostgreSQL cluster the tests run against, or None (SQLite)."""
+    return os.environ.get("FOSHUB_TEST_PG") or None
+
+
+def psql(url, sql):
+    """Run sql on a PostgreSQL database; return its unaligned output."""
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+                        "-d", url, "-c", sql], capture_output=True,
+                       text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("psql %s: %s" % (sql, p.stderr))
+    return p.stdout
+
+
+def new_pg_db():
+    """A fresh database on the test cluster; returns its URL."""
+    admin = test_pg()
+    _db_counter[0] += 1
+    name = "h_%d_%d" % (os.getpid(), _db_counter[0])
+    psql(admin, "CREATE DATABASE %s" % name)
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_db(url):
+    name = url.rsplit("/", 1)[1]
+    psql(test_pg(), "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+
+
+def dump_pg_db(url):
+    """Every row of every table, in a stable order (one psql run)."""
+    script = ("SELECT format('SELECT %L, t::text FROM %I t ORDER BY 2', "
+              "tablename, tablename) FROM pg_tables WHERE schemaname = "
+              "current_schema() ORDER BY tablename \\gexec\n")
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+                        "-d", url, "-f", "-"], input=script,
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("psql dump: %s" % p.stderr)
+    return p.stdout
 
 
 def foshub_bin():
@@ -69,12 +118,17 @@ class Response:
 class Hub:
     """One `foshub serve HUB` process with its own temporary database."""
 
-    def __init__(self, hub="dev", workdir=None, args=(), env=None):
+    def __init__(self, hub="dev", workdir=None, args=(), env=None, db=None):
         self.hub = hub
         self.own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="foshub-http-")
         self.db_path = os.path.join(self.dir, "%s-hub.db" % hub)
         self.db = "sqlite:" + self.db_path
+        self.pg_db = None
+        if db:
+            self.db = db  # another replica's database: not ours to drop
+        elif test_pg():
+            self.pg_db = self.db = new_pg_db()
         self.args = list(args)
         self.env = env
         self.proc = None
@@ -123,6 +177,13 @@ class Hub:
         for line in self.proc.stderr:
             self.log.append(line)
 
+    def kill(self):
+        """SIGKILL: the process dies mid-way, as on a crash or OOM kill."""
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        self.proc = None
+
     def stop(self, check=True):
         if not self.proc:
             return
@@ -144,6 +205,9 @@ class Hub:
 
     def cleanup(self):
         self.stop(check=False)
+        if self.pg_db:
+            drop_pg_db(self.pg_db)
+            self.pg_db = None
         if self.own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -200,6 +264,8 @@ class Hub:
         """Every row of the database, to prove a refusal changed nothing.
         Read-only, so that closing it never checkpoints or removes the
         write-ahead log under a hub that is writing (ops-hub's probes)."""
+        if self.db.startswith("postgresql:"):
+            return dump_pg_db(self.db)
         con = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True)
         try:
             return "\n".join(con.iterdump())

@@ -147,10 +147,13 @@ class Import(unittest.TestCase):
                                "/no/such/plan.md")
         self.assertEqual(code, 1)
         self.assertIn("/no/such/plan.md", err)
+        # nothing listens on port 1; the password is not shown
         code, _, err = run_cli("workplan", "import", "--db",
-                               "postgresql://localhost/x", EXAMPLE)
+                               "postgresql://u:pw-x1@127.0.0.1:1/x", EXAMPLE)
         self.assertEqual(code, 1)
-        self.assertIn("PostgreSQL", err)
+        self.assertIn("cannot connect to database "
+                      "'postgresql://u:***@127.0.0.1:1/x'", err)
+        self.assertNotIn("pw-x1", err)
         # a bare word is not silently taken as a file name
         code, _, err = run_cli("workplan", "import", "--db", "sqlite", EXAMPLE)
         self.assertEqual(code, 1)

@@ -371,6 +371,9 @@ class Up(unittest.TestCase):
             self.assertIn("the federation is running", out)
             self.assertIn("http://127.0.0.1:%d" % (base + 1), out)
             self.assertIn("log in:", out)
+            for off, page in ((1, "/board"), (2, "/now"), (3, "/runway")):
+                self.assertIn("in a browser: http://127.0.0.1:%d%s\n"
+                              % (base + off, page), out)
             for off in (1, 2, 3):
                 with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % (base + off),
                                             timeout=10) as r:

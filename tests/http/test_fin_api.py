@@ -75,6 +75,15 @@ class FinHubTest(HubTestCase):
         self.assertEqual([a for a in self.alerts(True) if a[1].startswith("budget_alert:")], [])
         # read-only figures cannot be written
         self.assertProblem(self.hub.patch("/budgets/cloud-2026-03", {"spent": 1}), 422, "spent")
+        # If-Match: the revision read, else 412 and nothing changes
+        tag = '"%d"' % self.hub.get("/budgets/cloud-2026-03").json()["revision"]
+        r = self.hub.patch("/budgets/cloud-2026-03", {"notes": "x"}, headers={"If-Match": tag})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("ETag"), '"%d"' % r.json()["revision"])
+        before = self.hub.dump()
+        self.assertProblem(self.hub.patch("/budgets/cloud-2026-03", {"notes": "y"},
+                                          headers={"If-Match": tag}), 412, "revision")
+        self.assertEqual(self.hub.dump(), before)
         self.assertProblem(self.hub.post("/budgets", {"domain": "cloud", "period": "2026-13",
                                                       "allocated": 1, "currency": "USD"}),
                            422, "period")

@@ -415,13 +415,23 @@ class ClusterProbes(OpsProbeCase):
 
         self.fixture.variant = "broken"
         s = self.wait_health("k3s-api", "down")
-        msg = " | ".join(s["last_results"]["kubernetes"]["values"]["problems"])
-        for part in ("/readyz answered HTTP 500", "node k3s-2 is not Ready",
-                     "node k3s-3 has MemoryPressure",
-                     "gitea/gitea-0: container gitea CrashLoopBackOff",
-                     "apps/web-7d9f8-abcde is Pending",
-                     "container web ImagePullBackOff",
-                     "container worker OOMKilled"):
+        parts = ("/readyz answered HTTP 500", "node k3s-2 is not Ready",
+                 "node k3s-3 has MemoryPressure",
+                 "gitea/gitea-0: container gitea CrashLoopBackOff",
+                 "apps/web-7d9f8-abcde is Pending",
+                 "container web ImagePullBackOff",
+                 "container worker OOMKilled")
+
+        def problems():
+            s = self.service("k3s-api")
+            return " | ".join(s["last_results"]["kubernetes"]["values"]
+                              ["problems"])
+        # a round that began before the switch may have seen half of it
+        # (the healthy /readyz, the broken nodes): wait for a whole one
+        msg = wait_until(lambda: (lambda m: m if all(p in m for p in parts)
+                                  else None)(problems()),
+                         what="a round of the broken cluster")
+        for part in parts:
             self.assertIn(part, msg)
         self.assertNotIn("restic", msg)  # Succeeded is fine
         self.assertNotIn("coredns", msg)

@@ -71,10 +71,10 @@ keys_dir: "${join(dir, 'keys')}"
 access_token_ttl: ${opts.accessTtl ?? 300}
 code_ttl: ${opts.codeTtl ?? 60}
 key_publish_delay: ${opts.publishDelay ?? 0}
-max_login_failures: 3
-max_address_failures: 1000
-lock_seconds: 2
-max_lock_seconds: 8
+max_login_failures: ${opts.maxLoginFailures ?? 3}
+max_address_failures: ${opts.maxAddressFailures ?? 1000}
+lock_seconds: ${opts.lockSeconds ?? 2}
+max_lock_seconds: ${opts.maxLockSeconds ?? 8}
 users_disabled: ${opts.usersDisabled ? 'true' : 'false'}
 dynamic_registration: ${opts.registration === false ? 'false' : 'true'}
 registration_audiences: ["http://127.0.0.1:*"]

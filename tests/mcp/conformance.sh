@@ -22,6 +22,9 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 log=$tmp/hub.log
 # the suite checks the protocol, not identity (tests/auth does)
+# made here, not by the background job's redirection, which may come
+# after the first look at it below
+: >"$log"
 "$bin" serve dev --db "sqlite:$tmp/dev-hub.db" --listen 127.0.0.1:0 \
 	--mcp-test-fixtures --no-auth 2>"$log" &
 pid=$!

@@ -415,7 +415,8 @@ static int64_t count(struct fixture *f, const char *sql)
 {
 	struct hc_err err = { 0 };
 	int64_t n = -1;
-	assert_int_equal(hc_query_int(f->c, &n, sql, NULL, 0, &err), HC_OK);
+	if (hc_query_int(f->c, &n, sql, NULL, 0, &err) != HC_OK)
+		fail_msg("%s: %s", sql, err.msg);
 	return n;
 }
 
@@ -446,7 +447,7 @@ static void test_import_idempotent(void **state)
 				  "amount = 1900"),
 			 6);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_costs WHERE "
-				  "json_extract(extra, '$.x_CostCenter') = "
+				  "extra ->> 'x_CostCenter' = "
 				  "'CC-200'"),
 			 1);
 	/* again: nothing new */
@@ -515,7 +516,7 @@ static void test_import_claude_code(void **state)
 	assert_int_equal(res.duplicates, 1);
 	assert_int_equal(res.skipped, 3);
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend WHERE "
-				  "sidechain"),
+				  "sidechain = 1"),
 			 1);
 	/* 18300 + 150 + 35050 micro-USD (see test_prices) */
 	assert_int_equal(count(f, "SELECT SUM(cost_micros) FROM "

@@ -382,6 +382,52 @@ static void test_progress_on_the_channel(void **state)
 	json_decref(r);
 }
 
+/* Update tools take expected_revision and refuse a stale one clearly. */
+static void test_update_with_expected_revision(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct hc_conn *c = hc_store_acquire(f->hub->store, &err);
+	json_t *in = json_pack("{ssss}", "slug", "eng", "name", "Eng"), *out;
+	json_t *r, *res;
+	const char *text;
+
+	assert_int_equal(hc_res_create(c, &hc_domain_resource, in, &out, &err),
+			 HC_OK);
+	json_decref(in);
+	json_decref(out);
+	hc_store_release(f->hub->store, c);
+	r = rpc(f, INIT("2025-11-25"));
+	json_decref(r);
+	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+		   "\"params\":{\"name\":\"create_topic\",\"arguments\":"
+		   "{\"slug\":\"t1\",\"name\":\"T\",\"domain\":\"eng\"}}}");
+	res = json_object_get(r, "result");
+	assert_false(json_is_true(json_object_get(res, "isError")));
+	json_decref(r);
+	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+		   "\"params\":{\"name\":\"update_topic\",\"arguments\":"
+		   "{\"id\":\"t1\",\"name\":\"T2\",\"expected_revision\":1}}}");
+	res = json_object_get(r, "result");
+	assert_false(json_is_true(json_object_get(res, "isError")));
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(res, "structuredContent"),
+				 "revision")),
+			 2);
+	json_decref(r);
+	/* the same expectation again is stale now: an error saying so */
+	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\","
+		   "\"params\":{\"name\":\"update_topic\",\"arguments\":"
+		   "{\"id\":\"t1\",\"name\":\"T3\",\"expected_revision\":1}}}");
+	res = json_object_get(r, "result");
+	assert_true(json_is_true(json_object_get(res, "isError")));
+	text = json_string_value(json_object_get(
+		json_array_get(json_object_get(res, "content"), 0), "text"));
+	assert_non_null(text);
+	assert_non_null(strstr(text, "at revision 2, not 1"));
+	json_decref(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +447,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_progress_on_the_channel,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_update_with_expected_revision, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

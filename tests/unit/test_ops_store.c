@@ -100,7 +100,7 @@ static void alerts(struct fixture *f, const char *name, char *out,
 	out[0] = '\0';
 	assert_int_equal(hc_query(f->c, &st,
 				  "SELECT event_type FROM progress_events WHERE "
-				  "json_extract(subject_refs, '$.service') = ? "
+				  "subject_refs ->> 'service' = ? "
 				  "ORDER BY seq",
 				  p, 1, &err),
 			 HC_OK);

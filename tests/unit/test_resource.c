@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hubcore/json.h"
 #include "hubcore/resource.h"
@@ -159,9 +160,12 @@ static void test_schema_from_descriptors(void **state)
 		int64_t n = 0;
 		assert_int_equal(
 			hc_query_int(f->c, &n,
-				     "SELECT count(*) FROM sqlite_master WHERE "
-				     "type = 'index' AND name = "
-				     "'widgets_color_idx'",
+				     tu_pg() ? "SELECT count(*) FROM pg_indexes "
+					       "WHERE indexname = "
+					       "'widgets_color_idx'"
+					     : "SELECT count(*) FROM sqlite_master "
+					       "WHERE type = 'index' AND name = "
+					       "'widgets_color_idx'",
 				     NULL, 0, &err),
 			HC_OK);
 		assert_int_equal(n, 1);
@@ -458,7 +462,8 @@ static int64_t count_rows(struct fixture *f, const char *sql)
 {
 	struct hc_err err = { 0 };
 	int64_t n = -1;
-	assert_int_equal(hc_query_int(f->c, &n, sql, NULL, 0, &err), HC_OK);
+	if (hc_query_int(f->c, &n, sql, NULL, 0, &err) != HC_OK)
+		fail_msg("%s: %s", sql, err.msg);
 	return n;
 }
 
@@ -472,10 +477,15 @@ static void test_unique_together(void **state)
 
 	/* one unique index per constraint, the second added by step 2 to a
 	 * table that already existed */
-	assert_int_equal(count_rows(f, "SELECT count(*) FROM sqlite_master "
-				       "WHERE type = 'index' AND name IN "
-				       "('parts_bin_code_key', "
-				       "'parts_code_label_key')"),
+	assert_int_equal(count_rows(f, tu_pg() ? "SELECT count(*) FROM "
+						 "pg_indexes WHERE indexname IN "
+						 "('parts_bin_code_key', "
+						 "'parts_code_label_key')"
+					       : "SELECT count(*) FROM "
+						 "sqlite_master WHERE type = "
+						 "'index' AND name IN "
+						 "('parts_bin_code_key', "
+						 "'parts_code_label_key')"),
 			 2);
 	assert_int_equal(create(f, &bins, "{\"slug\": \"b1\"}", NULL, &err),
 			 HC_OK);
@@ -553,6 +563,92 @@ static void test_unique_together(void **state)
 	json_decref(p2);
 }
 
+/* Revisions: 1 on create, one more per change; a stale expected revision
+ * is refused and changes nothing; hand-written SQL cannot set it. */
+static void test_revisions(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	json_t *out = NULL, *patch;
+	bool created = true, changed = true;
+
+	assert_int_equal(create(f, &bins, "{\"slug\": \"rv\"}", &out, &err),
+			 HC_OK);
+	assert_int_equal(json_integer_value(json_object_get(out, "revision")),
+			 1);
+	json_decref(out);
+	patch = J("{\"slug\": \"rv2\"}");
+	assert_int_equal(hc_res_update_if(f->c, &bins, "rv", patch, 1, &out,
+					  &err),
+			 HC_OK);
+	json_decref(patch);
+	assert_int_equal(json_integer_value(json_object_get(out, "revision")),
+			 2);
+	json_decref(out);
+	out = NULL;
+	patch = J("{\"slug\": \"rv3\"}");
+	assert_int_equal(hc_res_update_if(f->c, &bins, "rv2", patch, 1, &out,
+					  &err),
+			 HC_ESTALE);
+	assert_string_equal(err.field, "revision");
+	assert_non_null(strstr(err.msg, "at revision 2, not 1"));
+	assert_null(out);
+	assert_int_equal(hc_res_get(f->c, &bins, "rv2", &out, &err), HC_OK);
+	json_decref(out);
+	assert_int_equal(hc_res_update(f->c, &bins, "rv2", patch, &out, &err),
+			 HC_OK);
+	json_decref(patch);
+	assert_int_equal(json_integer_value(json_object_get(out, "revision")),
+			 3);
+	/* an upsert that changes nothing keeps the revision */
+	json_object_del(out, "revision");
+	json_object_del(out, "created_at");
+	json_object_del(out, "updated_at");
+	assert_int_equal(hc_res_upsert(f->c, &bins, out, &created, &changed,
+				       NULL, &err),
+			 HC_OK);
+	assert_false(changed);
+	json_decref(out);
+	assert_int_equal(hc_res_get(f->c, &bins, "rv3", &out, &err), HC_OK);
+	assert_int_equal(json_integer_value(json_object_get(out, "revision")),
+			 3);
+	json_decref(out);
+	/* input cannot set it */
+	patch = J("{\"revision\": 9}");
+	assert_int_equal(hc_res_update(f->c, &bins, "rv3", patch, NULL, &err),
+			 HC_EINVAL);
+	assert_string_equal(err.field, "revision");
+	json_decref(patch);
+}
+
+/* Another connection (another process, another replica) notices a
+ * commit: hc_data_version moves. */
+static void test_data_version(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct hc_conn *w = hc_store_acquire(f->s, &err);
+	int64_t v0 = 0, v = 0;
+	bool moved = false;
+
+	assert_non_null(w);
+	assert_int_equal(hc_data_version(w, &v0, &err), HC_OK);
+	v = v0;
+	assert_int_equal(hc_data_version(w, &v, &err), HC_OK);
+	assert_true(v == v0); /* nothing happened */
+	assert_int_equal(create(f, &bins, "{\"slug\": \"dv\"}", NULL, &err),
+			 HC_OK);
+	/* notifications travel asynchronously: poll, boundedly */
+	for (int i = 0; i < 500 && !moved; i++) {
+		assert_int_equal(hc_data_version(w, &v, &err), HC_OK);
+		moved = v != v0;
+		if (!moved)
+			usleep(10000);
+	}
+	assert_true(moved);
+	hc_store_release(f->s, w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +661,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_pages_and_filters,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revisions, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_data_version, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_unique_together, setup,
 						teardown),
 	};

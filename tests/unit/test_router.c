@@ -171,11 +171,16 @@ static bool public_ok(const struct hc_hub_def *def, const struct hc_route *r)
 {
 	if (strcmp(r->method, "GET") == 0 &&
 	    (strcmp(r->pattern, "/") == 0 || strstr(r->pattern, "z") ||
+	     strcmp(r->pattern, "/openapi.json") == 0 ||
 	     strncmp(r->pattern, "/.well-known/", 13) == 0))
 		return true;
 	/* a route that authenticates each message itself (the IdP's
 	 * OAuth endpoints, ops-hub's push reports with their own token) */
 	if (r->flags & HC_ROUTE_PER_MESSAGE)
+		return true;
+	/* the pages' script and style sheet, built in, without data */
+	if (strcmp(r->method, "GET") == 0 && (r->flags & HC_ROUTE_STATIC) &&
+	    strncmp(r->pattern, "/ui/", 4) == 0)
 		return true;
 	return def == &idp_def && strcmp(r->pattern, "/jwks") == 0;
 }

@@ -1,6 +1,7 @@
 /*
- * test_store.c - the SQLite store: URLs, pragmas, bound parameters, error
- * mapping, transactions, the pool and migrations.
+ * test_store.c - the store on SQLite or PostgreSQL ($FOSHUB_TEST_PG): URLs,
+ * pragmas, bound parameters, error mapping, transactions, the pool,
+ * migrations, named locks, leaders and taking work with SKIP LOCKED.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "hubcore/store.h"
+#include "hubcore/store/store_internal.h"
 #include "testutil.h"
 
 struct fixture {
@@ -43,9 +45,25 @@ static void test_urls(void **state)
 {
 	struct hc_store *s = NULL;
 	struct hc_err err = { 0 };
-	assert_int_equal(hc_store_open(&s, "postgresql://h/db", NULL, &err),
+	/* nothing listens on port 1: the message names the URL, without its
+	 * password */
+	assert_int_equal(hc_store_open(&s,
+				       "postgresql://u:s3cret@127.0.0.1:1/db"
+				       "?connect_timeout=5",
+				       NULL, &err),
+			 HC_ESTORE);
+	assert_non_null(strstr(err.msg, "postgresql://u:***@127.0.0.1:1/db"));
+	assert_null(strstr(err.msg, "s3cret"));
+	assert_int_equal(hc_store_open(&s, "postgresql://127.0.0.1:1/db?"
+					   "pool_size=0",
+				       NULL, &err),
 			 HC_EUSAGE);
-	assert_non_null(strstr(err.msg, "PostgreSQL"));
+	assert_string_equal(err.field, "pool_size");
+	assert_int_equal(hc_store_open(&s, "postgresql://127.0.0.1:1/db?"
+					   "statement_timeout=soon",
+				       NULL, &err),
+			 HC_EUSAGE);
+	assert_string_equal(err.field, "statement_timeout");
 	assert_int_equal(hc_store_open(&s, "mysql://x", NULL, &err),
 			 HC_EUSAGE);
 	assert_int_equal(hc_store_open(&s, "sqlite:", NULL, &err), HC_EUSAGE);
@@ -66,6 +84,25 @@ static void test_file_mode_and_pragmas(void **state)
 	char path[512];
 	int64_t fk = 0;
 
+	if (tu_pg()) {
+		/* PostgreSQL: UTC and the statement timeout on every
+		 * connection */
+		assert_int_equal(hc_query(c, &st, "SHOW TIME ZONE", NULL, 0,
+					  &err),
+				 HC_OK);
+		assert_int_equal(hc_stmt_step(st, &err), HC_ROW_READY);
+		assert_string_equal(hc_stmt_text(st, 0, NULL), "UTC");
+		hc_stmt_finish(st);
+		assert_int_equal(hc_query(c, &st, "SHOW statement_timeout",
+					  NULL, 0, &err),
+				 HC_OK);
+		assert_int_equal(hc_stmt_step(st, &err), HC_ROW_READY);
+		assert_string_equal(hc_stmt_text(st, 0, NULL), "30s");
+		hc_stmt_finish(st);
+		assert_string_equal(hc_store_dialect(f->s)->name, "postgresql");
+		hc_store_release(f->s, c);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/t.db", f->dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
@@ -104,7 +141,18 @@ static void test_bound_parameters(void **state)
 				 HC_OK);
 		assert_int_equal(hc_changes(c), 1);
 	}
-	{
+	if (tu_pg()) {
+		/* PostgreSQL text cannot hold a NUL byte: refused, clearly */
+		struct hc_value p[] = { hc_vtextn(nul, 3), hc_vnull() };
+		assert_int_equal(hc_exec(c, "INSERT INTO t VALUES (?, ?)", p,
+					 2, &err),
+				 HC_EINVAL);
+		assert_non_null(strstr(err.msg, "NUL"));
+		p[0] = hc_vtext("a?b");
+		assert_int_equal(hc_exec(c, "INSERT INTO t VALUES (?, ?)", p,
+					 2, &err),
+				 HC_OK);
+	} else {
 		struct hc_value p[] = { hc_vtextn(nul, 3), hc_vnull() };
 		assert_int_equal(hc_exec(c, "INSERT INTO t VALUES (?, ?)", p,
 					 2, &err),
@@ -114,14 +162,16 @@ static void test_bound_parameters(void **state)
 				      &err),
 			 HC_OK);
 	assert_int_equal(n, 2);
-	assert_int_equal(hc_query(c, &st, "SELECT v, n FROM t ORDER BY rowid",
+	assert_int_equal(hc_query(c, &st,
+				  "SELECT v, n FROM t ORDER BY n IS NULL, n",
 				  NULL, 0, &err),
 			 HC_OK);
 	assert_int_equal(hc_stmt_step(st, &err), HC_ROW_READY);
 	assert_string_equal(hc_stmt_text(st, 0, NULL), evil);
 	assert_int_equal(hc_stmt_step(st, &err), HC_ROW_READY);
 	hc_stmt_text(st, 0, &len);
-	assert_int_equal(len, 3); /* the NUL byte survives */
+	/* the NUL byte survives (SQLite); a '?' in a value is a value */
+	assert_int_equal(len, 3);
 	assert_true(hc_stmt_isnull(st, 1));
 	assert_int_equal(hc_stmt_step(st, &err), HC_ROW_DONE);
 	hc_stmt_finish(st);
@@ -141,6 +191,17 @@ static void test_bound_parameters(void **state)
 	/* bad SQL is a storage error with SQLite's message */
 	assert_int_equal(hc_exec(c, "SELEC 1", NULL, 0, &err), HC_ESTORE);
 	assert_non_null(strstr(err.msg, "syntax error"));
+	/* numbered placeholders, and '?' inside quotes is no placeholder */
+	{
+		struct hc_value p[] = { hc_vtext("a") };
+		assert_int_equal(hc_query_int(c, &n,
+					      "SELECT count(*) FROM t WHERE "
+					      "v = ?1 OR v = ?1 || '?' OR "
+					      "'?' = ?1",
+					      p, 1, &err),
+				 HC_OK);
+		assert_int_equal(n, 0);
+	}
 	hc_store_release(f->s, c);
 }
 
@@ -298,6 +359,225 @@ static void test_migrations(void **state)
 	assert_non_null(strstr(err.msg, "newer than this binary"));
 }
 
+/* ---- dialect ------------------------------------------------------------- */
+
+static void test_dialect_text(void **state)
+{
+	int max = 0;
+	char *t = hc__pg_placeholders("SELECT ?, '?', \"a?\", ?3 -- ?\n, ?",
+				      &max);
+	assert_string_equal(t, "SELECT $1, '?', \"a?\", $3 -- ?\n, $4");
+	assert_int_equal(max, 4);
+	free(t);
+	t = hc__pg_placeholders("x = 'it''s ?' AND y = ?", &max);
+	assert_string_equal(t, "x = 'it''s ?' AND y = $1");
+	free(t);
+	{
+		const char *q = "SELECT seq FROM o ORDER BY seq LIMIT ? "
+				"FOR UPDATE SKIP LOCKED";
+		assert_int_equal(hc__sqlite_strip_locking(q),
+				 strstr(q, " FOR") - q);
+		q = "SELECT 'FOR UPDATE' FROM o";
+		assert_int_equal(hc__sqlite_strip_locking(q), strlen(q));
+		q = "SELECT x FROM o FOR UPDATE OF o";
+		assert_int_equal(hc__sqlite_strip_locking(q),
+				 strstr(q, " FOR") - q);
+	}
+}
+
+/* ---- taking work --------------------------------------------------------- */
+
+struct taker {
+	struct hc_store *s;
+	int id;
+	int taken;
+	int failures;
+};
+
+/* The pattern of hubcore/store.h: take one row with SKIP LOCKED, mark it
+ * in the same transaction, guarded. */
+static void *taker_main(void *arg)
+{
+	struct taker *t = arg;
+	for (;;) {
+		struct hc_err err = { 0 };
+		struct hc_conn *c = hc_store_acquire(t->s, &err);
+		struct hc_stmt *st = NULL;
+		int64_t seq = 0;
+		int rc = c ? hc_tx_begin(c, true, &err) : HC_EBUSY;
+		if (rc == HC_OK)
+			rc = hc_query(c, &st,
+				      "SELECT seq FROM outbox WHERE taker IS "
+				      "NULL ORDER BY seq LIMIT 1 FOR UPDATE "
+				      "SKIP LOCKED",
+				      NULL, 0, &err);
+		if (rc == HC_OK) {
+			rc = hc_stmt_step(st, &err);
+			if (rc == HC_ROW_READY)
+				seq = hc_stmt_int(st, 0);
+			hc_stmt_finish(st);
+		}
+		if (rc == HC_ROW_READY) {
+			struct hc_value p[] = { hc_vint(t->id), hc_vint(seq) };
+			rc = hc_exec(c,
+				     "UPDATE outbox SET taker = ?, takes = "
+				     "takes + 1 WHERE seq = ? AND taker IS "
+				     "NULL",
+				     p, 2, &err);
+			if (rc == HC_OK && hc_changes(c) != 1)
+				t->failures++;
+			if (rc == HC_OK)
+				rc = hc_tx_commit(c, &err);
+			if (rc == HC_OK)
+				t->taken++;
+			else
+				t->failures++;
+			hc_store_release(t->s, c);
+			continue;
+		}
+		if (rc != HC_ROW_DONE)
+			t->failures++;
+		hc_store_release(t->s, c);
+		break;
+	}
+	return NULL;
+}
+
+static void test_skip_locked_work(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct hc_conn *c = hc_store_acquire(f->s, &err);
+	struct taker t[4];
+	pthread_t th[4];
+	int64_t n = -1;
+	int total = 0;
+
+	assert_int_equal(hc_exec_script(c, "CREATE TABLE outbox (seq INTEGER "
+					   "PRIMARY KEY, taker INTEGER, takes "
+					   "INTEGER NOT NULL DEFAULT 0)",
+					&err),
+			 HC_OK);
+	for (int i = 1; i <= 200; i++) {
+		struct hc_value p[] = { hc_vint(i) };
+		assert_int_equal(hc_exec(c, "INSERT INTO outbox (seq) VALUES "
+					    "(?)",
+					 p, 1, &err),
+				 HC_OK);
+	}
+	if (tu_pg()) {
+		/* a row locked by one transaction is skipped by another */
+		struct hc_conn *c2 = hc_store_acquire(f->s, &err);
+		int64_t first = 0;
+		assert_int_equal(hc_tx_begin(c, true, &err), HC_OK);
+		assert_int_equal(hc_query_int(c, &first,
+					      "SELECT seq FROM outbox ORDER BY "
+					      "seq LIMIT 1 FOR UPDATE SKIP "
+					      "LOCKED",
+					      NULL, 0, &err),
+				 HC_OK);
+		assert_int_equal(first, 1);
+		assert_int_equal(hc_tx_begin(c2, true, &err), HC_OK);
+		assert_int_equal(hc_query_int(c2, &first,
+					      "SELECT seq FROM outbox ORDER BY "
+					      "seq LIMIT 1 FOR UPDATE SKIP "
+					      "LOCKED",
+					      NULL, 0, &err),
+				 HC_OK);
+		assert_int_equal(first, 2);
+		hc_tx_rollback(c2);
+		hc_tx_rollback(c);
+		hc_store_release(f->s, c2);
+	}
+	hc_store_release(f->s, c);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct taker){ f->s, i + 1, 0, 0 };
+		pthread_create(&th[i], NULL, taker_main, &t[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(t[i].failures, 0);
+		total += t[i].taken;
+	}
+	assert_int_equal(total, 200);
+	c = hc_store_acquire(f->s, &err);
+	assert_int_equal(hc_query_int(c, &n,
+				      "SELECT count(*) FROM outbox WHERE takes "
+				      "<> 1 OR taker IS NULL",
+				      NULL, 0, &err),
+			 HC_OK);
+	assert_int_equal(n, 0); /* every row taken exactly once */
+	hc_store_release(f->s, c);
+}
+
+/* ---- named locks and leaders ---------------------------------------------- */
+
+static void test_locks_and_leaders(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_store *other = NULL;
+	struct hc_leader *a = NULL, *b = NULL;
+	struct hc_err err = { 0 };
+	struct hc_conn *c1, *c2;
+	bool got = false;
+
+	/* a second store on the same database stands for another process */
+	assert_int_equal(hc_store_open(&other, tu_db_url(f->dir, "t.db"), NULL,
+				       &err),
+			 HC_OK);
+	c1 = hc_store_acquire(f->s, &err);
+	c2 = hc_store_acquire(other, &err);
+	assert_int_equal(hc_lock_try(c1, "t.one", &got, &err), HC_OK);
+	assert_true(got);
+	assert_int_equal(hc_lock_try(c2, "t.one", &got, &err), HC_OK);
+	assert_false(got);
+	assert_int_equal(hc_lock_try(c2, "t.two", &got, &err), HC_OK);
+	assert_true(got);
+	assert_int_equal(hc_lock_release(c1, "t.one", &err), HC_OK);
+	assert_int_equal(hc_lock_try(c2, "t.one", &got, &err), HC_OK);
+	assert_true(got);
+	hc_lock_release(c2, "t.one", &err);
+	hc_lock_release(c2, "t.two", &err);
+	hc_store_release(f->s, c1);
+	hc_store_release(other, c2);
+
+	assert_int_equal(hc_leader_open(&a, f->s, "t.sched", &err), HC_OK);
+	assert_int_equal(hc_leader_open(&b, other, "t.sched", &err), HC_OK);
+	assert_true(hc_leader_check(a));
+	assert_false(hc_leader_check(b));
+	assert_true(hc_leader_check(a)); /* and stays so */
+	assert_false(hc_leader_check(b));
+	hc_leader_close(a); /* the leader goes: the other takes over */
+	assert_true(hc_leader_check(b));
+	hc_leader_close(b);
+	hc_store_close(other);
+}
+
+static void test_statement_timeout(void **state)
+{
+	struct hc_store *s = NULL;
+	struct hc_err err = { 0 };
+	struct hc_conn *c;
+	char url[600];
+	char *dir = tu_tempdir();
+
+	if (!tu_pg()) {
+		tu_rmtree(dir);
+		skip();
+	}
+	snprintf(url, sizeof(url), "%s?statement_timeout=200&pool_size=2",
+		 tu_db_url(dir, "st.db"));
+	assert_int_equal(hc_store_open(&s, url, NULL, &err), HC_OK);
+	assert_int_equal(hc_store_pool_size(s), 2);
+	c = hc_store_acquire(s, &err);
+	assert_int_equal(hc_exec(c, "SELECT pg_sleep(5)", NULL, 0, &err),
+			 HC_EBUSY);
+	assert_non_null(strstr(err.msg, "timeout"));
+	hc_store_release(s, c);
+	hc_store_close(s);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +591,12 @@ int main(void)
 		cmocka_unit_test(test_pool_concurrent_writers),
 		cmocka_unit_test_setup_teardown(test_migrations, setup,
 						teardown),
+		cmocka_unit_test(test_dialect_text),
+		cmocka_unit_test_setup_teardown(test_skip_locked_work, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_locks_and_leaders, setup,
+						teardown),
+		cmocka_unit_test(test_statement_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

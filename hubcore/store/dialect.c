@@ -1,0 +1,202 @@
+/*
+ * dialect.c - everything that differs between SQLite and PostgreSQL, in one
+ * place.
+ *
+ * Callers write one SQL text for both backends: '?' placeholders (or '?N'
+ * numbered ones), the subset both databases understand, and PostgreSQL's
+ * row-locking clauses where they take work (FOR UPDATE [SKIP LOCKED]).
+ * This file adapts that text to each backend:
+ *
+ * - PostgreSQL: '?' and '?N' become $N (outside quotes and comments);
+ * - SQLite: a trailing FOR UPDATE [OF t] [SKIP LOCKED | NOWAIT] is dropped,
+ *   since a SQLite write transaction (BEGIN IMMEDIATE) already excludes
+ *   every other writer;
+ *
+ * and names the column types, the sequence column, and what a table gets
+ * after it is created (PostgreSQL: a trigger that notifies watchers, see
+ * hubcore/watch.h).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* Skip a quoted string, identifier or comment starting at p; returns the
+ * position after it, or p when none starts there. */
+static const char *skip_quoted(const char *p)
+{
+	char q = *p;
+	if (q == '\'' || q == '"') {
+		for (p++; *p; p++) {
+			if (*p == q) {
+				if (p[1] == q) {
+					p++; /* doubled quote */
+					continue;
+				}
+				return p + 1;
+			}
+		}
+		return p;
+	}
+	if (p[0] == '-' && p[1] == '-') {
+		while (*p && *p != '\n')
+			p++;
+		return p;
+	}
+	if (p[0] == '/' && p[1] == '*') {
+		const char *e = strstr(p + 2, "*/");
+		return e ? e + 2 : p + strlen(p);
+	}
+	return p;
+}
+
+char *hc__pg_placeholders(const char *sql, int *maxparam)
+{
+	size_t n = strlen(sql);
+	/* "?" -> "$NNNNN": at most 6 bytes per byte of input */
+	char *out = malloc(n * 6 + 1), *o = out;
+	const char *p = sql;
+	int max = 0;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *q = skip_quoted(p);
+		if (q != p) {
+			memcpy(o, p, (size_t)(q - p));
+			o += q - p;
+			p = q;
+			continue;
+		}
+		if (*p == '?') {
+			int num;
+			p++;
+			if (isdigit((unsigned char)*p)) {
+				num = (int)strtol(p, (char **)&p, 10);
+			} else {
+				num = max + 1;
+			}
+			if (num > max)
+				max = num;
+			o += sprintf(o, "$%d", num);
+			continue;
+		}
+		*o++ = *p++;
+	}
+	*o = '\0';
+	if (maxparam)
+		*maxparam = max;
+	return out;
+}
+
+static bool word_at(const char *p, const char *w)
+{
+	size_t n = strlen(w);
+	return strncasecmp(p, w, n) == 0 &&
+	       !(isalnum((unsigned char)p[n]) || p[n] == '_');
+}
+
+/*
+ * The length of sql without a trailing row-locking clause, for SQLite:
+ * "... LIMIT 1 FOR UPDATE SKIP LOCKED" -> "... LIMIT 1". Only a clause at
+ * the end of the statement, outside quotes, is recognised.
+ */
+size_t hc__sqlite_strip_locking(const char *sql)
+{
+	const char *p = sql, *clause = NULL;
+	while (*p) {
+		const char *q = skip_quoted(p);
+		if (q != p) {
+			p = q;
+			continue;
+		}
+		if ((p == sql || !(isalnum((unsigned char)p[-1]) ||
+				   p[-1] == '_')) &&
+		    word_at(p, "FOR")) {
+			const char *r = p + 3;
+			while (isspace((unsigned char)*r))
+				r++;
+			if (word_at(r, "UPDATE") || word_at(r, "SHARE") ||
+			    word_at(r, "NO"))
+				clause = p;
+		}
+		p++;
+	}
+	if (!clause)
+		return strlen(sql);
+	/* everything after it must be part of the clause */
+	for (p = clause; *p; p++) {
+		if (*p == '(' || *p == '\'' || *p == '"' || *p == ';')
+			return strlen(sql);
+	}
+	while (clause > sql && isspace((unsigned char)clause[-1]))
+		clause--;
+	return (size_t)(clause - sql);
+}
+
+static const char *sq_type_name(enum hc_coltype t)
+{
+	switch (t) {
+	case HC_COL_INT:
+	case HC_COL_BOOL:
+		return "INTEGER";
+	case HC_COL_JSON:
+	case HC_COL_TEXT:
+		return "TEXT";
+	}
+	return "TEXT";
+}
+
+static const char *pg_type_name(enum hc_coltype t)
+{
+	switch (t) {
+	case HC_COL_INT:
+		return "BIGINT";
+	case HC_COL_BOOL:
+		return "INTEGER";
+	case HC_COL_JSON:
+		return "JSONB";
+	case HC_COL_TEXT:
+		return "TEXT";
+	}
+	return "TEXT";
+}
+
+const struct hc_dialect hc__sqlite_dialect = {
+	.name = "sqlite",
+	.seq_column = "seq INTEGER PRIMARY KEY AUTOINCREMENT",
+	.type_name = sq_type_name,
+	.table_created = NULL,
+};
+
+/* Every table made from a descriptor tells listeners (hc_watch) that it
+ * changed, once per statement, delivered when the transaction commits. */
+static int pg_table_created(struct hc_conn *c, const char *table,
+			    struct hc_err *err)
+{
+	char sql[512];
+	int rc = hc_exec_script(
+		c,
+		"CREATE OR REPLACE FUNCTION hc_notify_change() RETURNS trigger "
+		"LANGUAGE plpgsql AS $$ BEGIN PERFORM "
+		"pg_notify('hc_change', TG_TABLE_NAME); RETURN NULL; END $$",
+		err);
+	if (rc != HC_OK)
+		return rc;
+	if (snprintf(sql, sizeof(sql),
+		     "CREATE TRIGGER %s_hc_notify AFTER INSERT OR UPDATE OR "
+		     "DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE "
+		     "FUNCTION hc_notify_change()",
+		     table, table) >= (int)sizeof(sql))
+		return hc_err_set(err, HC_EINTERNAL, "table name too long");
+	return hc_exec_script(c, sql, err);
+}
+
+const struct hc_dialect hc__pg_dialect = {
+	.name = "postgresql",
+	.seq_column = "seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+	.type_name = pg_type_name,
+	.table_created = pg_table_created,
+};
