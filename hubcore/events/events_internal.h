@@ -46,7 +46,7 @@ struct ev_config {
 	int64_t poll_ms;
 	int64_t retention_ms;
 	char *escalation_domain; /* the canon's domain (System 5), or NULL */
-	/* NATS JetStream (nats.c): with nats_url set, events travel over
+	/* NATS JetStream (transport_nats.c): with nats_url set, events go over
 	 * NATS instead of HTTP */
 	char *nats_url;      /* "nats://host:port[,nats://...]", or NULL */
 	char *nats_stream;   /* the stream (default FOSHUB_EVENTS) */
@@ -139,7 +139,7 @@ int64_t ev_now_ms(void);
 struct ev_item {
 	int64_t delivery;
 	int attempts;
-	int64_t generation; /* bumped by every redrive */
+	int64_t sends; /* how often it went to the NATS stream before */
 	char *id, *type, *time;
 	char *payload; /* JSON text */
 	int64_t created_ms;
@@ -174,16 +174,26 @@ int ev_outbox_subscription_result(struct hc_conn *c, const char *subscriber,
 				  const char *error, struct hc_err *err);
 
 /*
- * Apply a receiver's receipts (transports with receipts: NATS) on c,
- * inside the caller's transaction: results is [{"id", "generation",
- * "status": applied|duplicate|ignored|refused|dead|held, "attempts",
- * "error"}] from subscriber. A receipt of an older generation (sent before
- * a redrive) changes nothing. *summary gets the subscription's last result
- * (NULL: a success; borrowed from results).
+ * Apply a receiver's receipts (NATS) on c, inside the caller's
+ * transaction: results is the inbox's [{"id", "status": applied |
+ * duplicate | ignored | rejected | held, "error", "sends"}] from
+ * subscriber, sends naming the publish each answers (a receipt of an
+ * older one changes nothing, so receipts may come twice). Delivered ones
+ * are done; a rejected one counts an attempt as over HTTP (pending with
+ * backoff, dead after cfg's max_attempts). *summary gets the
+ * subscription's last error (NULL: a success; borrowed), *refused the
+ * number of rejected ones.
  */
 int ev_outbox_receipts(struct hc_conn *c, const char *subscriber,
-		       const json_t *results, const char **summary,
+		       const json_t *results, const struct ev_config *cfg,
+		       const char **summary, size_t *refused,
 		       struct hc_err *err);
+
+/* The stream was created at created_at (RFC 3339, as hc_time_now): what
+ * was handed to it before is lost with the old one and goes again. *n
+ * gets how many. Inside the caller's transaction. */
+int ev_outbox_stream_lost(struct hc_conn *c, const char *created_at,
+			  int64_t *n, struct hc_err *err);
 
 /* Forget delivered deliveries and fully delivered events older than the
  * retention. */
@@ -201,23 +211,6 @@ bool ev_type_ok(const char *type);
 
 /* Whether name is a sender of cfg. */
 bool ev_is_sender(const struct ev_config *cfg, const char *name);
-
-/*
- * Apply one event that arrived over a transport which redelivers by itself
- * (NATS), on c inside the caller's transaction: as the HTTP inbox does
- * (duplicates change nothing; the effect and the inbox record commit
- * together), and a refusal counts an attempt in the inbox's own table
- * (event_inbox_attempts), dead once max_attempts is reached. generation
- * is the delivery's redrive count: an event already dead at this
- * generation stays dead without running its handlers again; a newer one
- * starts counting afresh. result gets "status" (applied, duplicate,
- * ignored, refused, dead), "attempts" and "error". Returns an error only
- * for the store (the caller rolls back and lets the event come again).
- */
-int ev_inbox_apply_counted(struct hc_hub *hub, struct hc_conn *c,
-			   const char *sender, const json_t *event,
-			   int64_t generation, int max_attempts,
-			   json_t *result, struct hc_err *err);
 
 /* hub-core's own handlers (FOS §10 mirroring, escalation). */
 extern const struct hc_event_def ev_core_handlers;

@@ -9,10 +9,8 @@
  *   event_deliveries          one per (event, subscriber): pending,
  *                             sent (handed to NATS, its receipt to come),
  *                             delivered or dead, with its attempts and
- *                             generation (bumped by every redrive)
+ *                             sends (how often it went to the stream)
  *   event_inbox               the receiving side: (source, id) applied
- *   event_inbox_attempts      the receiving side over NATS: refusals of
- *                             an event not applied yet, and dead ones
  *
  * Plain SQL of the portable subset; the dialect gives the sequence column
  * and types.
@@ -71,22 +69,18 @@ static int schema_v1(struct hc_conn *c, const struct hc_dialect *d,
 	return hc_exec_script(c, sql, err);
 }
 
-/* NATS: a delivery's generation names it in the stream across redrives
- * (JetStream's de-duplication would drop a re-publish of the same
- * message id); the receiver counts its own refusals. */
+/* NATS: how often a delivery was handed to the stream. It names each
+ * publish (JetStream drops a second publish of the same message id, so a
+ * retry after a refusal needs a new one, a re-send after a crash the
+ * same) and ties a receipt to the publish it answers. */
 static int schema_v2(struct hc_conn *c, const struct hc_dialect *d,
 		     struct hc_err *err)
 {
-	const char *integer = d->type_name(HC_COL_INT);
-	char sql[2048];
+	char sql[256];
 	snprintf(sql, sizeof(sql),
-		 "ALTER TABLE event_deliveries ADD COLUMN generation %s NOT "
-		 "NULL DEFAULT 0;"
-		 "CREATE TABLE event_inbox_attempts (source TEXT NOT NULL, id "
-		 "TEXT NOT NULL, generation %s NOT NULL, attempts %s NOT NULL, "
-		 "dead %s NOT NULL DEFAULT 0, last_error TEXT, updated_at TEXT "
-		 "NOT NULL, PRIMARY KEY (source, id));",
-		 integer, integer, integer, integer);
+		 "ALTER TABLE event_deliveries ADD COLUMN sends %s NOT NULL "
+		 "DEFAULT 0;",
+		 d->type_name(HC_COL_INT));
 	return hc_exec_script(c, sql, err);
 }
 
@@ -95,7 +89,7 @@ static const struct hc_migration event_steps[] = {
 	  .name = "event outbox, subscriptions, deliveries and inbox",
 	  .fn = schema_v1 },
 	{ .version = 2,
-	  .name = "delivery generations and the inbox's own attempts (NATS)",
+	  .name = "how often each delivery went to the NATS stream",
 	  .fn = schema_v2 },
 };
 
@@ -178,10 +172,11 @@ static int sync_one(struct hc_conn *c, const struct ev_config *cfg,
 	int rc;
 	for (size_t i = 0; i < s->ntypes; i++)
 		hc_buf_addf(&types, "%s%s", i ? "," : "", s->types[i]);
-	/* where its events go: the URL, or the stream and subject */
+	/* where its events go: the URL, or the stream and the subjects
+	 * (PREFIX.event.RECEIVER.SENDER, transport_nats.c) */
 	if (cfg->nats_url)
-		snprintf(where, sizeof(where), "nats:%s/%s.%s", cfg->nats_stream,
-			 cfg->nats_subject, s->name);
+		snprintf(where, sizeof(where), "nats:%s/%s.event.%s",
+			 cfg->nats_stream, cfg->nats_subject, s->name);
 	else
 		snprintf(where, sizeof(where), "%s", s->url);
 	p[0] = hc_vtext(s->name);
@@ -342,7 +337,7 @@ int ev_outbox_take(struct hc_conn *c, const char *subscriber, int64_t now,
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	rc = hc_query(c, &st,
 		      "SELECT d.seq, d.attempts, e.id, e.type, e.created_at, "
-		      "e.payload, e.created_ms, d.generation FROM "
+		      "e.payload, e.created_ms, d.sends FROM "
 		      "event_deliveries d JOIN "
 		      "event_outbox e ON e.id = d.event_id WHERE d.subscriber "
 		      "= ? AND d.status = 'pending' AND d.next_attempt_ms <= ? "
@@ -359,7 +354,7 @@ int ev_outbox_take(struct hc_conn *c, const char *subscriber, int64_t now,
 		it->time = strdup(hc_stmt_text(st, 4, NULL));
 		it->payload = strdup(hc_stmt_text(st, 5, NULL));
 		it->created_ms = hc_stmt_int(st, 6);
-		it->generation = hc_stmt_int(st, 7);
+		it->sends = hc_stmt_int(st, 7);
 		if (!it->id || !it->type || !it->time || !it->payload) {
 			rc = hc_err_set(err, HC_ENOMEM, "out of memory");
 			break;
@@ -397,14 +392,17 @@ int ev_outbox_record(struct hc_conn *c, const char *subscriber,
 				     "WHERE seq = ?",
 				     p, 3, err);
 		} else if (it->outcome == EV_SENT) {
-			/* its receipt may have come first */
-			struct hc_value p[] = { hc_vtext(now),
-						hc_vint(it->delivery) };
+			/* unless its receipt came first (it then set sends) */
+			struct hc_value p[] = { hc_vint(it->sends + 1),
+						hc_vtext(now),
+						hc_vint(it->delivery),
+						hc_vint(it->sends) };
 			rc = hc_exec(c,
 				     "UPDATE event_deliveries SET status = "
-				     "'sent', last_attempt_at = ? WHERE seq = ? "
-				     "AND status = 'pending'",
-				     p, 2, err);
+				     "'sent', sends = ?, last_attempt_at = ? "
+				     "WHERE seq = ? AND status = 'pending' AND "
+				     "sends = ?",
+				     p, 4, err);
 		} else if (it->outcome == EV_REFUSED) {
 			int attempts = it->attempts + 1;
 			bool dead = attempts >= cfg->max_attempts;
@@ -434,7 +432,8 @@ int ev_outbox_record(struct hc_conn *c, const char *subscriber,
 }
 
 int ev_outbox_receipts(struct hc_conn *c, const char *subscriber,
-		       const json_t *results, const char **summary,
+		       const json_t *results, const struct ev_config *cfg,
+		       const char **summary, size_t *refused,
 		       struct hc_err *err)
 {
 	char now[HC_TIME_LEN + 1];
@@ -444,60 +443,107 @@ int ev_outbox_receipts(struct hc_conn *c, const char *subscriber,
 	int rc = HC_OK;
 	hc_time_now(now);
 	*summary = NULL;
+	*refused = 0;
 	json_array_foreach(results, i, r)
 	{
 		const char *id = hc_json_str(r, "id");
 		const char *st = hc_json_str(r, "status");
-		const char *error = hc_json_str(r, "error");
-		json_int_t gen = json_integer_value(
-			json_object_get(r, "generation"));
-		json_int_t attempts = json_integer_value(
-			json_object_get(r, "attempts"));
-		bool done = st && (strcmp(st, "applied") == 0 ||
-				   strcmp(st, "duplicate") == 0 ||
-				   strcmp(st, "ignored") == 0);
-		bool dead = st && strcmp(st, "dead") == 0;
-		bool refused = st && strcmp(st, "refused") == 0;
-		if (!id || !st)
+		const char *why = hc_json_str(r, "error");
+		json_int_t sends = json_integer_value(json_object_get(r, "sends"));
+		/* the publish it answers: recorded as sent, or not yet
+		 * (the receipt overtook the forwarder's record) */
+		const char *which = "event_id = ? AND subscriber = ? AND "
+				    "((status = 'sent' AND sends = ?) OR "
+				    "(status = 'pending' AND sends = ?))";
+		char sql[512];
+		if (!id || !st || sends < 1)
 			continue;
-		if (!done)
-			*summary = error ? error : st;
-		if (done) {
+		if (strcmp(st, "applied") == 0 ||
+		    strcmp(st, "duplicate") == 0 ||
+		    strcmp(st, "ignored") == 0) {
 			struct hc_value p[] = { hc_vtext(now), hc_vint(ms),
-						hc_vint(attempts),
-						hc_vtext(id),
+						hc_vint(sends), hc_vtext(id),
 						hc_vtext(subscriber),
-						hc_vint(gen) };
-			rc = hc_exec(c,
-				     "UPDATE event_deliveries SET status = "
-				     "'delivered', delivered_at = ?, "
-				     "delivered_ms = ?, last_attempt_at = "
-				     "delivered_at, attempts = ? WHERE event_id "
-				     "= ? AND subscriber = ? AND generation = ? "
-				     "AND status IN ('pending', 'sent')",
-				     p, 6, err);
-		} else if (dead || refused) {
-			struct hc_value p[] = { hc_vtext(dead ? "dead"
-							      : "sent"),
-						hc_vint(attempts),
-						hc_vtext(error),
-						hc_vtext(now), hc_vtext(id),
+						hc_vint(sends),
+						hc_vint(sends - 1) };
+			snprintf(sql, sizeof(sql),
+				 "UPDATE event_deliveries SET status = "
+				 "'delivered', delivered_at = ?, delivered_ms "
+				 "= ?, last_attempt_at = delivered_at, "
+				 "attempts = attempts + 1, sends = ? WHERE %s",
+				 which);
+			rc = hc_exec(c, sql, p, 7, err);
+		} else if (strcmp(st, "rejected") == 0) {
+			/* refused: one attempt, as over HTTP */
+			char error[300];
+			int64_t attempts = 0;
+			struct hc_value q[] = { hc_vtext(id),
 						hc_vtext(subscriber),
-						hc_vint(gen) };
-			rc = hc_exec(c,
-				     "UPDATE event_deliveries SET status = ?, "
-				     "attempts = ?, last_error = ?, "
-				     "last_attempt_at = ? WHERE event_id = ? "
-				     "AND subscriber = ? AND generation = ? AND "
-				     "status IN ('pending', 'sent')",
-				     p, 7, err);
+						hc_vint(sends),
+						hc_vint(sends - 1) };
+			snprintf(error, sizeof(error), "%s refused it: %s",
+				 subscriber, why ? why : "no reason given");
+			*summary = "an event was refused (see the dead "
+				   "letters or last errors)";
+			snprintf(sql, sizeof(sql),
+				 "SELECT attempts FROM event_deliveries WHERE "
+				 "%s",
+				 which);
+			rc = hc_query_int(c, &attempts, sql, q, 4, err);
+			if (rc == HC_ENOTFOUND) {
+				rc = HC_OK; /* an old receipt */
+				continue;
+			}
+			if (rc == HC_OK) {
+				bool dead = ++attempts >= cfg->max_attempts;
+				struct hc_value p[] = {
+					hc_vtext(dead ? "dead" : "pending"),
+					hc_vint(attempts),
+					hc_vint(ms + ev_backoff((int)attempts,
+								cfg->retry_base_ms,
+								cfg->retry_max_ms)),
+					hc_vtext(error),
+					hc_vtext(now),
+					hc_vint(sends),
+					hc_vtext(id),
+					hc_vtext(subscriber),
+					hc_vint(sends),
+					hc_vint(sends - 1)
+				};
+				snprintf(sql, sizeof(sql),
+					 "UPDATE event_deliveries SET status = "
+					 "?, attempts = ?, next_attempt_ms = ?, "
+					 "last_error = ?, last_attempt_at = ?, "
+					 "sends = ? WHERE %s",
+					 which);
+				rc = hc_exec(c, sql, p, 10, err);
+				++*refused;
+			}
+		} else {
+			/* "held": the receiver does not accept this hub
+			 * (yet); the event waits in the stream */
+			*summary = why ? why : st;
 		}
-		/* "held": the receiver does not accept this hub yet; the
-		 * event waits in the stream, nothing to record but the
-		 * error */
 		if (rc != HC_OK)
 			break;
 	}
+	return rc;
+}
+
+int ev_outbox_stream_lost(struct hc_conn *c, const char *created_at,
+			  int64_t *n, struct hc_err *err)
+{
+	struct hc_value p[] = { hc_vtext(created_at) };
+	int rc = hc_query_int(c, n,
+			      "SELECT count(*) FROM event_deliveries WHERE "
+			      "status = 'sent' AND last_attempt_at < ?",
+			      p, 1, err);
+	if (rc == HC_OK && *n)
+		rc = hc_exec(c,
+			     "UPDATE event_deliveries SET status = 'pending', "
+			     "next_attempt_ms = 0 WHERE status = 'sent' AND "
+			     "last_attempt_at < ?",
+			     p, 1, err);
 	return rc;
 }
 
@@ -630,25 +676,6 @@ int hc_events_status(struct hc_hub *hub, struct hc_conn *c, json_t **out,
 				    json_integer(hc_stmt_int(st, 1)));
 	if (st)
 		hc_stmt_finish(st);
-	st = NULL;
-	/* over NATS the receiver counts refusals itself: events it is
-	 * retrying, and those it gave up on (their senders list them) */
-	if (rc == HC_ROW_DONE)
-		rc = hc_query(c, &st,
-			      "SELECT (SELECT count(*) FROM "
-			      "event_inbox_attempts WHERE dead = 0), (SELECT "
-			      "count(*) FROM event_inbox_attempts WHERE dead = "
-			      "1)",
-			      NULL, 0, err);
-	if (rc == HC_OK && (rc = hc_stmt_step(st, err)) == HC_ROW_READY) {
-		json_object_set_new(inbox, "retrying",
-				    json_integer(hc_stmt_int(st, 0)));
-		json_object_set_new(inbox, "dead",
-				    json_integer(hc_stmt_int(st, 1)));
-		rc = HC_ROW_DONE;
-	}
-	if (st)
-		hc_stmt_finish(st);
 	if (own)
 		hc_tx_rollback(c);
 	if (rc != HC_ROW_DONE) {
@@ -777,9 +804,9 @@ int hc_events_redrive(struct hc_conn *c, const char *delivery,
 					hc_vtext(subscriber) };
 		rc = hc_exec(c,
 			     "UPDATE event_deliveries SET status = 'pending', "
-			     "attempts = 0, next_attempt_ms = 0, generation = "
-			     "generation + 1 WHERE status = 'dead' AND (? = 0 "
-			     "OR seq = ?) AND (? IS NULL OR subscriber = ?)",
+			     "attempts = 0, next_attempt_ms = 0 WHERE status "
+			     "= 'dead' AND (? = 0 OR seq = ?) AND (? IS NULL "
+			     "OR subscriber = ?)",
 			     p, 4, err);
 	}
 	if (rc != HC_OK)
