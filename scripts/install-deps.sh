@@ -11,11 +11,12 @@ set -eu
 build_pkgs="pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
-libcurl4-openssl-dev libpq-dev"
-# chromium: the browser tests (tests/ui) drive it with playwright-core
+libcurl4-openssl-dev libpq-dev libnats-dev"
+# chromium: the browser tests (tests/ui) drive it with playwright-core;
+# nats-server: the events tests run over NATS JetStream too
 test_pkgs="libcmocka-dev sqlite3 oathtool openssl glewlwyd python3-fastapi
 python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev
-postgresql chromium fonts-dejavu-core"
+postgresql chromium fonts-dejavu-core nats-server"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
