@@ -239,6 +239,7 @@ static int set_list(struct ctx *x, const struct key *k, yaml_node_t *v,
 						    name);
 		} else {
 			struct ev_sender *s = base;
+			s->line = line_of(e);
 			name = s->name;
 			if (!s->client_id && !(s->client_id = strdup(name)))
 				return hc_err_set(x->err, HC_ENOMEM,
@@ -375,6 +376,7 @@ static int set_value(struct ctx *x, const struct key *k, yaml_node_t *v,
 	case K_SENDERS:
 		return set_list(x, k, v, base);
 	case K_EVENTS:
+		((struct ev_config *)base)->events_line = line_of(v);
 		return walk(x, v, event_keys, HC_COUNT(event_keys), base,
 			    "'events'");
 	case K_NATS_URL:
@@ -507,11 +509,11 @@ static int check(struct ctx *x, struct ev_config *cfg)
 {
 	const char *path = x->path;
 	if (cfg->retry_max_ms < cfg->retry_base_ms)
-		return hc_err_at(x->err, HC_EPARSE, path, 0, 0,
+		return hc_err_at(x->err, HC_EPARSE, path, cfg->events_line, 0,
 				 "'retry_max' is shorter than 'retry_base'");
 	if (!cfg->nats_url && (cfg->nats_stream || cfg->nats_subject ||
 			       cfg->nats_user || cfg->nats_password))
-		return hc_err_at(x->err, HC_EPARSE, path, 0, 0,
+		return hc_err_at(x->err, HC_EPARSE, path, cfg->events_line, 0,
 				 "the nats_* keys need 'nats' (the NATS "
 				 "server's URL)");
 	if (!cfg->nats_user != !cfg->nats_password)
@@ -536,7 +538,7 @@ static int check(struct ctx *x, struct ev_config *cfg)
 		if (!nats_token(cfg->senders[i].name,
 				strlen(cfg->senders[i].name)))
 			return hc_err_at(x->err, HC_EPARSE, path,
-					 cfg->nats_line, 0,
+					 cfg->senders[i].line, 0,
 					 "sender '%s': over NATS a hub name is "
 					 "letters, digits, '-' or '_'",
 					 cfg->senders[i].name);

@@ -27,6 +27,7 @@ struct ev_sub {
 struct ev_sender {
 	char *name;      /* the sending hub, as in its events' "source" */
 	char *client_id; /* its service account (default: name) */
+	int line;
 };
 
 /* The events section of a hub's configuration; immutable once loaded,
@@ -54,6 +55,7 @@ struct ev_config {
 	char *nats_user;     /* this hub's NATS user, or NULL */
 	char *nats_password; /* read from nats_password_file, or NULL */
 	int nats_line;       /* where 'nats' is, for errors */
+	int events_line;     /* where 'events' is, for errors */
 };
 
 /* Whether two configurations choose the same transport (the transport is

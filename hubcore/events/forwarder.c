@@ -319,7 +319,10 @@ int hc_events_reload(struct hc_hub *hub, struct hc_err *err)
 	if (rc != HC_OK)
 		return rc;
 	if (ev->running && !ev_config_same_transport(ev->cfg, cfg)) {
-		rc = hc_err_at(err, HC_EPARSE, cfg->path, cfg->nats_line, 0,
+		rc = hc_err_at(err, HC_EPARSE, cfg->path,
+			       cfg->nats_line ? cfg->nats_line
+					      : cfg->events_line,
+			       0,
 			       "the events' transport (nats and its keys) "
 			       "changed: that needs a restart of the hub");
 		ev_config_unref(cfg);
