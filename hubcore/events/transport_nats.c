@@ -65,7 +65,9 @@ struct nats_pull {
 };
 
 /* The transport's state. The connection and the JetStream context are
- * thread-safe in libnats; the rest is set at open and read-only after. */
+ * thread-safe in libnats; they are used under conn_lock's read side and
+ * replaced under its write side (conn_reopen). The rest is set at open and
+ * read-only after. */
 struct ev_nats {
 	struct hc_events *ev;
 	struct hc_hub *hub;
@@ -74,8 +76,11 @@ struct ev_nats {
 	char *prefix;
 	char *url; /* for messages */
 	natsOptions *opts;
-	natsConnection *nc;
+	pthread_rwlock_t conn_lock;
+	natsConnection *nc; /* NULL when it could not be made */
 	jsCtx *js;
+	unsigned conn_gen; /* bumped by every new connection */
+	unsigned reopens;  /* conn_reopen's new connections */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping; /* under lock */
@@ -94,6 +99,24 @@ static const char *nats_error(natsStatus s, jsErrCode jerr, char *buf,
 		snprintf(buf, size, "%s",
 			 last && *last ? last : natsStatus_GetText(s));
 	return buf;
+}
+
+static const char *conn_status(natsConnStatus s)
+{
+	switch (s) {
+	case NATS_CONN_STATUS_DISCONNECTED:
+		return "disconnected";
+	case NATS_CONN_STATUS_CONNECTING:
+		return "connecting";
+	case NATS_CONN_STATUS_CONNECTED:
+		return "connected";
+	case NATS_CONN_STATUS_CLOSED:
+		return "closed";
+	case NATS_CONN_STATUS_RECONNECTING:
+		return "reconnecting";
+	default:
+		return "draining";
+	}
 }
 
 static bool stopping(struct ev_nats *t)
@@ -131,6 +154,68 @@ static void wake_forwarder(struct ev_nats *t)
 }
 
 /* ---- connection -------------------------------------------------------------------- */
+
+/* Under conn_lock. */
+static natsConnStatus status_of(struct ev_nats *t)
+{
+	return t->nc ? natsConnection_Status(t->nc) : NATS_CONN_STATUS_CLOSED;
+}
+
+/* Make the connection (under conn_lock's write side). The server may be
+ * down: libnats then connects in the background. */
+static natsStatus conn_open(struct ev_nats *t)
+{
+	natsStatus s = natsConnection_Connect(&t->nc, t->opts);
+	if (s == NATS_NOT_YET_CONNECTED) {
+		hc_log_warn(&t->hub->log,
+			    "events: the NATS server %s is not there yet; "
+			    "connecting in the background",
+			    t->url);
+		s = NATS_OK;
+	} else if (s == NATS_OK) {
+		hc_log_info(&t->hub->log, "events: connected to NATS (%s)",
+			    t->url);
+	}
+	if (s == NATS_OK)
+		s = natsConnection_JetStream(&t->js, t->nc, NULL);
+	if (s != NATS_OK) {
+		jsCtx_Destroy(t->js);
+		natsConnection_Destroy(t->nc);
+		t->js = NULL;
+		t->nc = NULL;
+	}
+	t->conn_gen++;
+	return s;
+}
+
+/*
+ * libnats reconnects by itself, but gives a connection up in some cases
+ * (seen when the server shut down during the first handshake; also after
+ * repeated authorisation errors): then make a new one. The threads using
+ * the old one notice conn_gen.
+ */
+static void conn_reopen(struct ev_nats *t)
+{
+	pthread_rwlock_wrlock(&t->conn_lock);
+	if (!stopping(t) && status_of(t) == NATS_CONN_STATUS_CLOSED) {
+		natsStatus s;
+		char msg[300];
+		if (t->reopens++ % 20 == 0)
+			hc_log_warn(&t->hub->log,
+				    "events: the NATS connection to %s was "
+				    "given up; making a new one",
+				    t->url);
+		jsCtx_Destroy(t->js);
+		natsConnection_Destroy(t->nc);
+		t->js = NULL;
+		t->nc = NULL;
+		s = conn_open(t);
+		if (s != NATS_OK)
+			hc_log_warn(&t->hub->log, "events: NATS %s: %s",
+				    t->url, nats_error(s, 0, msg, sizeof(msg)));
+	}
+	pthread_rwlock_unlock(&t->conn_lock);
+}
 
 static void on_disconnected(natsConnection *nc, void *closure)
 {
@@ -239,9 +324,11 @@ static natsSubscription *pull_setup(struct nats_pull *p, char *error,
 	jsErrCode jerr = 0;
 	char created[HC_TIME_LEN + 1];
 	natsStatus s;
-	if (natsConnection_Status(t->nc) != NATS_CONN_STATUS_CONNECTED) {
-		snprintf(error, esize, "not connected to the NATS server %s",
-			 t->url);
+	natsConnStatus cs = status_of(t);
+	if (cs != NATS_CONN_STATUS_CONNECTED) {
+		snprintf(error, esize,
+			 "not connected to the NATS server %s (%s)", t->url,
+			 conn_status(cs));
 		return NULL;
 	}
 	if (ensure_stream(t, created, error, esize) != 0)
@@ -269,20 +356,34 @@ static void *pull_main(void *arg)
 	struct nats_pull *p = arg;
 	struct ev_nats *t = p->t;
 	natsSubscription *sub = NULL;
+	unsigned sub_gen = 0;
 	int failures = 0;
 	while (!stopping(t)) {
 		char error[600] = "";
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
 		natsStatus s;
-		if (sub && atomic_exchange(&p->resetup, false)) {
+		pthread_rwlock_rdlock(&t->conn_lock);
+		if (status_of(t) == NATS_CONN_STATUS_CLOSED) {
+			pthread_rwlock_unlock(&t->conn_lock);
+			if (sub)
+				natsSubscription_Destroy(sub);
+			sub = NULL;
+			pause_ms(t, 500);
+			conn_reopen(t);
+			continue;
+		}
+		if (sub && (atomic_exchange(&p->resetup, false) ||
+			    sub_gen != t->conn_gen)) {
 			natsSubscription_Destroy(sub);
 			sub = NULL;
 		}
 		if (!sub) {
 			atomic_store(&p->resetup, false);
 			sub = pull_setup(p, error, sizeof(error));
+			sub_gen = t->conn_gen;
 			if (!sub) {
+				pthread_rwlock_unlock(&t->conn_lock);
 				if (++failures == 1 || failures % 20 == 0)
 					hc_log_warn(&t->hub->log,
 						    "events: NATS %s: %s "
@@ -307,7 +408,9 @@ static void *pull_main(void *arg)
 		if (s == NATS_OK) {
 			p->handle(p, &list);
 			natsMsgList_Destroy(&list);
-		} else if (s != NATS_TIMEOUT && !stopping(t)) {
+		}
+		pthread_rwlock_unlock(&t->conn_lock);
+		if (s != NATS_OK && s != NATS_TIMEOUT && !stopping(t)) {
 			/* gone (server restarted without its storage,
 			 * consumer deleted): set it up again */
 			char msg[300];
@@ -576,9 +679,15 @@ static int nats_send(void *state, const struct ev_config *cfg,
 {
 	struct ev_nats *t = state;
 	char subject[SUBJECT_MAX];
-	if (natsConnection_Status(t->nc) != NATS_CONN_STATUS_CONNECTED) {
-		snprintf(error, esize, "not connected to the NATS server %s",
-			 t->url);
+	natsConnStatus cs;
+	int r = 0;
+	pthread_rwlock_rdlock(&t->conn_lock);
+	cs = status_of(t);
+	if (cs != NATS_CONN_STATUS_CONNECTED) {
+		snprintf(error, esize,
+			 "not connected to the NATS server %s (%s)", t->url,
+			 conn_status(cs));
+		pthread_rwlock_unlock(&t->conn_lock);
 		return -1;
 	}
 	snprintf(subject, sizeof(subject), "%s.event.%s.%s", t->prefix,
@@ -596,7 +705,8 @@ static int nats_send(void *state, const struct ev_config *cfg,
 		json_decref(e);
 		if (!text) {
 			snprintf(error, esize, "out of memory");
-			return -1;
+			r = -1;
+			break;
 		}
 		snprintf(id, sizeof(id), "%s:%s:%lld", it->id, sub->name,
 			 (long long)it->sends + 1);
@@ -617,11 +727,13 @@ static int nats_send(void *state, const struct ev_config *cfg,
 			 * rest wait */
 			snprintf(error, esize, "NATS %s: %s", t->url,
 				 nats_error(s, jerr, msg, sizeof(msg)));
-			return -1;
+			r = -1;
+			break;
 		}
 		it->outcome = EV_SENT;
 	}
-	return 0;
+	pthread_rwlock_unlock(&t->conn_lock);
+	return r;
 }
 
 static void nats_thread_done(void *state)
@@ -641,8 +753,10 @@ static void nats_close(void *state)
 	pthread_cond_broadcast(&t->wake);
 	pthread_mutex_unlock(&t->lock);
 	/* a pull waiting in Fetch returns when the connection closes */
+	pthread_rwlock_rdlock(&t->conn_lock);
 	if (t->nc)
 		natsConnection_Close(t->nc);
+	pthread_rwlock_unlock(&t->conn_lock);
 	if (t->in.started)
 		pthread_join(t->in.thread, NULL);
 	if (t->receipts.started)
@@ -650,6 +764,7 @@ static void nats_close(void *state)
 	jsCtx_Destroy(t->js);
 	natsConnection_Destroy(t->nc);
 	natsOptions_Destroy(t->opts);
+	pthread_rwlock_destroy(&t->conn_lock);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->wake);
 	free(t->stream);
@@ -690,6 +805,7 @@ static int nats_open(struct hc_events *ev, const struct ev_config *cfg,
 	t->self = ev->hub->def->name;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
+	pthread_rwlock_init(&t->conn_lock, NULL);
 	t->stream = strdup(cfg->nats_stream);
 	t->prefix = strdup(cfg->nats_subject);
 	t->url = strdup(cfg->nats_url);
@@ -741,20 +857,10 @@ static int nats_open(struct hc_events *ev, const struct ev_config *cfg,
 		s = natsOptions_SetRetryOnFailedConnect(t->opts, true,
 							on_connected, t);
 	if (s == NATS_OK) {
-		s = natsConnection_Connect(&t->nc, t->opts);
-		if (s == NATS_NOT_YET_CONNECTED) {
-			hc_log_warn(&t->hub->log,
-				    "events: the NATS server %s is not there "
-				    "yet; connecting in the background",
-				    t->url);
-			s = NATS_OK;
-		} else if (s == NATS_OK) {
-			hc_log_info(&t->hub->log,
-				    "events: connected to NATS (%s)", t->url);
-		}
+		pthread_rwlock_wrlock(&t->conn_lock);
+		s = conn_open(t);
+		pthread_rwlock_unlock(&t->conn_lock);
 	}
-	if (s == NATS_OK)
-		s = natsConnection_JetStream(&t->js, t->nc, NULL);
 	if (s != NATS_OK) {
 		int rc = hc_err_set(err, HC_EINVAL, "NATS %s: %s", t->url,
 				    nats_error(s, 0, msg, sizeof(msg)));

@@ -71,9 +71,12 @@ def wait_for(fn, what, timeout=120, logs=()):
         if last:
             return last
         time.sleep(0.05)
+    def tail(h):
+        lines = [x for x in h.log if "/events/status" not in x
+                 and "POST /deployments" not in x]
+        return "".join(lines[:25] + ["...\n"] + lines[-25:])
     raise AssertionError("%s did not happen (last: %r)%s" % (
-        what, last, "".join("\n--- %s:\n%s" % (h.hub, "".join(
-            x for x in h.log if "/events/status" not in x)[-6000:]) for h in logs)))
+        what, last, "".join("\n--- %s:\n%s" % (h.hub, tail(h)) for h in logs)))
 
 
 DEPLOY = ["deployment_started", "deployment_succeeded", "deployment_failed"]
@@ -97,11 +100,18 @@ class NatsServer:
     a directory of its own; stop and start keep both, so a restart finds
     its streams again (wipe=True loses them, as a lost disk would)."""
 
+    hub = "nats-server"
+
     def __init__(self):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="foshub-nats-")
         self.proc = None
         self.url = "nats://127.0.0.1:%d" % self.port
+
+    @property
+    def log(self):
+        with open(os.path.join(self.dir, "server.log")) as f:
+            return f.readlines()
 
     def start(self, wipe=False):
         store = os.path.join(self.dir, "store")
@@ -538,7 +548,7 @@ class NatsEventDurabilityTest(EventDurabilityTest):
         self.nats.stop()
         ids = self.emit(dev, 1000, "kill")
         self.nats.start()
-        seen = wait_for(lambda: status(dev)["in_stream"], "a first publish", logs=[dev])
+        seen = wait_for(lambda: status(dev)["in_stream"], "a first publish", logs=[dev, self.nats])
         dev.kill()
         print("\n  sender killed with %d of 1000 in the stream" % seen, end="")
         dev.log.clear()
