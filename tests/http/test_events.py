@@ -102,7 +102,8 @@ class NatsServer:
 
     hub = "nats-server"
 
-    def __init__(self):
+    def __init__(self, args=()):
+        self.args = list(args)
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="foshub-nats-")
         self.proc = None
@@ -120,7 +121,7 @@ class NatsServer:
         self.logf = open(os.path.join(self.dir, "server.log"), "a")
         self.proc = subprocess.Popen(
             [nats_server_bin(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
-             "-sd", store], stdout=self.logf, stderr=subprocess.STDOUT)
+             "-sd", store, *self.args], stdout=self.logf, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -587,6 +588,53 @@ class NatsEventDurabilityTest(EventDurabilityTest):
         self.assertIn("sending them again", "".join(dev.log))
         dev.stop()
         ops.stop()
+
+
+@unittest.skipUnless(nats_server_bin(), NO_NATS)
+class NatsEventUserTest(unittest.TestCase):
+    """A server that wants a user and password: the hubs give theirs
+    (nats_user, nats_password_file); a wrong one delivers nothing and
+    says why."""
+
+    PASSWORD = "nats-test-fixture-password"  # a test fixture, not a secret
+
+    def test_user_and_password(self):
+        nats = NatsServer(["--user", "foshub", "--pass", self.PASSWORD])
+        nats.start()
+        fed = Federation(nats=nats)
+        try:
+            d = tempfile.mkdtemp(prefix="foshub-nats-pw-")
+            good = os.path.join(d, "good")
+            with open(good, "w") as f:
+                f.write(self.PASSWORD + "\n")
+            auth = "  nats_user: foshub\n  nats_password_file: %s\n" % good
+            for h in ("dev", "ops"):
+                fed.configs[h] = fed.configs[h].replace(
+                    "  nats: ", auth + "  nats: ")
+            dev, ops = fed.hub("dev"), fed.hub("ops")
+            r = dev.post("/deployments", {"service": "web", "version": "v9",
+                                          "deployed_by": "ci"})
+            self.assertEqual(r.status, 201, r)
+            wait_for(lambda: changes(ops), "the deployment over NATS with a password",
+                     logs=[dev, ops])
+            # a wrong password: nothing goes, the status says why
+            dev.stop()
+            with open(good, "w") as f:
+                f.write("wrong\n")
+            dev.start()
+            r = dev.post("/deployments", {"service": "web", "version": "v10",
+                                          "deployed_by": "ci"})
+            wait_for(lambda: status(dev)["last_error"] and
+                     "not connected" in status(dev)["last_error"],
+                     "the error", logs=[dev])
+            self.assertEqual(status(dev)["backlog"], 1)
+            self.assertEqual(len(changes(ops)), 1)
+            dev.stop()
+            ops.stop()
+        finally:
+            fed.close()
+            nats.close()
+            shutil.rmtree(d, ignore_errors=True)
 
 
 class EventConfigTest(unittest.TestCase):
