@@ -8,6 +8,7 @@
 #   make run        the federation (foshub up: IdP 8000, dev-hub 8001, ops-hub
 #                   8002, fin-hub 8003), dev-hub with the example workplans
 #   make SAN=1 BUILD=build/asan   a sanitizer build
+#   make bench      the benchmark (bench/), writes bench/RESULTS.md
 #
 # Missing Debian -dev packages are installed by scripts/install-deps.sh.
 
@@ -75,10 +76,12 @@ LIBHUBS := $(BUILD)/libhubs.a
 FOSHUB := $(BUILD)/foshub
 DEPS_STAMP := build/.deps-build
 TEST_DEPS_STAMP := build/.deps-test
+BENCH_DEPS_STAMP := build/.deps-bench
+MCP_STDIO := $(BUILD)/bench/mcp-stdio
 
 .PHONY: all deps test-deps mcp-deps idp-deps auth-deps ui-deps unit-bins unit \
 	http-test mcp-test idp-test auth-test ui-test pg-test test fuzz fuzz-bins \
-	fuzz-run \
+	fuzz-run bench bench-smoke \
 	run clean fmt
 
 all: $(FOSHUB)
@@ -91,6 +94,11 @@ $(DEPS_STAMP): scripts/install-deps.sh
 $(TEST_DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p $(@D)
 	scripts/install-deps.sh test
+	@touch $@
+
+$(BENCH_DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	scripts/install-deps.sh bench
 	@touch $@
 
 deps: $(DEPS_STAMP)
@@ -215,6 +223,21 @@ mcp-test: $(FOSHUB) $(MCP_STAMP)
 idp-test: $(FOSHUB) $(IDP_STAMP)
 	FOSHUB_BIN=$(abspath $(FOSHUB)) node --test tests/idp/*.test.mjs
 
+# The benchmark's MCP stdio client (a C client, so that the figure is the
+# server's).
+$(MCP_STDIO): bench/mcp_stdio.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+# The benchmark (minutes; not part of make test): bench/RESULTS.md.
+bench: $(FOSHUB) $(MCP_STDIO) $(BENCH_DEPS_STAMP)
+	$(PYTHON) bench/bench.py --bin $(FOSHUB) --stdio-client $(MCP_STDIO)
+
+# Each benchmark once, briefly, on tiny data: the scripts must not rot.
+bench-smoke: $(FOSHUB) $(MCP_STDIO) $(BENCH_DEPS_STAMP)
+	$(PYTHON) bench/bench.py --smoke --bin $(FOSHUB) \
+		--stdio-client $(MCP_STDIO) --out $(BUILD)/bench/RESULTS-smoke.md
+
 # Identity checks: the IAM contract end to end (openid-client, a FastAPI
 # service with PyJWT), forged tokens, the MCP SDK client's OAuth flow, and
 # Glewlwyd as a provider foshub did not write.
@@ -243,9 +266,9 @@ ui-test: $(FOSHUB) $(UI_STAMP)
 # the same tests on an AddressSanitizer + UndefinedBehaviorSanitizer build
 # (SQLite only: the PostgreSQL run exercises the same C code, and doubling
 # it under ASan would cost minutes for little), then each fuzz target
-# briefly.
+# briefly; the benchmark's smoke only on the normal build.
 test: test-deps mcp-deps idp-deps auth-deps ui-deps
-	$(MAKE) unit http-test mcp-test idp-test auth-test ui-test
+	$(MAKE) unit http-test mcp-test idp-test auth-test ui-test bench-smoke
 	$(MAKE) pg-test
 	$(MAKE) SAN=1 BUILD=$(BUILD)/asan unit http-test mcp-test idp-test \
 		auth-test ui-test

@@ -383,20 +383,59 @@ static void edit_lines(const struct dh_lines *l, size_t at, size_t end,
 	}
 }
 
-/* Show each edit as the lines it touches, before and after. */
+static int cmp_edit_at(const void *a, const void *b)
+{
+	const struct dh_edit *x = *(const struct dh_edit *const *)a;
+	const struct dh_edit *y = *(const struct dh_edit *const *)b;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print bytes [p, end) of the edited text, prefixing "+" after each
+ * newline; line endings are shown as "\n", as the "-" lines are. */
+static void put_plus(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p == '\r' && p + 1 < end && p[1] == '\n')
+			continue;
+		putchar(*p);
+		if (*p == '\n')
+			putchar('+');
+	}
+}
+
+/* Show the edits as the lines they touch, before and after, in file
+ * order; edits on the same or adjacent lines make one hunk. */
 static void print_diff(const char *data, size_t len,
 		       const struct dh_edits *edits)
 {
 	struct dh_lines l;
-	if (dh_lines_split(&l, data, len) != HC_OK)
+	const struct dh_edit **v;
+	if (!edits->n || dh_lines_split(&l, data, len) != HC_OK)
 		return;
-	for (size_t k = 0; k < edits->n; k++) {
-		const struct dh_edit *e = &edits->v[k];
-		int first, last;
-		size_t from, to;
-		if (!l.n)
-			break;
-		edit_lines(&l, e->at, e->at + e->del, &first, &last);
+	v = malloc(edits->n * sizeof(*v));
+	if (!v || !l.n) {
+		free(v);
+		dh_lines_release(&l);
+		return;
+	}
+	for (size_t k = 0; k < edits->n; k++)
+		v[k] = &edits->v[k];
+	qsort(v, edits->n, sizeof(*v), cmp_edit_at);
+	for (size_t k = 0; k < edits->n;) {
+		size_t j = k + 1, from, to, pos;
+		int first, last, f2, l2;
+		edit_lines(&l, v[k]->at, v[k]->at + v[k]->del, &first, &last);
+		while (j < edits->n) {
+			edit_lines(&l, v[j]->at, v[j]->at + v[j]->del, &f2,
+				   &l2);
+			if (f2 > last + 1)
+				break;
+			if (l2 > last)
+				last = l2;
+			j++;
+		}
 		from = l.start[first];
 		to = l.end[last];
 		printf("@@ line %d @@\n", first);
@@ -404,21 +443,17 @@ static void print_diff(const char *data, size_t len,
 			printf("-%.*s\n", (int)(l.end[i] - l.start[i]),
 			       data + l.start[i]);
 		printf("+");
-		for (const char *p = data + from; p < data + e->at; p++)
-			putchar(*p);
-		for (const char *p = e->text; *p; p++) {
-			putchar(*p);
-			if (*p == '\n')
-				putchar('+');
+		pos = from;
+		for (size_t i = k; i < j; i++) {
+			put_plus(data + pos, data + v[i]->at);
+			put_plus(v[i]->text, v[i]->text + strlen(v[i]->text));
+			pos = v[i]->at + v[i]->del;
 		}
-		for (const char *p = data + e->at + e->del; p < data + to;
-		     p++) {
-			putchar(*p);
-			if (*p == '\n')
-				putchar('+');
-		}
+		put_plus(data + pos, data + (to > pos ? to : pos));
 		putchar('\n');
+		k = j;
 	}
+	free(v);
 	dh_lines_release(&l);
 }
 

@@ -73,21 +73,17 @@ static int import_file(struct fin_run *run, const char *path)
 		fin_import_result_release(&res);
 		return 1;
 	}
-	printf("imported %s (%s): %d rows, %d new, %d already there, %zu bad "
-	       "skipped, %d lines without costs\n",
+	printf("imported %s (%s): %d rows, %d new, %d already there, %d "
+	       "updated, %zu bad skipped, %d lines without costs\n",
 	       path, fin_import_kind_name(run->kind), res.rows, res.created,
-	       res.duplicates, res.nbad, res.skipped);
+	       res.duplicates, res.updated, res.nbad, res.skipped);
 	fin_import_result_release(&res);
 	return 0;
 }
 
 static bool wanted_name(enum fin_import_kind kind, const char *name)
 {
-	const char *ext = kind == FIN_IMPORT_CLAUDE_CODE ? ".jsonl"
-			  : kind == FIN_IMPORT_FOCUS ||
-					  kind == FIN_IMPORT_INVOICES
-				  ? ".csv"
-				  : ".json";
+	const char *ext = fin_import_kind_ext(kind);
 	size_t n = strlen(name), e = strlen(ext);
 	return name[0] != '.' && n > e && strcmp(name + n - e, ext) == 0;
 }
@@ -212,14 +208,7 @@ int cli_fin_import(const struct cli_command *cmd, int argc, char **argv)
 				fprintf(stderr,
 					"foshub: error: %s: no files to import "
 					"(*%s)\n",
-					argv[i],
-					run.kind == FIN_IMPORT_CLAUDE_CODE
-						? ".jsonl"
-					: run.kind == FIN_IMPORT_FOCUS ||
-							run.kind ==
-								FIN_IMPORT_INVOICES
-						? ".csv"
-						: ".json");
+					argv[i], fin_import_kind_ext(run.kind));
 				failed = 1;
 			}
 		} else {

@@ -135,7 +135,8 @@ int dh_deployment_finish(struct hc_conn *c, const char *id,
 					hc_vtext(hc_json_str(row, "id")) };
 		rc = hc_exec(c,
 			     "UPDATE deployments SET status = ?, finished_at = "
-			     "?, note = CASE WHEN ? IS NULL THEN note ELSE ? "
+			     "?, note = CASE WHEN CAST(? AS TEXT) IS NULL THEN note "
+			     "ELSE ? "
 			     "END, updated_at = ? WHERE id = ?",
 			     p, 6, err);
 	}

@@ -254,7 +254,8 @@ static const struct hc_mcp_tool dev_tools[] = {
 	   "assignee (e.g. workstream=CUST-WP-0025, status=todo).",
 	   dh_task_resource, HC_MCP_OP_LIST, RO, CORE),
 	RT("get_task", "Get a task",
-	   "One task with its whole description, e.g. CUST-WP-0025-T08.",
+	   "One task with its whole description and its open blockers "
+	   "(tasks and workstreams it waits on), e.g. CUST-WP-0025-T08.",
 	   dh_task_resource, HC_MCP_OP_GET, RO, CORE),
 	RT("create_task", "Create a task",
 	   "Add a task to a workstream; its id is the next free Tnn unless "

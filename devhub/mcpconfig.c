@@ -17,13 +17,13 @@ struct jnode {
 	char type;    /* 'o' object, 'a' array, 's' string, 'v' other */
 	size_t start; /* first byte of the value */
 	size_t end;   /* one past its last byte */
-	struct jmember *m; /* objects: members in order */
+	struct jmember *m; /* objects: members in order; arrays: elements */
 	size_t nm;
 };
 
 struct jmember {
-	char *key;     /* decoded */
-	size_t kstart; /* the key's opening quote */
+	char *key;     /* decoded; NULL for an array element */
+	size_t kstart; /* the key's opening quote (an element: its start) */
 	struct jnode v;
 };
 
@@ -113,16 +113,31 @@ static int string(struct scan *x, char **out)
 	return 0;
 }
 
+/* A new member (or element) at the end of n's list, zeroed. */
+static struct jmember *add_member(struct jnode *n, size_t *cap)
+{
+	if (n->nm == *cap) {
+		struct jmember *v;
+		*cap = *cap ? *cap * 2 : 8;
+		v = realloc(n->m, *cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		n->m = v;
+	}
+	memset(&n->m[n->nm], 0, sizeof(n->m[0]));
+	return &n->m[n->nm++];
+}
+
 static int value(struct scan *x, struct jnode *n)
 {
+	size_t cap = 0;
 	memset(n, 0, sizeof(*n));
 	ws(x);
 	n->start = x->pos;
 	if (x->pos >= x->len || ++x->depth > 512)
 		return -1;
 	switch (x->s[x->pos]) {
-	case '{': {
-		size_t cap = 0;
+	case '{':
 		n->type = 'o';
 		x->pos++;
 		ws(x);
@@ -133,20 +148,11 @@ static int value(struct scan *x, struct jnode *n)
 		for (;;) {
 			struct jmember *m;
 			ws(x);
-			if (n->nm == cap) {
-				struct jmember *v;
-				cap = cap ? cap * 2 : 8;
-				v = realloc(n->m, cap * sizeof(*v));
-				if (!v)
-					return -1;
-				n->m = v;
-			}
-			m = &n->m[n->nm];
-			memset(m, 0, sizeof(*m));
+			if (!(m = add_member(n, &cap)))
+				return -1;
 			m->kstart = x->pos;
 			if (string(x, &m->key) != 0)
 				return -1;
-			n->nm++;
 			ws(x);
 			if (x->pos >= x->len || x->s[x->pos] != ':')
 				return -1;
@@ -165,7 +171,6 @@ static int value(struct scan *x, struct jnode *n)
 			return -1;
 		}
 		break;
-	}
 	case '[':
 		n->type = 'a';
 		x->pos++;
@@ -175,11 +180,10 @@ static int value(struct scan *x, struct jnode *n)
 			break;
 		}
 		for (;;) {
-			struct jnode item;
-			int rc = value(x, &item);
-			node_free(&item);
-			if (rc != 0)
+			struct jmember *m = add_member(n, &cap);
+			if (!m || value(x, &m->v) != 0)
 				return -1;
+			m->kstart = m->v.start;
 			ws(x);
 			if (x->pos < x->len && x->s[x->pos] == ',') {
 				x->pos++;
@@ -387,6 +391,239 @@ static int migrate_obj(const char *source, const char *data, size_t len,
 	return HC_OK;
 }
 
+/* ---- the server's name in lists ---------------------------------------------------- */
+
+/* How a list names the server. */
+enum name_match {
+	NAME_SERVER,    /* the server's name: "state-hub" */
+	NAME_TOOL_RULE, /* a permission rule: "mcp__state-hub" (every tool)
+			 * or "mcp__state-hub__get_task" (one tool) */
+};
+
+/*
+ * The lists of strings that name MCP servers besides the mcpServers keys,
+ * looked for in the top-level object and in every projects entry: Claude
+ * Code's approvals of a project's .mcp.json servers, and the permission
+ * rules of ~/.claude.json (allowedTools) and of settings files
+ * (permissions.allow, ask, deny).
+ */
+static const struct name_list {
+	const char *path[2]; /* member names; the second NULL when direct */
+	enum name_match match;
+} name_lists[] = {
+	{ { "enabledMcpjsonServers", NULL }, NAME_SERVER },
+	{ { "disabledMcpjsonServers", NULL }, NAME_SERVER },
+	{ { "allowedTools", NULL }, NAME_TOOL_RULE },
+	{ { "permissions", "allow" }, NAME_TOOL_RULE },
+	{ { "permissions", "ask" }, NAME_TOOL_RULE },
+	{ { "permissions", "deny" }, NAME_TOOL_RULE },
+};
+
+static const struct {
+	const char *old, *new;
+	bool whole; /* the element is exactly old; else old is a prefix */
+} name_forms[] = {
+	[NAME_SERVER] = { "state-hub", "dev-hub", true },
+	[NAME_TOOL_RULE] = { "mcp__state-hub", "mcp__dev-hub", false },
+};
+
+/* Does the string s (as jansson read it) name the old server? */
+static bool names_old(const json_t *s, enum name_match match)
+{
+	const char *old = name_forms[match].old, *v = json_string_value(s);
+	size_t n = strlen(old), len = json_string_length(s);
+	if (!v || len < n || memcmp(v, old, n) != 0)
+		return false;
+	return len == n || (!name_forms[match].whole && len >= n + 2 &&
+			    memcmp(v + n, "__", 2) == 0);
+}
+
+/*
+ * Edit element e (a string naming the old server) to name the new one,
+ * nv. When the old name is written plainly only its bytes change and the
+ * rest of the string stays as written; a name written with escapes (Claude
+ * Code never does) makes the whole string rewritten.
+ */
+static int rename_element(struct dh_edits *edits, const char *data,
+			  const struct jnode *e, const json_t *nv,
+			  enum name_match match)
+{
+	const char *old = name_forms[match].old;
+	size_t n = strlen(old);
+	char *text;
+	int rc;
+	if (e->end - e->start >= n + 2 &&
+	    memcmp(data + e->start + 1, old, n) == 0)
+		return dh_edits_add(edits, e->start + 1, n,
+				    name_forms[match].new);
+	text = json_dumps(nv, JSON_ENCODE_ANY);
+	if (!text)
+		return HC_ENOMEM;
+	rc = dh_edits_add(edits, e->start, e->end - e->start, text);
+	free(text);
+	return rc;
+}
+
+/* The string s (as jansson read it) with the old name's prefix replaced. */
+static json_t *renamed_name(const json_t *s, enum name_match match)
+{
+	size_t n = strlen(name_forms[match].old);
+	const char *v = json_string_value(s);
+	size_t len = json_string_length(s);
+	struct hc_buf b = HC_BUF_INIT(1 << 20);
+	json_t *out;
+	if (hc_buf_adds(&b, name_forms[match].new) != HC_OK ||
+	    hc_buf_add(&b, v + n, len - n) != HC_OK) {
+		hc_buf_release(&b);
+		return NULL;
+	}
+	out = json_stringn(b.data ? b.data : "", b.len);
+	hc_buf_release(&b);
+	return out;
+}
+
+static bool list_has(const json_t *list, const json_t *v)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach((json_t *)list, i, x)
+		if (json_equal(x, v))
+			return true;
+	return false;
+}
+
+/*
+ * Remove the elements of array a marked in gone: each run of removed
+ * elements goes with the separator before it (or, at the start, after
+ * it), so the edits never overlap and the rest keeps its layout.
+ */
+static int remove_elements(struct dh_edits *e, const struct jnode *a,
+			   const bool *gone)
+{
+	for (size_t i = 0; i < a->nm;) {
+		size_t j = i;
+		int rc;
+		if (!gone[i]) {
+			i++;
+			continue;
+		}
+		while (j + 1 < a->nm && gone[j + 1])
+			j++;
+		if (i > 0)
+			rc = dh_edits_add(e, a->m[i - 1].v.end,
+					  a->m[j].v.end - a->m[i - 1].v.end,
+					  NULL);
+		else if (j + 1 < a->nm)
+			rc = dh_edits_add(e, a->m[0].v.start,
+					  a->m[j + 1].v.start - a->m[0].v.start,
+					  NULL);
+		else
+			rc = dh_edits_add(e, a->start + 1,
+					  a->end - 1 - (a->start + 1), NULL);
+		if (rc != HC_OK)
+			return rc;
+		i = j + 1;
+	}
+	return HC_OK;
+}
+
+/*
+ * Rename the old server in one list: a (scanned) and list (as jansson read
+ * it) are the same array; *expected_list gets what it should become. An
+ * element whose new name the list already has is removed instead.
+ */
+static int migrate_list(const char *source, const char *data,
+			const struct jnode *a, const json_t *list,
+			enum name_match match, const char *where,
+			json_t **expected_list, struct dh_edits *edits,
+			struct dh_report *rep, struct hc_err *err)
+{
+	json_t *have = json_array(), *result = json_array();
+	bool *gone = calloc(a->nm ? a->nm : 1, sizeof(*gone));
+	int rc = gone && have && result ? HC_OK : HC_ENOMEM;
+
+	*expected_list = NULL;
+	for (size_t i = 0; rc == HC_OK && i < a->nm; i++)
+		if (!names_old(json_array_get(list, i), match))
+			json_array_append(have, json_array_get(list, i));
+	for (size_t i = 0; rc == HC_OK && i < a->nm; i++) {
+		json_t *v = json_array_get(list, i), *nv;
+		if (!names_old(v, match)) {
+			json_array_append(result, v);
+			continue;
+		}
+		nv = renamed_name(v, match);
+		if (!nv) {
+			rc = HC_ENOMEM;
+			break;
+		}
+		if (list_has(have, nv)) {
+			gone[i] = true;
+			dh_report_add(rep, false, source, 0,
+				      "%s: removed \"%s\", \"%s\" is already "
+				      "there",
+				      where, json_string_value(v),
+				      json_string_value(nv));
+			json_decref(nv);
+			continue;
+		}
+		rc = rename_element(edits, data, &a->m[i].v, nv, match);
+		dh_report_add(rep, false, source, 0,
+			      "%s: renamed \"%s\" to \"%s\"", where,
+			      json_string_value(v), json_string_value(nv));
+		json_array_append(have, nv);
+		json_array_append_new(result, nv);
+	}
+	if (rc == HC_OK)
+		rc = remove_elements(edits, a, gone);
+	free(gone);
+	json_decref(have);
+	if (rc != HC_OK) {
+		json_decref(result);
+		return hc_err_set(err, rc, "out of memory");
+	}
+	*expected_list = result;
+	return HC_OK;
+}
+
+/*
+ * Every name list of obj (the scanned top level or a projects entry;
+ * jobj and exp the same object as read and as expected), where names
+ * where it is ("" at the top level).
+ */
+static int migrate_lists(const char *source, const char *data,
+			 const struct jnode *obj, const json_t *jobj,
+			 json_t *exp, const char *where,
+			 struct dh_edits *edits, struct dh_report *rep,
+			 struct hc_err *err)
+{
+	int rc = HC_OK;
+	for (size_t k = 0; rc == HC_OK && k < HC_COUNT(name_lists); k++) {
+		const struct name_list *nl = &name_lists[k];
+		const struct jmember *m = member(obj, nl->path[0]);
+		const json_t *list = json_object_get(jobj, nl->path[0]);
+		json_t *parent = exp, *result = NULL;
+		const char *key = nl->path[0];
+		char at[700];
+		if (m && nl->path[1]) {
+			m = member(&m->v, nl->path[1]);
+			list = json_object_get(list, nl->path[1]);
+			parent = json_object_get(exp, nl->path[0]);
+			key = nl->path[1];
+		}
+		if (!m || m->v.type != 'a' || !json_is_array(list))
+			continue;
+		snprintf(at, sizeof(at), "%s%s%s%s%s", where, *where ? "." : "",
+			 nl->path[0], nl->path[1] ? "." : "",
+			 nl->path[1] ? nl->path[1] : "");
+		rc = migrate_list(source, data, &m->v, list, nl->match, at,
+				  &result, edits, rep, err);
+		if (rc == HC_OK)
+			json_object_set_new(parent, key, result);
+	}
+	return rc;
+}
+
 int dh_mcpcfg_migrate(const char *source, const char *data, size_t len,
 		      char **out, size_t *out_len, struct dh_report *rep,
 		      struct dh_edits *edits_out, struct hc_err *err)
@@ -405,25 +642,35 @@ int dh_mcpcfg_migrate(const char *source, const char *data, size_t len,
 				 json_object_get(doc, "mcpServers"),
 				 "mcpServers", NULL, expected, &edits, rep,
 				 err);
+	if (rc == HC_OK)
+		rc = migrate_lists(source, data, &root, doc, expected, "",
+				   &edits, rep, err);
 	projects = member(&root, "projects");
 	if (projects && projects->v.type == 'o')
 		for (size_t i = 0; rc == HC_OK && i < projects->v.nm; i++) {
 			const struct jmember *p = &projects->v.m[i];
 			const struct jmember *sv = member(&p->v, "mcpServers");
+			const json_t *jp = json_object_get(
+				json_object_get(doc, "projects"), p->key);
 			char where[600];
-			if (!sv || sv->v.type != 'o')
+			snprintf(where, sizeof(where), "projects[\"%s\"]",
+				 p->key);
+			if (p->v.type == 'o')
+				rc = migrate_lists(
+					source, data, &p->v, jp,
+					json_object_get(
+						json_object_get(expected,
+								"projects"),
+						p->key),
+					where, &edits, rep, err);
+			if (rc != HC_OK || !sv || sv->v.type != 'o')
 				continue;
 			snprintf(where, sizeof(where),
 				 "projects[\"%s\"].mcpServers", p->key);
-			rc = migrate_obj(
-				source, data, len, &sv->v,
-				json_object_get(
-					json_object_get(
-						json_object_get(doc,
-								"projects"),
-						p->key),
-					"mcpServers"),
-				where, p->key, expected, &edits, rep, err);
+			rc = migrate_obj(source, data, len, &sv->v,
+					 json_object_get(jp, "mcpServers"),
+					 where, p->key, expected, &edits, rep,
+					 err);
 		}
 	if (rc == HC_OK)
 		rc = dh_edits_apply(&edits, data, len, out, out_len, err);

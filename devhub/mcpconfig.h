@@ -5,8 +5,9 @@
  *
  * Both work on the file's text, not on a re-serialised document: a small
  * JSON scanner finds the byte positions of the mcpServers objects (at the
- * top level and in every projects entry) and their members, and only the
- * bytes of a renamed key, a removed member or an inserted member change.
+ * top level and in every projects entry), their members and the elements
+ * of arrays, and only the bytes of a renamed key or name, a removed member
+ * or element, or an inserted member change.
  * Indentation, number formats, escapes, key order and everything the
  * scanner does not look at stay exactly as they were. The result is then
  * parsed again (jansson) and compared with the document the change should
@@ -26,7 +27,11 @@
  * every projects entry. Where a "dev-hub" entry already exists with the
  * same value, the "state-hub" one is removed; with a different value the
  * whole migration is refused (HC_ECONFLICT naming where) and nothing
- * changes. *out is the new text (malloc'd; equal to data when nothing was
+ * changes. The lists that name servers, in the same places, follow:
+ * enabledMcpjsonServers and disabledMcpjsonServers ("state-hub"), and the
+ * permission rules of allowedTools and permissions.allow / ask / deny
+ * ("mcp__state-hub", "mcp__state-hub__TOOL"); an element whose new name
+ * its list already has is removed. *out is the new text (malloc'd; equal to data when nothing was
  * to do); rep gets one line per change, and edits (may be NULL) the byte
  * edits made, for showing a diff.
  */

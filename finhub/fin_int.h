@@ -55,7 +55,8 @@ struct fin_parse {
 	const char *source;
 	struct fin_import_result *res;
 	json_t *rows;
-	json_t *seen; /* dedup hash -> occurrences so far in this file */
+	json_t *seen;   /* dedup hash -> occurrences so far in this file */
+	json_t *by_key; /* usage reports: dedup key -> its first row */
 };
 
 /* Record a bad row: line (0 in a JSON document), where (a JSON path, or
@@ -89,6 +90,19 @@ typedef int fin_csv_record_fn(void *ctx, int line, char **fields,
 int fin__csv_read(const char *source, const char *data, size_t len,
 		  fin_csv_record_fn *fn, void *ctx, struct hc_err *err);
 
+/*
+ * The pages of a vendor's report file (JSON read with exact numbers): the
+ * document itself when it is one page, else its elements. JSON that does
+ * not parse, or neither an object nor an array, is HC_EPARSE at the file.
+ */
+int fin__report_pages(struct fin_parse *p, const char *data, size_t len,
+		      json_t **doc, struct hc_err *err);
+
+/* obj[key] as Unix seconds, written as RFC 3339 UTC into out; false when
+ * it is not a non-negative integer of a year up to 9999. */
+bool fin__epoch_utc(const json_t *obj, const char *key, char *out,
+		    size_t size);
+
 int fin__parse_focus(struct fin_parse *p, const char *data, size_t len,
 		     struct hc_err *err);
 int fin__parse_invoices(struct fin_parse *p, const char *data, size_t len,
@@ -99,6 +113,10 @@ int fin__parse_anthropic_cost(struct fin_parse *p, const char *data,
 			      size_t len, struct hc_err *err);
 int fin__parse_openai_cost(struct fin_parse *p, const char *data, size_t len,
 			   struct hc_err *err);
+int fin__parse_anthropic_usage(struct fin_parse *p, const char *data,
+			       size_t len, struct hc_err *err);
+int fin__parse_openai_usage(struct fin_parse *p, const char *data, size_t len,
+			    struct hc_err *err);
 
 /* The runway page for people, GET /runway (runway_view.c). */
 struct hc_view_page;

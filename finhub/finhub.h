@@ -165,16 +165,26 @@ struct fin_price_table {
 	const char *source;  /* where the prices come from */
 	const char *provider;
 	const char *currency;
+	/* How a dated snapshot of a model id follows the entry's id, each Y,
+	 * M and D a digit: "-YYYYMMDD" (Anthropic), "-YYYY-MM-DD" (OpenAI). */
+	const char *date_suffix;
+	/* The batch tier's price in percent of the standard price. */
+	int batch_percent;
 	const struct fin_price *prices;
 	size_t count;
 };
 
 extern const struct fin_price_table fin_anthropic_prices;
+extern const struct fin_price_table fin_openai_prices;
+/* Every table, NULL-terminated. */
+extern const struct fin_price_table *const fin_price_tables[];
 
 /*
- * The price of a model id: an exact entry, or an entry followed by a date
- * suffix "-YYYYMMDD" ("claude-sonnet-4-5-20250929" is "claude-sonnet-4-5").
- * NULL for any other model: an unknown model is never priced.
+ * The price of a model id: an exact entry, or an entry followed by the
+ * table's date suffix ("claude-sonnet-4-5-20250929" is
+ * "claude-sonnet-4-5", "gpt-4o-mini-2024-07-18" is "gpt-4o-mini"). NULL
+ * for any other model: an unknown model is never priced. Entries are
+ * tried in order, so a snapshot priced apart comes before its family.
  */
 const struct fin_price *fin_price_find(const struct fin_price_table *t,
 				       const char *model);
@@ -183,13 +193,40 @@ struct fin_usage {
 	int64_t input, output, cache_write_5m, cache_write_1h, cache_read;
 };
 
-/* The cost of one request in micro-units, rounded half to even. HC_EINVAL
- * when a token count is negative or the cost overflows. */
+/* Which rates of a model with a long-context tier apply. */
+enum fin_context {
+	FIN_CTX_BY_PROMPT, /* one request: the long rates when its prompt
+			    * (input + cache writes + reads) is over the
+			    * threshold */
+	FIN_CTX_BASE,      /* the report says: within the base window */
+	FIN_CTX_LONG,      /* the report says: over it */
+};
+
+/* How the tokens were served, where that changes their price. */
+struct fin_price_terms {
+	enum fin_context context;
+	bool batch; /* the batch tier: batch_percent of every rate */
+};
+
+/*
+ * The cost of usage in micro-units of t's currency, rounded half to even
+ * once, at the end. A model without a long-context tier pays its base
+ * rates whatever the context. t may be NULL when terms->batch is false.
+ * HC_EINVAL when a token count is negative or the cost overflows.
+ */
+int fin_price_cost_terms(const struct fin_price_table *t,
+			 const struct fin_price *p, const struct fin_usage *u,
+			 const struct fin_price_terms *terms,
+			 int64_t *cost_micros);
+
+/* The cost of one request (FIN_CTX_BY_PROMPT, standard tier). */
 int fin_price_cost(const struct fin_price *p, const struct fin_usage *u,
 		   int64_t *cost_micros);
 
-/* The table as JSON for GET /prices. */
-json_t *fin_price_table_json(const struct fin_price_table *t);
+/* Every table as JSON for GET /prices:
+ * {"unit", "providers": {provider: {"version", "source", "currency",
+ * "date_suffix", "batch_percent", "models": [...]}}}. */
+json_t *fin_price_tables_json(void);
 
 /* ---- runway arithmetic (runway.c) -------------------------------------------- */
 
@@ -304,12 +341,20 @@ enum fin_import_kind {
 	FIN_IMPORT_CLAUDE_CODE,
 	FIN_IMPORT_ANTHROPIC_COST,
 	FIN_IMPORT_OPENAI_COST,
+	FIN_IMPORT_ANTHROPIC_USAGE,
+	FIN_IMPORT_OPENAI_USAGE,
 };
 
-/* The kind named "focus", "invoices", "claude-code", "anthropic-cost" or
- * "openai-cost"; false for anything else. */
+/* The kind named "focus", "invoices", "claude-code", "anthropic-cost",
+ * "openai-cost", "anthropic-usage" or "openai-usage"; false for anything
+ * else. */
 bool fin_import_kind_parse(const char *name, enum fin_import_kind *out);
 const char *fin_import_kind_name(enum fin_import_kind k);
+/* The file name ending of a kind's files (".csv", ".jsonl", ".json"): what
+ * the CLI takes from a directory. */
+const char *fin_import_kind_ext(enum fin_import_kind k);
+/* The names, NULL-terminated, in the order of the enum. */
+extern const char *const fin_import_kind_names[];
 /* "focus, invoices, ..." for messages. */
 extern const char fin_import_kind_list[];
 
@@ -330,6 +375,9 @@ struct fin_import_result {
 	int rows;       /* rows read (good ones) */
 	int created;    /* rows stored */
 	int duplicates; /* rows already stored (same dedup key) */
+	int updated;    /* usage reports: rows stored before with other
+			 * token counts (a bucket fetched while it filled
+			 * up), now replaced */
 	int skipped;    /* lines that carry nothing to import */
 	struct fin_bad_row *bad;
 	size_t nbad, capbad;
@@ -342,19 +390,37 @@ json_t *fin_import_result_json(const struct fin_import_result *res);
  * Import one file's bytes in one transaction: parse, refuse bad rows (all
  * of them are listed in res->bad; without opts->skip_bad nothing is
  * stored and the answer is HC_EPARSE naming the first one's line), insert
- * the rows whose dedup key is new, and refresh the budgets and runway of
- * the domains touched. Importing the same file again adds nothing.
+ * the rows whose dedup key is new (for a usage report, replace the token
+ * counts of a stored bucket that has other ones), and refresh the budgets
+ * and runway of the domains touched. Importing the same file again adds
+ * nothing.
  */
 int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	       const char *source, const char *data, size_t len,
 	       const struct fin_import_opts *opts,
 	       struct fin_import_result *res, struct hc_err *err);
 
-/* Token spend summed by provider, model, session or day, with optional
- * filters (any may be NULL). */
-int fin_token_summary(struct hc_conn *c, const char *by, const char *provider,
-		      const char *model, const char *session_id,
-		      const char *from, const char *to, json_t **out,
+/* The kinds of token spend rows: claude_code, anthropic_usage,
+ * openai_usage (NULL-terminated). */
+extern const char *const fin_token_kinds[];
+
+/* Filters of the token spend summary; NULL for any. */
+struct fin_token_filter {
+	const char *kind; /* claude_code, anthropic_usage, openai_usage */
+	const char *provider, *model, *session_id;
+	const char *from, *to; /* days, inclusive */
+};
+
+/* "provider, model, session, day or kind", for messages. */
+extern const char fin_token_groups[];
+
+/*
+ * Token spend summed by provider, model, session, day or kind (by NULL:
+ * model): per group and in total, "rows", "requests" (what the sources
+ * count; Anthropic's usage report counts none), tokens and cost.
+ */
+int fin_token_summary(struct hc_conn *c, const char *by,
+		      const struct fin_token_filter *f, json_t **out,
 		      struct hc_err *err);
 
 #endif

@@ -216,22 +216,25 @@ static int get_runway(struct hc_req *req, struct hc_resp *resp,
 static int get_token_summary(struct hc_req *req, struct hc_resp *resp,
 			     struct hc_err *err)
 {
-	static const char *const allowed[] = { "by",	     "provider",
-					       "model",	     "session_id",
-					       "from",	     "to",
-					       NULL };
+	static const char *const allowed[] = { "by",	     "kind",
+					       "provider",   "model",
+					       "session_id", "from",
+					       "to",	     NULL };
+	struct fin_token_filter f = {
+		.kind = hc_req_arg(req, "kind"),
+		.provider = hc_req_arg(req, "provider"),
+		.model = hc_req_arg(req, "model"),
+		.session_id = hc_req_arg(req, "session_id"),
+		.from = hc_req_arg(req, "from"),
+		.to = hc_req_arg(req, "to"),
+	};
 	json_t *out = NULL;
 	struct hc_conn *c;
 	int rc = hc_req_only_args(req, allowed, err);
 	if (rc != HC_OK)
 		return rc;
 	c = hc_req_db(req, err);
-	rc = c ? fin_token_summary(c, hc_req_arg(req, "by"),
-				   hc_req_arg(req, "provider"),
-				   hc_req_arg(req, "model"),
-				   hc_req_arg(req, "session_id"),
-				   hc_req_arg(req, "from"),
-				   hc_req_arg(req, "to"), &out, err)
+	rc = c ? fin_token_summary(c, hc_req_arg(req, "by"), &f, &out, err)
 	       : err->status;
 	if (rc == HC_EINVAL)
 		err->status = rc = HC_EPARAM;
@@ -244,8 +247,7 @@ static int get_prices(struct hc_req *req, struct hc_resp *resp,
 	int rc = hc_req_only_args(req, NULL, err);
 	if (rc != HC_OK)
 		return rc;
-	return hc_resp_json(resp, 200,
-			    fin_price_table_json(&fin_anthropic_prices));
+	return hc_resp_json(resp, 200, fin_price_tables_json());
 }
 
 /* ---- summary ---------------------------------------------------------------------- */
@@ -323,12 +325,12 @@ static const struct hc_route fin_routes[] = {
 	HC_ROUTES_READ(fin_cost_resource, "costs", "cost entries"),
 	{ "GET", "/token-spend/summary", get_token_summary, NULL,
 	  HC_SCOPE_READ, HC_ROUTE_READONLY,
-	  "Token spend summed by provider, model, session or day" },
+	  "Token spend summed by provider, model, session, day or kind" },
 	HC_ROUTES_READ(fin_token_resource, "token-spend", "token spend rows"),
 	{ "POST", "/imports/{kind}", post_import, NULL, HC_SCOPE_WRITE,
 	  HC_ROUTE_RAW_BODY,
 	  "Import a cost or token file (FOCUS, invoices, Claude Code, "
-	  "Anthropic or OpenAI cost report) sent as the body" },
+	  "Anthropic or OpenAI cost or usage report) sent as the body" },
 	{ "GET", "/burn-rate", get_burn_rate, NULL, HC_SCOPE_READ,
 	  HC_ROUTE_READONLY,
 	  "Actual and projected burn of a domain over a period" },
@@ -337,7 +339,7 @@ static const struct hc_route fin_routes[] = {
 	  "The runway of a domain: months remaining and a month-by-month "
 	  "projection" },
 	{ "GET", "/prices", get_prices, NULL, HC_SCOPE_READ,
-	  HC_ROUTE_READONLY, "The token price table and its version" },
+	  HC_ROUTE_READONLY, "The token price tables and their versions" },
 	/* the page is /runway exactly; the JSON stays at /runway/{key} */
 	HC_VIEW_ROUTE("/runway", fin_runway_page,
 		      "The runway page for people: balance, burn and runway "
@@ -359,10 +361,20 @@ static const struct hc_resource *const fin_v1[] = {
 	NULL
 };
 
+static const struct hc_resource *const fin_v2[] = { &fin_token_resource,
+						    NULL };
+
 static const struct hc_migration fin_steps[] = {
 	{ .version = 1,
 	  .name = "budgets, commitments, accounts, rates, costs, token spend",
 	  .resources = fin_v1 },
+	{ .version = 2,
+	  .name = "token spend: kind, requests, period_end, extra",
+	  .resources = fin_v2 },
+	{ .version = 3,
+	  .name = "token spend before usage reports: Claude Code requests",
+	  .sql = "UPDATE fin_token_spend SET kind = 'claude_code', "
+		 "requests = 1, extra = '{}' WHERE kind IS NULL" },
 };
 
 static const struct hc_migration_set fin_migrations = {

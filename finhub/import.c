@@ -13,22 +13,54 @@
 #include "hubcore/events.h"
 #include "hubcore/json.h"
 
+/* Every kind of file: how it is read, what it becomes, and whether a row
+ * stored before under the same key takes the file's figures. */
 static const struct {
 	const char *name;
 	enum fin_import_kind kind;
 	int (*parse)(struct fin_parse *p, const char *data, size_t len,
 		     struct hc_err *err);
+	const struct hc_resource *resource;
+	const char *ext; /* the CLI takes these files from a directory */
+	bool replaces;   /* a usage report's bucket fetched again */
 } kinds[] = {
-	{ "focus", FIN_IMPORT_FOCUS, fin__parse_focus },
-	{ "invoices", FIN_IMPORT_INVOICES, fin__parse_invoices },
-	{ "claude-code", FIN_IMPORT_CLAUDE_CODE, fin__parse_claude_code },
+	{ "focus", FIN_IMPORT_FOCUS, fin__parse_focus, &fin_cost_resource,
+	  ".csv", false },
+	{ "invoices", FIN_IMPORT_INVOICES, fin__parse_invoices,
+	  &fin_cost_resource, ".csv", false },
+	{ "claude-code", FIN_IMPORT_CLAUDE_CODE, fin__parse_claude_code,
+	  &fin_token_resource, ".jsonl", false },
 	{ "anthropic-cost", FIN_IMPORT_ANTHROPIC_COST,
-	  fin__parse_anthropic_cost },
-	{ "openai-cost", FIN_IMPORT_OPENAI_COST, fin__parse_openai_cost },
+	  fin__parse_anthropic_cost, &fin_cost_resource, ".json", false },
+	{ "openai-cost", FIN_IMPORT_OPENAI_COST, fin__parse_openai_cost,
+	  &fin_cost_resource, ".json", false },
+	{ "anthropic-usage", FIN_IMPORT_ANTHROPIC_USAGE,
+	  fin__parse_anthropic_usage, &fin_token_resource, ".json", true },
+	{ "openai-usage", FIN_IMPORT_OPENAI_USAGE, fin__parse_openai_usage,
+	  &fin_token_resource, ".json", true },
+};
+
+/* The same names in the same order (a unit test checks it), for the MCP
+ * tool's enum. */
+const char *const fin_import_kind_names[] = {
+	"focus",	  "invoices",	  "claude-code",  "anthropic-cost",
+	"openai-cost", "anthropic-usage", "openai-usage", NULL
 };
 
 const char fin_import_kind_list[] =
-	"focus, invoices, claude-code, anthropic-cost, openai-cost";
+	"focus, invoices, claude-code, anthropic-cost, openai-cost, "
+	"anthropic-usage, openai-usage";
+
+_Static_assert(HC_COUNT(fin_import_kind_names) == HC_COUNT(kinds) + 1,
+	       "fin_import_kind_names lists every kind");
+
+static size_t kind_index(enum fin_import_kind k)
+{
+	for (size_t i = 0; i < HC_COUNT(kinds); i++)
+		if (kinds[i].kind == k)
+			return i;
+	HC_BUG("no import kind %d", (int)k);
+}
 
 bool fin_import_kind_parse(const char *name, enum fin_import_kind *out)
 {
@@ -42,10 +74,12 @@ bool fin_import_kind_parse(const char *name, enum fin_import_kind *out)
 
 const char *fin_import_kind_name(enum fin_import_kind k)
 {
-	for (size_t i = 0; i < HC_COUNT(kinds); i++)
-		if (kinds[i].kind == k)
-			return kinds[i].name;
-	return "?";
+	return kinds[kind_index(k)].name;
+}
+
+const char *fin_import_kind_ext(enum fin_import_kind k)
+{
+	return kinds[kind_index(k)].ext;
 }
 
 /* ---- results ------------------------------------------------------------------ */
@@ -69,11 +103,11 @@ json_t *fin_import_result_json(const struct fin_import_result *res)
 					    json_string(res->bad[i].where));
 		json_array_append_new(bad, b);
 	}
-	return json_pack("{sssssisisisisiso}", "source", res->source, "kind",
-			 fin_import_kind_name(res->kind), "rows", res->rows,
-			 "created", res->created, "duplicates",
-			 res->duplicates, "skipped", res->skipped, "bad",
-			 (int)res->nbad, "bad_rows", bad);
+	return json_pack("{sssssisisisisisiso}", "source", res->source,
+			 "kind", fin_import_kind_name(res->kind), "rows",
+			 res->rows, "created", res->created, "duplicates",
+			 res->duplicates, "updated", res->updated, "skipped",
+			 res->skipped, "bad", (int)res->nbad, "bad_rows", bad);
 }
 
 int fin__bad(struct fin_parse *p, int line, const char *where,
@@ -143,6 +177,73 @@ static int exists(struct hc_conn *c, const struct hc_resource *r,
 	return rc == HC_ENOTFOUND ? HC_OK : rc;
 }
 
+/* The usage figures of a token spend row: what decides whether a bucket
+ * fetched again brings news. Prices are not among them: a row keeps the
+ * price it was imported with. */
+static const char *const usage_figures[] = { "tokens_in",   "tokens_out",
+					     "cache_write", "cache_read",
+					     "requests",    NULL };
+
+/*
+ * A row of a usage report whose key is stored: the same figures are a
+ * duplicate; other ones (the bucket was still filling up when it was
+ * fetched before) replace the stored row's, priced anew.
+ */
+static int replace_figures(struct hc_conn *c, const struct hc_resource *r,
+			   const json_t *row, bool *replaced,
+			   struct hc_err *err)
+{
+	struct hc_value p[] = { hc_vtext(hc_json_str(row, "dedup_key")) };
+	struct hc_stmt *st = NULL;
+	json_t *patch;
+	char *id = NULL;
+	bool same = true;
+	int rc = hc_query(c, &st,
+			  "SELECT id, tokens_in, tokens_out, cache_write, "
+			  "cache_read, requests FROM fin_token_spend WHERE "
+			  "dedup_key = ?",
+			  p, 1, err);
+	*replaced = false;
+	if (rc != HC_OK)
+		return rc;
+	rc = hc_stmt_step(st, err);
+	if (rc == HC_ROW_READY) {
+		id = strdup(hc_stmt_text(st, 0, NULL));
+		for (int i = 0; usage_figures[i]; i++) {
+			json_t *v = json_object_get(row, usage_figures[i]);
+			bool stored_null = hc_stmt_isnull(st, i + 1);
+			if (!v || json_is_null(v))
+				same = same && stored_null;
+			else
+				same = same && !stored_null &&
+				       hc_stmt_int(st, i + 1) ==
+					       json_integer_value(v);
+		}
+		rc = HC_OK;
+	} else if (rc == HC_ROW_DONE) {
+		rc = hc_err_set(err, HC_EINTERNAL, "row '%s' went away",
+				hc_json_str(row, "dedup_key"));
+	}
+	hc_stmt_finish(st);
+	if (rc == HC_OK && !id)
+		rc = hc_err_set(err, HC_ENOMEM, "out of memory");
+	if (rc != HC_OK || same) {
+		free(id);
+		return rc;
+	}
+	patch = json_deep_copy(row);
+	json_object_del(patch, "dedup_key");
+	for (int i = 0; usage_figures[i]; i++)
+		if (!json_object_get(patch, usage_figures[i]))
+			json_object_set_new(patch, usage_figures[i],
+					    json_null());
+	rc = hc_res_update(c, r, id, patch, NULL, err);
+	json_decref(patch);
+	free(id);
+	*replaced = rc == HC_OK;
+	return rc;
+}
+
 static void touch(json_t *domains, const char *domain)
 {
 	if (domain && !json_object_get(domains, domain))
@@ -150,8 +251,9 @@ static void touch(json_t *domains, const char *domain)
 }
 
 static int store_rows(struct hc_conn *c, struct fin_parse *p,
-		      const struct hc_resource *r, const char *domain,
-		      json_t *touched, json_t *services, struct hc_err *err)
+		      const struct hc_resource *r, bool replaces,
+		      const char *domain, json_t *touched, json_t *services,
+		      struct hc_err *err)
 {
 	json_t *row;
 	size_t i;
@@ -165,11 +267,24 @@ static int store_rows(struct hc_conn *c, struct fin_parse *p,
 		rc = exists(c, r, hc_json_str(row, "dedup_key"), &found, err);
 		if (rc != HC_OK)
 			break;
+		hc_json_set_str(row, "source_file", p->source);
+		if (found && replaces) {
+			bool replaced = false;
+			rc = replace_figures(c, r, row, &replaced, &e2);
+			if (rc != HC_OK) {
+				*err = e2;
+				return hc_err_prefix(err, "%s", p->source);
+			}
+			if (replaced)
+				p->res->updated++;
+			else
+				p->res->duplicates++;
+			continue;
+		}
 		if (found) {
 			p->res->duplicates++;
 			continue;
 		}
-		hc_json_set_str(row, "source_file", p->source);
 		if (r == &fin_cost_resource && domain &&
 		    !hc_json_str(row, "domain"))
 			hc_json_set_str(row, "domain", domain);
@@ -257,15 +372,14 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	       struct fin_import_result *res, struct hc_err *err)
 {
 	struct fin_parse p = { 0 };
-	const struct hc_resource *r = kind == FIN_IMPORT_CLAUDE_CODE
-					      ? &fin_token_resource
-					      : &fin_cost_resource;
+	size_t ki = kind_index(kind);
+	const struct hc_resource *r = kinds[ki].resource;
 	json_t *touched = json_object(), *services = json_object();
 	char *domain = NULL;
 	const char *k;
 	json_t *v;
 	bool own = false;
-	int rc = HC_ENOTFOUND;
+	int rc;
 
 	fin_import_result_release(res);
 	memset(res, 0, sizeof(*res));
@@ -275,11 +389,8 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	p.res = res;
 	p.rows = json_array();
 	p.seen = json_object();
-	for (size_t i = 0; i < HC_COUNT(kinds); i++)
-		if (kinds[i].kind == kind)
-			rc = kinds[i].parse(&p, data, len, err);
-	if (rc == HC_ENOTFOUND)
-		HC_BUG("no parser for import kind %d", (int)kind);
+	p.by_key = json_object();
+	rc = kinds[ki].parse(&p, data, len, err);
 	if (rc == HC_OK && opts->domain) {
 		rc = hc_res_resolve(c, &hc_domain_resource, opts->domain,
 				    "slug", &domain, err);
@@ -294,7 +405,8 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 		rc = fin__begin(c, &own, err);
 	}
 	if (rc == HC_OK)
-		rc = store_rows(c, &p, r, domain, touched, services, err);
+		rc = store_rows(c, &p, r, kinds[ki].replaces, domain, touched,
+				services, err);
 	if (rc == HC_OK && res->nbad && !opts->skip_bad) {
 		const struct fin_bad_row *b = &res->bad[0];
 		rc = hc_err_at(err, HC_EPARSE, source, b->line, 0,
@@ -317,6 +429,7 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	if (rc != HC_OK) {
 		res->created = 0;
 		res->duplicates = 0;
+		res->updated = 0;
 		if (!err->source[0])
 			snprintf(err->source, sizeof(err->source), "%s",
 				 source);
@@ -326,5 +439,6 @@ int fin_import(struct hc_conn *c, enum fin_import_kind kind,
 	json_decref(services);
 	json_decref(p.rows);
 	json_decref(p.seen);
+	json_decref(p.by_key);
 	return rc;
 }

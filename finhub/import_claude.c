@@ -122,15 +122,17 @@ static int one_line(struct fin_parse *p, int line, const char *text,
 		rc = fin__bad(p, line, NULL, "the cost overflows");
 		goto out;
 	}
-	row = json_pack("{sssssssssIsIsIsIsIsssssbsI}", "dedup_key", key,
-			"provider", "anthropic", "model", model, "timestamp",
+	row = json_pack("{sssssssssssIsIsIsIsIsssssbsIsI}", "dedup_key", key,
+			"kind", "claude_code", "provider", "anthropic",
+			"model", model, "timestamp",
 			utc, "tokens_in", (json_int_t)in, "tokens_out",
 			(json_int_t)out, "cache_write", (json_int_t)cw,
 			"cache_read", (json_int_t)cr, "cost_micros",
 			(json_int_t)cost, "currency", tab->currency,
 			"price_version", tab->version, "sidechain",
 			json_is_true(json_object_get(obj, "isSidechain")),
-			"source_line", (json_int_t)line);
+			"source_line", (json_int_t)line, "requests",
+			(json_int_t)1);
 	if (!row) {
 		rc = hc_err_set(err, HC_ENOMEM, "out of memory");
 		goto out;

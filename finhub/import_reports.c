@@ -17,9 +17,8 @@
 #include "finhub/fin_int.h"
 #include "hubcore/json.h"
 
-/* The pages of a report file: the document itself or its elements. */
-static int pages(struct fin_parse *p, const char *data, size_t len,
-		 json_t **doc, struct hc_err *err)
+int fin__report_pages(struct fin_parse *p, const char *data, size_t len,
+		      json_t **doc, struct hc_err *err)
 {
 	int rc = fin_json_parse_exact(data, len, doc, err);
 	if (rc != HC_OK) {
@@ -35,7 +34,7 @@ static int pages(struct fin_parse *p, const char *data, size_t len,
 	}
 	if (!json_is_array(*doc))
 		return hc_err_at(err, HC_EPARSE, p->source, 1, 0,
-				 "not a cost report: expected an object with "
+				 "not a report: expected an object with "
 				 "\"data\" or an array of them");
 	return HC_OK;
 }
@@ -114,7 +113,7 @@ int fin__parse_anthropic_cost(struct fin_parse *p, const char *data,
 					     "description", NULL };
 	json_t *doc = NULL, *page, *bucket, *result;
 	size_t pi, bi, ri;
-	int rc = pages(p, data, len, &doc, err);
+	int rc = fin__report_pages(p, data, len, &doc, err);
 	if (rc != HC_OK) {
 		json_decref(doc);
 		return rc;
@@ -198,13 +197,13 @@ int fin__parse_anthropic_cost(struct fin_parse *p, const char *data,
 	return rc;
 }
 
-static bool epoch_utc(const json_t *bucket, const char *key, char *out,
-		      size_t size)
+bool fin__epoch_utc(const json_t *obj, const char *key, char *out,
+		    size_t size)
 {
 	int64_t t = 0;
 	time_t tt;
 	struct tm tm;
-	if (!fin_json_int(bucket, key, &t) || t < 0 || t > 253402300799)
+	if (!fin_json_int(obj, key, &t) || t < 0 || t > 253402300799)
 		return false;
 	tt = (time_t)t;
 	return gmtime_r(&tt, &tm) &&
@@ -218,7 +217,7 @@ int fin__parse_openai_cost(struct fin_parse *p, const char *data, size_t len,
 					     NULL };
 	json_t *doc = NULL, *page, *bucket, *result;
 	size_t pi, bi, ri;
-	int rc = pages(p, data, len, &doc, err);
+	int rc = fin__report_pages(p, data, len, &doc, err);
 	if (rc != HC_OK) {
 		json_decref(doc);
 		return rc;
@@ -236,7 +235,7 @@ int fin__parse_openai_cost(struct fin_parse *p, const char *data, size_t len,
 		json_array_foreach(buckets, bi, bucket)
 		{
 			char ps[32], pe[32], where[64], date[11], key[128];
-			bool has_start = epoch_utc(bucket, "start_time", ps,
+			bool has_start = fin__epoch_utc(bucket, "start_time", ps,
 						   sizeof(ps));
 			json_array_foreach(json_object_get(bucket, "results"),
 					   ri, result)
@@ -289,7 +288,7 @@ int fin__parse_openai_cost(struct fin_parse *p, const char *data, size_t len,
 						row, "service",
 						hc_json_str(result,
 							    "line_item"));
-				if (epoch_utc(bucket, "end_time", pe,
+				if (fin__epoch_utc(bucket, "end_time", pe,
 					      sizeof(pe)))
 					hc_json_set_str(row, "period_end", pe);
 				json_array_append_new(p->rows, row);

@@ -78,12 +78,16 @@ static int t_runway(struct hc_mcp_call *call, json_t *args, json_t **out,
 static int t_token_spend(struct hc_mcp_call *call, json_t *args, json_t **out,
 			 struct hc_err *err)
 {
+	struct fin_token_filter f = {
+		.kind = arg(args, "kind"),
+		.provider = arg(args, "provider"),
+		.model = arg(args, "model"),
+		.session_id = arg(args, "session_id"),
+		.from = arg(args, "from"),
+		.to = arg(args, "to"),
+	};
 	struct hc_conn *c = hc_mcp_db(call, err);
-	return c ? fin_token_summary(c, arg(args, "by"), arg(args, "provider"),
-				     arg(args, "model"),
-				     arg(args, "session_id"),
-				     arg(args, "from"), arg(args, "to"), out,
-				     err)
+	return c ? fin_token_summary(c, arg(args, "by"), &f, out, err)
 		 : err->status;
 }
 
@@ -116,11 +120,8 @@ static int t_import(struct hc_mcp_call *call, json_t *args, json_t **out,
 	return rc;
 }
 
-static const char *const import_kinds[] = { "focus", "invoices",
-					    "claude-code", "anthropic-cost",
-					    "openai-cost", NULL };
 static const char *const token_groups[] = { "provider", "model", "session",
-					    "day", NULL };
+					    "day", "kind", NULL };
 
 static const struct hc_field p_set_budget[] = {
 	{ .name = "domain", .type = HC_FT_STRING, .flags = REQ,
@@ -170,7 +171,12 @@ static const struct hc_field p_runway[] = {
 };
 static const struct hc_field p_tokens[] = {
 	{ .name = "by", .type = HC_FT_ENUM, .enum_values = token_groups,
-	  .doc = "Group by provider, model (default), session or day." },
+	  .doc = "Group by provider, model (default), session, day or kind." },
+	{ .name = "kind", .type = HC_FT_ENUM, .enum_values = fin_token_kinds,
+	  .doc = "Only rows from Claude Code logs (claude_code) or from a "
+		 "usage report (anthropic_usage, openai_usage): the two "
+		 "describe the same requests when Claude Code runs on the "
+		 "organisation's API key, so do not add them up." },
 	{ .name = "provider", .type = HC_FT_STRING,
 	  .doc = "Only this provider, e.g. anthropic." },
 	{ .name = "model", .type = HC_FT_STRING, .doc = "Only this model." },
@@ -183,9 +189,10 @@ static const struct hc_field p_tokens[] = {
 };
 static const struct hc_field p_import[] = {
 	{ .name = "kind", .type = HC_FT_ENUM, .flags = REQ,
-	  .enum_values = import_kinds,
-	  .doc = "focus, invoices, claude-code, anthropic-cost or "
-		 "openai-cost." },
+	  .enum_values = fin_import_kind_names,
+	  .doc = "focus, invoices (CSV), claude-code (JSONL), "
+		 "anthropic-cost, openai-cost (cost reports), "
+		 "anthropic-usage or openai-usage (usage reports, JSON)." },
 	{ .name = "content", .type = HC_FT_TEXT, .flags = REQ,
 	  .max_len = 16 * 1024 * 1024, .doc = "The file's text." },
 	{ .name = "source", .type = HC_FT_STRING, .max_len = 1000,
@@ -250,9 +257,10 @@ static const struct hc_mcp_tool fin_tools[] = {
 	  .fn = t_runway, .params = p_runway, .nparams = HC_COUNT(p_runway),
 	  .flags = RO, .tiers = CORE, .scope = HC_SCOPE_READ },
 	{ .name = "get_token_spend", .title = "Get token spend",
-	  .description = "AI token spend summed by provider, model, session "
-			 "or day, with tokens in, out, cache write and read "
-			 "and the cost (micro-USD and text).",
+	  .description = "AI token spend summed by provider, model, session, "
+			 "day or kind, with rows, requests, tokens in, out, "
+			 "cache write and read and the cost (micro-USD and "
+			 "text).",
 	  .fn = t_token_spend, .params = p_tokens,
 	  .nparams = HC_COUNT(p_tokens), .flags = RO, .tiers = CORE,
 	  .scope = HC_SCOPE_READ },
@@ -263,8 +271,8 @@ static const struct hc_mcp_tool fin_tools[] = {
 	{ .name = "import_costs", .title = "Import costs",
 	  .description = "Import a cost or token file's text: FOCUS CSV, "
 			 "invoices CSV, Claude Code JSONL, Anthropic or "
-			 "OpenAI cost report JSON. Idempotent; bad rows are "
-			 "reported with their line.",
+			 "OpenAI cost or usage report JSON. Idempotent; bad "
+			 "rows are reported with their line or JSON path.",
 	  .fn = t_import, .params = p_import, .nparams = HC_COUNT(p_import),
 	  .flags = HC_MCP_IDEMPOTENT, .scope = HC_SCOPE_WRITE },
 };

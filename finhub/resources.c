@@ -23,6 +23,8 @@ static const char *const runway_states[] = { "ok", "below_threshold", NULL };
 static const char *const cost_kinds[] = { "focus", "invoice",
 					  "anthropic_cost", "openai_cost",
 					  NULL };
+const char *const fin_token_kinds[] = { "claude_code", "anthropic_usage",
+				       "openai_usage", NULL };
 
 /* ---- shared checks ---------------------------------------------------------- */
 
@@ -530,7 +532,14 @@ static const struct hc_field token_fields[] = {
 	{ .name = "dedup_key", .type = HC_FT_STRING,
 	  .flags = HC_F_REQUIRED | HC_F_UNIQUE | HC_F_IMMUTABLE,
 	  .max_len = 300,
-	  .doc = "Stable key: message id + request id for Claude Code." },
+	  .doc = "Stable key: message id + request id for Claude Code; bucket "
+		 "start, grouping keys and model for a usage report." },
+	{ .name = "kind", .type = HC_FT_ENUM,
+	  .flags = HC_F_REQUIRED | HC_F_FILTER, .enum_values = fin_token_kinds,
+	  .since = 2,
+	  .doc = "Where the row comes from: claude_code (one request of a "
+		 "session log), anthropic_usage or openai_usage (one result "
+		 "of a usage report's time bucket)." },
 	{ .name = "provider", .type = HC_FT_STRING,
 	  .flags = HC_F_REQUIRED | HC_F_FILTER, .max_len = 40,
 	  .doc = "anthropic, openai, ..." },
@@ -540,12 +549,19 @@ static const struct hc_field token_fields[] = {
 	{ .name = "session_id", .type = HC_FT_STRING, .flags = HC_F_FILTER,
 	  .max_len = 100, .doc = "The agent session (Claude Code sessionId)." },
 	{ .name = "timestamp", .type = HC_FT_DATETIME, .flags = HC_F_REQUIRED,
-	  .doc = "When the request was made." },
+	  .doc = "When the request was made; the start of a usage report's "
+		 "time bucket." },
+	{ .name = "period_end", .type = HC_FT_DATETIME, .since = 2,
+	  .doc = "The end of a usage report's time bucket (exclusive)." },
+	{ .name = "requests", .type = HC_FT_INT, .since = 2,
+	  .doc = "Model requests the row counts: 1 for Claude Code, the "
+		 "bucket's num_model_requests for OpenAI; null when the "
+		 "source does not say (Anthropic's usage report)." },
 	{ .name = "day", .type = HC_FT_DATE,
 	  .flags = HC_F_READONLY | HC_F_FILTER,
 	  .doc = "Derived: the UTC day of timestamp." },
 	{ .name = "tokens_in", .type = HC_FT_INT, .default_value = "0",
-	  .doc = "Input tokens (not cached)." },
+	  .doc = "Input tokens neither written to nor read from the cache." },
 	{ .name = "tokens_out", .type = HC_FT_INT, .default_value = "0",
 	  .doc = "Output tokens." },
 	{ .name = "cache_write", .type = HC_FT_INT, .default_value = "0",
@@ -566,6 +582,10 @@ static const struct hc_field token_fields[] = {
 	  .doc = "The file the line was imported from." },
 	{ .name = "source_line", .type = HC_FT_INT,
 	  .doc = "Its line in that file." },
+	{ .name = "extra", .type = HC_FT_JSON, .json_kind = HC_JSON_OBJECT,
+	  .default_value = "{}", .since = 2,
+	  .doc = "A usage report result's other members by name: workspace, "
+		 "API key, project, service tier, server tool use, ..." },
 };
 
 const struct hc_resource fin_token_resource = {

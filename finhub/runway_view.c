@@ -298,17 +298,16 @@ static int render_tokens(struct hc_view *v, struct hc_buf *b,
 	struct hc_chart_bar bars[TOKEN_DAYS];
 	char texts[TOKEN_DAYS][48];
 	size_t i, n, first;
-	int rc = fin_token_summary(v->db, "model", NULL, NULL, NULL, NULL, NULL,
-				   &models, err);
+	static const struct fin_token_filter all = { 0 };
+	int rc = fin_token_summary(v->db, "model", &all, &models, err);
 	if (rc == HC_OK)
-		rc = fin_token_summary(v->db, "day", NULL, NULL, NULL, NULL,
-				       NULL, &days, err);
+		rc = fin_token_summary(v->db, "day", &all, &days, err);
 	if (rc != HC_OK)
 		goto out;
 	if (json_array_size(json_object_get(models, "groups")) == 0) {
 		rc = hc_html(b, "<p class=\"empty\">No token spend imported yet "
-				"(foshub fin import claude-code, anthropic-cost "
-				"or openai-cost).</p>");
+				"(foshub fin import claude-code, anthropic-usage "
+				"or openai-usage).</p>");
 		goto out;
 	}
 	rc = hc_html(b,

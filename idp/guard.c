@@ -41,11 +41,22 @@ int idp_throttle_reserve(struct hc_conn *c, const struct idp_config *cfg,
 	rc = hc_tx_begin(c, true, err);
 	if (rc != HC_OK)
 		return rc;
+	/* a row to lock, so that concurrent attempts on a key take turns
+	 * (PostgreSQL; a SQLite write transaction excludes the others
+	 * already): a new one counts as no failures, as no row does */
 	{
+		struct hc_value p[] = { hc_vtext(key) };
+		rc = hc_exec(c,
+			     "INSERT INTO idp_throttle (key, failures, "
+			     "last_failure, locked_until) VALUES (?, 0, 0, 0) "
+			     "ON CONFLICT(key) DO NOTHING",
+			     p, 1, err);
+	}
+	if (rc == HC_OK) {
 		struct hc_value p[] = { hc_vtext(key) };
 		rc = hc_query(c, &st,
 			      "SELECT failures, last_failure, locked_until FROM "
-			      "idp_throttle WHERE key = ?",
+			      "idp_throttle WHERE key = ? FOR UPDATE",
 			      p, 1, err);
 	}
 	if (rc == HC_OK) {

@@ -554,6 +554,19 @@ out:
 	return rc;
 }
 
+struct issue_job {
+	struct idp *p;
+	struct idp_config *cfg;
+	const struct idp_grant *g;
+	json_t *out;
+};
+
+static int issue_write(struct hc_conn *c, void *arg, struct hc_err *err)
+{
+	struct issue_job *j = arg;
+	return idp__issue(j->p, c, j->cfg, j->g, &j->out, err);
+}
+
 /* grant_type=client_credentials: service accounts between hubs. */
 static int client_grant(struct idp *p, struct hc_conn *c,
 			struct idp_config *cfg, const struct idp_client *cl,
@@ -580,16 +593,20 @@ static int client_grant(struct idp *p, struct hc_conn *c,
 		}
 	}
 	g.resource = resource;
-	rc = hc_tx_begin(c, true, err);
-	if (rc == HC_OK)
-		rc = idp__issue(p, c, cfg, &g, &out, err);
-	if (rc == HC_OK)
-		rc = hc_tx_commit(c, err);
-	else
-		hc_tx_rollback(c);
+	{
+		/* Group commit: the access token's row (kept for revocation
+		 * and introspection) is committed with those of concurrent
+		 * requests, one fsync for all, and the token is answered only
+		 * once its row is on disk. */
+		struct issue_job j = { p, cfg, &g, NULL };
+		rc = hc_store_write(p->hub->store, issue_write, &j, err);
+		out = j.out;
+	}
 	free(resource);
-	if (rc != HC_OK)
+	if (rc != HC_OK) {
+		json_decref(out); /* issued, then not committed */
 		return rc;
+	}
 	return hc_resp_json(resp, 200, out);
 }
 

@@ -3,6 +3,8 @@
 #
 #   scripts/install-deps.sh build   libraries and tools to build
 #   scripts/install-deps.sh test    everything `make test` needs as well
+#   scripts/install-deps.sh bench   the benchmark's tools (make bench; the
+#                                   smoke of make test needs them too)
 #
 # Idempotent: when every package is installed it does nothing, and it runs
 # `apt-get update` only when something is missing. Uses sudo when not root.
@@ -13,15 +15,18 @@ libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
 libcurl4-openssl-dev libpq-dev libnats-dev"
 # chromium: the browser tests (tests/ui) drive it with playwright-core;
+# wrk and hyperfine drive the benchmark, nginx is its reference;
 # nats-server: the events tests run over NATS JetStream too
+bench_pkgs="wrk hyperfine nginx-light"
 test_pkgs="libcmocka-dev sqlite3 oathtool openssl glewlwyd python3-fastapi
 python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev
-postgresql chromium fonts-dejavu-core nats-server"
+postgresql chromium fonts-dejavu-core nats-server $bench_pkgs"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
 test) pkgs="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+bench) pkgs="$build_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 missing=

@@ -733,7 +733,8 @@ int hc_events_dead(struct hc_conn *c, const char *subscriber, size_t limit,
 		      "d.last_attempt_at, e.id, e.type, e.created_at, "
 		      "e.payload FROM event_deliveries d JOIN event_outbox e "
 		      "ON e.id = d.event_id WHERE d.status = 'dead' AND d.seq "
-		      "> ? AND (? IS NULL OR d.subscriber = ?) ORDER BY d.seq "
+		      "> ? AND (CAST(? AS TEXT) IS NULL OR d.subscriber = ?) "
+		      "ORDER BY d.seq "
 		      "LIMIT ?",
 		      p, 4, err);
 	while ((rc == HC_OK || rc == HC_ROW_READY) &&
@@ -805,7 +806,8 @@ int hc_events_redrive(struct hc_conn *c, const char *delivery,
 		rc = hc_exec(c,
 			     "UPDATE event_deliveries SET status = 'pending', "
 			     "attempts = 0, next_attempt_ms = 0 WHERE status "
-			     "= 'dead' AND (? = 0 OR seq = ?) AND (? IS NULL "
+			     "= 'dead' AND (? = 0 OR seq = ?) AND (CAST(? AS TEXT) "
+			     "IS NULL "
 			     "OR subscriber = ?)",
 			     p, 4, err);
 	}

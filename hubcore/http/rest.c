@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/buf.h"
 #include "hubcore/hub.h"
 #include "hubcore/rest.h"
 
@@ -55,21 +56,39 @@ int hc_rest_list_query(const struct hc_req *req, const struct hc_resource *r,
 	return HC_OK;
 }
 
+/* Answer 200 with the JSON text of b (taken). */
+static int resp_text(struct hc_resp *resp, struct hc_buf *b)
+{
+	json_decref(resp->json);
+	resp->json = NULL;
+	free(resp->body);
+	resp->status = 200;
+	resp->content_type = "application/json";
+	resp->body = hc_buf_detach(b, &resp->body_len);
+	return resp->body ? HC_OK : HC_ENOMEM;
+}
+
+/* Lists and rows are written straight to JSON text (hc_res_list_text):
+ * no json_t per row on the way. */
+#define ANSWER_MAX (256 * 1024 * 1024)
+
 int hc_rest_list(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 {
 	const struct hc_resource *r = req->route->arg;
 	struct hc_list_query q;
 	struct hc_conn *c;
-	json_t *out = NULL;
+	struct hc_buf text = HC_BUF_INIT(ANSWER_MAX);
 	int rc = hc_rest_list_query(req, r, NULL, &q, err);
 	if (rc != HC_OK)
 		return rc;
 	if (!(c = hc_req_db(req, err)))
 		return err->status;
-	rc = hc_res_list(c, r, &q, &out, err);
-	if (rc != HC_OK)
+	rc = hc_res_list_text(c, r, &q, &text, err);
+	if (rc != HC_OK) {
+		hc_buf_release(&text);
 		return rc;
-	return hc_resp_json(resp, 200, out);
+	}
+	return resp_text(resp, &text);
 }
 
 int hc_rest_if_match(const struct hc_req *req, int64_t *expected,
@@ -120,15 +139,23 @@ int hc_rest_get(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 {
 	const struct hc_resource *r = req->route->arg;
 	struct hc_conn *c = hc_req_db(req, err);
-	json_t *out = NULL;
+	struct hc_buf text = HC_BUF_INIT(ANSWER_MAX);
+	int64_t revision = 0;
 	int rc;
 	if (!c)
 		return err->status;
-	rc = hc_res_get(c, r, hc_req_param(req, "key"), &out, err);
-	if (rc != HC_OK)
+	rc = hc_res_get_text(c, r, hc_req_param(req, "key"), &text, &revision,
+			     err);
+	if (rc != HC_OK) {
+		hc_buf_release(&text);
 		return rc;
-	hc_rest_etag(resp, out);
-	return hc_resp_json(resp, 200, out);
+	}
+	{
+		char tag[32];
+		snprintf(tag, sizeof(tag), "\"%lld\"", (long long)revision);
+		hc_resp_header(resp, "ETag", tag);
+	}
+	return resp_text(resp, &text);
 }
 
 int hc_rest_created(struct hc_resp *resp, const struct hc_resource *r,
@@ -141,21 +168,33 @@ int hc_rest_created(struct hc_resp *resp, const struct hc_resource *r,
 	return hc_resp_json(resp, 201, row);
 }
 
+struct create_job {
+	const struct hc_resource *r;
+	json_t *in, *out;
+};
+
+static int create_write(struct hc_conn *c, void *arg, struct hc_err *err)
+{
+	struct create_job *j = arg;
+	return hc_res_create(c, j->r, j->in, &j->out, err);
+}
+
+/* Creates go through group commit: concurrent POSTs share one sync of
+ * the disk, and each is answered 201 only once it is committed. */
 int hc_rest_create(struct hc_req *req, struct hc_resp *resp,
 		   struct hc_err *err)
 {
-	const struct hc_resource *r = req->route->arg;
-	json_t *in = NULL, *out = NULL;
-	struct hc_conn *c;
-	int rc = hc_req_json(req, &in, err);
+	struct create_job j = { .r = req->route->arg };
+	int rc = hc_req_json(req, &j.in, err);
 	if (rc != HC_OK)
 		return rc;
-	c = hc_req_db(req, err);
-	rc = c ? hc_res_create(c, r, in, &out, err) : err->status;
-	json_decref(in);
-	if (rc != HC_OK)
+	rc = hc_store_write(req->hub->store, create_write, &j, err);
+	json_decref(j.in);
+	if (rc != HC_OK) {
+		json_decref(j.out); /* written, then not committed */
 		return rc;
-	return hc_rest_created(resp, r, out);
+	}
+	return hc_rest_created(resp, j.r, j.out);
 }
 
 int hc_rest_update(struct hc_req *req, struct hc_resp *resp,

@@ -313,6 +313,14 @@ static void resp_release(struct hc_resp *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
+static bool resp_has_header(const struct hc_resp *resp, const char *name)
+{
+	for (size_t i = 0; i < resp->nheaders; i++)
+		if (strcasecmp(resp->headers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static void set_problem(struct hc_resp *resp, const struct hc_err *err,
 			const char *path)
 {
@@ -326,6 +334,11 @@ static void set_problem(struct hc_resp *resp, const struct hc_err *err,
 	resp->status = hc_status_http(err->status);
 	resp->json = hc_problem_json(err, path);
 	resp->content_type = "application/problem+json";
+	/* busy (a lock held too long, every database connection in use, a
+	 * statement cancelled): the client may try again, and is told when
+	 * (RFC 9110, 10.2.3), unless the handler said already */
+	if (resp->status == 503 && !resp_has_header(resp, "Retry-After"))
+		hc_resp_header(resp, "Retry-After", "1");
 }
 
 struct args_ctx {

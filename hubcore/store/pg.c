@@ -26,6 +26,10 @@
 
 #include "store_internal.h"
 
+/* the oid of int8 in pg_type (catalog/pg_type_d.h is a server header,
+ * not libpq's; it has not changed since PostgreSQL 7) */
+#define PG_INT8OID 20
+
 struct pg_handle {
 	PGconn *pg;
 	int64_t changes;
@@ -230,11 +234,14 @@ static int pg_query(struct hc_conn *c, struct hc_stmt **out, const char *sql,
 	int maxp = 0, rc;
 	char *text = hc__pg_placeholders(sql, &maxp);
 	char **values = calloc(nparams + 1, sizeof(*values));
+	/* integers say so (int8); text is left for the server to infer
+	 * from where it is used, as a literal would be */
+	Oid *types = calloc(nparams + 1, sizeof(*types));
 	struct pg_stmt *w = NULL;
 	PGresult *res = NULL;
 	ExecStatusType st;
 
-	if (!text || !values) {
+	if (!text || !values || !types) {
 		rc = hc_err_set(err, HC_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -246,6 +253,7 @@ static int pg_query(struct hc_conn *c, struct hc_stmt **out, const char *sql,
 		if (v->type == HC_V_NULL)
 			continue;
 		if (v->type == HC_V_INT) {
+			types[i] = PG_INT8OID;
 			if (asprintf(&values[i], "%lld", (long long)v->i) < 0)
 				values[i] = NULL;
 		} else {
@@ -265,7 +273,7 @@ static int pg_query(struct hc_conn *c, struct hc_stmt **out, const char *sql,
 	rc = check_conn(c, err);
 	if (rc != HC_OK)
 		goto out;
-	res = PQexecParams(pg_of(c), text, (int)nparams, NULL,
+	res = PQexecParams(pg_of(c), text, (int)nparams, types,
 			   (const char *const *)values, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -290,6 +298,7 @@ out:
 	for (size_t i = 0; values && i < nparams; i++)
 		free(values[i]);
 	free(values);
+	free(types);
 	free(text);
 	return rc;
 }

@@ -2,11 +2,13 @@
  * store.c - the backend-neutral part of the store: URL dispatch, the
  * connection pool, transactions and convenience queries.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "hubcore/store.h"
 #include "store_internal.h"
@@ -172,6 +174,8 @@ int hc_store_open(struct hc_store **out, const char *url,
 		s->opt.pool_size = 8;
 	if (!s->opt.busy_timeout_ms)
 		s->opt.busy_timeout_ms = 5000;
+	if (!s->opt.acquire_timeout_ms)
+		s->opt.acquire_timeout_ms = 10000;
 	if (!s->opt.statement_timeout_ms)
 		s->opt.statement_timeout_ms = 30000;
 	s->all = calloc(s->opt.pool_size, sizeof(*s->all));
@@ -181,6 +185,7 @@ int hc_store_open(struct hc_store **out, const char *url,
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->available, NULL);
+	pthread_cond_init(&s->written, NULL);
 
 	/* Open one connection now so that a bad path fails at start-up. */
 	{
@@ -213,8 +218,10 @@ void hc_store_close(struct hc_store *s)
 			s->ops->close_conn(s->all[i]);
 			free(s->all[i]);
 		}
+		hc__store_close_writer(s);
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->available);
+		pthread_cond_destroy(&s->written);
 	}
 	free(s->all);
 	free(s->url);
@@ -235,6 +242,15 @@ const char *hc_store_url(const struct hc_store *s)
 struct hc_conn *hc_store_acquire(struct hc_store *s, struct hc_err *err)
 {
 	struct hc_conn *c = NULL;
+	struct timespec deadline;
+	/* the condition variable waits on the realtime clock */
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += s->opt.acquire_timeout_ms / 1000;
+	deadline.tv_nsec += (long)(s->opt.acquire_timeout_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		if (s->closing) {
@@ -251,7 +267,17 @@ struct hc_conn *hc_store_acquire(struct hc_store *s, struct hc_err *err)
 		}
 		if (s->open_conns < s->opt.pool_size)
 			break;
-		pthread_cond_wait(&s->available, &s->lock);
+		if (pthread_cond_timedwait(&s->available, &s->lock,
+					   &deadline) == ETIMEDOUT &&
+		    !s->free_list && s->open_conns >= s->opt.pool_size) {
+			pthread_mutex_unlock(&s->lock);
+			/* overload: an answer (503) rather than a hang */
+			hc_err_set(err, HC_EBUSY,
+				   "all %u database connections have been in "
+				   "use for %u ms; try again later",
+				   s->opt.pool_size, s->opt.acquire_timeout_ms);
+			return NULL;
+		}
 	}
 	/* Open a new connection outside the lock; reserve its slot first. */
 	s->open_conns++;

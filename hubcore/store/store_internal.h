@@ -72,7 +72,15 @@ struct hc_store {
 	bool prepared; /* the backend's one-time file preparation is done */
 	struct hc_conn **all; /* every connection ever opened, for close */
 	unsigned nall;
+	/* group commit (group.c), under lock */
+	struct hc_write_job *queue, *queue_tail;
+	bool leading;            /* a batch is being written */
+	pthread_cond_t written;  /* a batch was committed or failed */
+	struct hc_conn *writer;  /* the batches' connection, not pooled */
 };
+
+struct hc_write_job;
+void hc__store_close_writer(struct hc_store *s);
 
 extern const struct hc_store_ops hc__sqlite_ops;
 extern const struct hc_dialect hc__sqlite_dialect;

@@ -8,10 +8,11 @@
  * Events:
  *   retry: 2000                    reconnect after 2 s
  *   id: VERSION / event: update / data: {"version", "sections": {id: html}}
+ *   : current                      (a reconnect's page is up to date)
  *   event: ping / data: TIME       every 15 s: the page knows the link is up
  *   event: close / data: REASON    the hub is stopping
  * A stream that reconnects with Last-Event-ID equal to the current version
- * gets nothing until something changes.
+ * gets ": current" and nothing more until something changes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -96,10 +97,16 @@ static void send_update(struct sub *s, const struct hc__view_rendered *r)
 
 	snprintf(vers, sizeof(vers), "%016" PRIx64, r->version);
 	if (s->fresh && s->since == r->version) {
-		/* the page (or the last stream) shows this already */
+		/* the page (or the last stream) shows this already: a
+		 * comment says so (what a client waits for before it counts
+		 * on only changes coming; browsers ignore it) */
+		static const char current[] = ": current\n\n";
 		memcpy(s->sent, r->hash, sizeof(s->sent));
 		s->fresh = false;
 		json_decref(sections);
+		if (hc_pipe_write(s->pipe, current, sizeof(current) - 1) !=
+		    HC_OK)
+			s->drop = true;
 		return;
 	}
 	for (size_t i = 0; i < page->nsections; i++) {

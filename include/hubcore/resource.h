@@ -274,6 +274,20 @@ int hc_res_list(struct hc_conn *c, const struct hc_resource *r,
 		struct hc_err *err);
 
 /*
+ * hc_res_list and hc_res_get written straight to JSON text, appended to
+ * out: byte for byte hc_json_dump of what those give, without building a
+ * json_t per row (for REST answers). A resource with a decorate hook goes
+ * through hc_res_get.
+ */
+struct hc_buf;
+int hc_res_list_text(struct hc_conn *c, const struct hc_resource *r,
+		     const struct hc_list_query *q, struct hc_buf *out,
+		     struct hc_err *err);
+int hc_res_get_text(struct hc_conn *c, const struct hc_resource *r,
+		    const char *key, struct hc_buf *out, int64_t *revision,
+		    struct hc_err *err);
+
+/*
  * Count rows grouped by one field, for summaries: out is an object
  * {value: count}; with an enum field every value appears, zeros included.
  * where_sql/params restrict the rows as in struct hc_list_query.

@@ -84,6 +84,10 @@ struct hc_dialect {
 struct hc_store_options {
 	unsigned pool_size;     /* connections in the pool; 0 = default (8) */
 	unsigned busy_timeout_ms; /* lock wait; 0 = default (5000) */
+	/* the wait for a free connection of the pool, after which
+	 * hc_store_acquire gives up with HC_EBUSY (503 over HTTP);
+	 * 0 = default (10000) */
+	unsigned acquire_timeout_ms;
 	/* PostgreSQL: a statement running longer is cancelled (HC_EBUSY);
 	 * 0 = default (30000). */
 	unsigned statement_timeout_ms;
@@ -117,6 +121,23 @@ const char *hc_store_url(const struct hc_store *s);
 struct hc_conn *hc_store_acquire(struct hc_store *s, struct hc_err *err);
 /* Return a connection. A transaction still open is rolled back. */
 void hc_store_release(struct hc_store *s, struct hc_conn *c);
+
+/*
+ * Group commit: run fn(c, arg, err) in a write transaction on connection
+ * c, together with the writes other threads submit meanwhile, each in its
+ * own savepoint (a failing fn is rolled back alone; its error is
+ * returned), then one commit for all. Returns once the transaction holding
+ * this write has committed: what fn wrote is on disk when HC_OK comes
+ * back, as with a transaction of its own, while concurrent writers share
+ * one sync of the disk instead of queueing for one each. fn runs on
+ * another thread (the batch's leader) and may run after other writes of
+ * the batch: it must use only c and arg, must not begin or commit a
+ * transaction itself nor call hc_store_write, and must return an error
+ * for anything it did not do (its savepoint is then rolled back).
+ */
+typedef int (*hc_write_fn)(struct hc_conn *c, void *arg, struct hc_err *err);
+int hc_store_write(struct hc_store *s, hc_write_fn fn, void *arg,
+		   struct hc_err *err);
 
 /*
  * Transactions. A write transaction takes the write lock up front

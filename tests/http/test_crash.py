@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -149,6 +150,35 @@ class Drain(unittest.TestCase):
             if hub.proc.poll() is None:
                 hub.proc.kill()
             hub.proc = None
+            hub.cleanup()
+
+
+class Overload(unittest.TestCase):
+    @unittest.skipIf(os.environ.get("FOSHUB_TEST_PG"), "a SQLite file lock")
+    def test_a_write_that_cannot_get_the_database_is_answered_503(self):
+        """Another process holds the database's write lock past the busy
+        timeout (5 s): the write is refused with 503 and Retry-After,
+        changes nothing, and goes through once the lock is gone."""
+        hub = Hub().start()
+        try:
+            con = sqlite3.connect(hub.db_path, isolation_level=None, timeout=1)
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                r = hub.post("/messages", {"from_agent": "a", "to_agent": "b",
+                                           "subject": "while locked"})
+            finally:
+                con.execute("ROLLBACK")
+                con.close()
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.header("Retry-After"), "1")
+            self.assertEqual(r.json()["title"], "Service busy")
+            self.assertNotIn("while locked",
+                             [m["subject"] for m in hub.get("/messages?limit=100").json()["items"]])
+            r = hub.post("/messages", {"from_agent": "a", "to_agent": "b",
+                                       "subject": "after"})
+            self.assertEqual(r.status, 201, r)
+        finally:
+            hub.stop()
             hub.cleanup()
 
 

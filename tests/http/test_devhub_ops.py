@@ -58,6 +58,12 @@ class Work(HubTestCase):
         r = h.get("/tasks/blocked?workstream=" + WS)
         blocked = {t["id"]: t for t in r.json()["items"]}
         self.assertEqual(blocked[WS + "-T09"]["blockers"][0]["id"], WS + "-T10")
+        # one task read on its own says what blocks it; a task without
+        # open blockers says so with an empty list
+        t = h.get("/tasks/" + WS + "-T09").json()
+        self.assertEqual([(b["kind"], b["id"]) for b in t["blockers"]], [("task", WS + "-T10")])
+        self.assertEqual(t["blockers"][0]["status"], "todo")
+        self.assertEqual(h.get("/tasks/" + WS + "-T10").json()["blockers"], [])
         self.assertProblem(h.get("/tasks/ready?limit=0"), 400, "limit")
         self.assertProblem(h.get("/tasks/ready?bogus=1"), 400)
         self.assertEqual(h.get("/tasks/ready?domain=nope").status, 404)
@@ -311,6 +317,93 @@ class McpConfigAndRename(unittest.TestCase):
             with open(conflict) as f:
                 self.assertEqual(json.load(f)["mcpServers"]["ops-hub"]["url"],
                                  "http://127.0.0.1:8002/mcp")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_migrate_name_lists_cli(self):
+        """A realistic ~/.claude.json with the old name in server lists and
+        permission rules, and a project's settings.local.json: the result
+        is the hand-written golden file, byte for byte."""
+        d = tempfile.mkdtemp(prefix="foshub-mcpcfg-")
+        try:
+            for name in ("claude-projects", "settings.local"):
+                path = os.path.join(d, name + ".json")
+                shutil.copy(os.path.join(DATA, "mcp-config", name + ".json"), path)
+                with open(path, "rb") as f:
+                    orig = f.read()
+                with open(os.path.join(DATA, "mcp-config", name + ".migrated.json"), "rb") as f:
+                    golden = f.read()
+                code, out, err = run_cli("mcp-config", "migrate", "--file", path, "--dry-run")
+                self.assertEqual(code, 0, err)
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), orig)
+                if name == "claude-projects":
+                    # one hunk for two neighbouring lines, in file order
+                    self.assertIn('@@ line 28 @@\n'
+                                  '-        "mcp__state-hub__get_domain_summary",\n'
+                                  '-        "mcp__state-hub__claim_next_task",\n'
+                                  '+        "mcp__dev-hub__get_domain_summary",\n'
+                                  '+        "mcp__dev-hub__claim_next_task",\n', out)
+                    self.assertLess(out.index("@@ line 14 @@"), out.index("@@ line 102 @@"))
+                    self.assertIn('projects["/home/w/foshub"].allowedTools: removed '
+                                  '"mcp__state-hub__get_task", "mcp__dev-hub__get_task" is '
+                                  'already there', out)
+                code, out, err = run_cli("mcp-config", "migrate", "--file", path)
+                self.assertEqual(code, 0, err)
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), golden)
+                baks = [n for n in os.listdir(d) if n.startswith(name + ".json.bak-")]
+                self.assertEqual(len(baks), 1)
+                with open(os.path.join(d, baks[0]), "rb") as f:
+                    self.assertEqual(f.read(), orig)
+                code, out, _ = run_cli("mcp-config", "migrate", "--file", path)
+                self.assertEqual(code, 0)
+                self.assertIn("nothing to change", out)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_mcp_state_alias_deprecated(self):
+        """`foshub mcp state` (and state-hub) still serves dev-hub over
+        stdio, with a warning on stderr that keeps stdout pure JSON-RPC."""
+        d = tempfile.mkdtemp(prefix="foshub-mcpstate-")
+        try:
+            db = "sqlite:" + os.path.join(d, "dev-hub.db")
+            msgs = [
+                {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                            "clientInfo": {"name": "t", "version": "1"}}},
+                {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}},
+                {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                 "params": {"name": "send_message",
+                            "arguments": {"from_agent": "old-client", "to_agent": "me",
+                                          "subject": "still here"}}},
+            ]
+            for name in ("state", "state-hub"):
+                p = subprocess.run([foshub_bin(), "mcp", name, "--db", db],
+                                   input="".join(json.dumps(m) + "\n" for m in msgs),
+                                   capture_output=True, text=True, timeout=60, cwd=ROOT)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("the hub name '%s' is deprecated" % name, p.stderr)
+                self.assertIn("use 'dev'", p.stderr)
+                out = [json.loads(l) for l in p.stdout.splitlines()]
+                self.assertEqual([m["id"] for m in out], [1, 2, 3])
+                self.assertEqual(out[0]["result"]["serverInfo"]["name"], "dev-hub")
+                names = {t["name"] for t in out[1]["result"]["tools"]}
+                for want in ("get_task", "claim_next_task", "list_ready_tasks"):
+                    self.assertIn(want, names)
+                self.assertFalse(out[2]["result"].get("isError", False), out[2])
+            # what the old names wrote is dev-hub's: `mcp dev` on the same
+            # database reads both messages, and does not warn
+            read = {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+                    "params": {"name": "get_messages", "arguments": {"to_agent": "me"}}}
+            p = subprocess.run([foshub_bin(), "mcp", "dev", "--db", db],
+                               input="".join(json.dumps(m) + "\n" for m in msgs[:2] + [read]),
+                               capture_output=True, text=True, timeout=60, cwd=ROOT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertNotIn("deprecated", p.stderr)
+            got = json.loads(p.stdout.splitlines()[-1])["result"]["structuredContent"]
+            self.assertEqual([m["subject"] for m in got["items"]], ["still here"] * 2)
         finally:
             shutil.rmtree(d, ignore_errors=True)
 

@@ -195,8 +195,83 @@ class FinHubTest(HubTestCase):
         items, _ = self.hub.all_items("/token-spend?sidechain=true")
         self.assertEqual(len(items), 1)
         self.assertProblem(self.hub.get("/token-spend/summary?by=week"), 400, "by")
+        s = self.hub.get("/token-spend/summary?by=kind").json()
+        self.assertEqual([(g["key"], g["rows"], g["requests"]) for g in s["groups"]],
+                         [("claude_code", 4, 4)])
+        self.assertProblem(self.hub.get("/token-spend/summary?kind=tokens"), 400, "kind")
         p = self.hub.get("/prices").json()
-        self.assertIn("claude-sonnet-4-5", [m["model"] for m in p["providers"]["anthropic"]])
+        anthropic = p["providers"]["anthropic"]
+        self.assertIn("claude-sonnet-4-5", [m["model"] for m in anthropic["models"]])
+        self.assertEqual((anthropic["version"], anthropic["batch_percent"]), ("2026-12-01", 50))
+        openai = p["providers"]["openai"]
+        self.assertEqual(openai["date_suffix"], "-YYYY-MM-DD")
+        mini = [m for m in openai["models"] if m["model"] == "gpt-5.4-mini"][0]
+        self.assertEqual(mini["rates"], {"input": 750000, "output": 4500000,
+                                         "cache_write_5m": 0, "cache_write_1h": 0,
+                                         "cache_read": 75000})
+
+    def test_6_usage_reports(self):
+        """Both usage reports over HTTP: token spend priced from the
+        tables (the figures of tests/unit/test_fin.c), idempotent, a
+        bucket fetched again replaces its figures, bad rows by JSON path."""
+        before = self.hub.get("/token-spend/summary?by=kind").json()["total"]
+        for kind, n in (("anthropic-usage", 4), ("openai-usage", 3)):
+            path = os.path.join(FIN, kind + ".json")
+            r = self.hub.post("/imports/%s?source=%s.json" % (kind, kind), raw=read(path),
+                              headers={"Content-Type": "application/json"})
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual((r.json()["created"], r.json()["updated"]), (n, 0))
+            r = self.hub.post("/imports/%s?source=%s.json" % (kind, kind), raw=read(path),
+                              headers={"Content-Type": "application/json"})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual((r.json()["created"], r.json()["duplicates"]), (0, n))
+        s = self.hub.get("/token-spend/summary?by=kind").json()
+        groups = {g["key"]: g for g in s["groups"]}
+        self.assertEqual(groups["anthropic_usage"]["cost_micros"], 4332500)
+        self.assertEqual(groups["anthropic_usage"]["rows"], 4)
+        self.assertEqual(groups["anthropic_usage"]["requests"], 0)
+        self.assertEqual(groups["openai_usage"]["cost"], "2.187000")
+        self.assertEqual(groups["openai_usage"]["requests"], 1495)
+        self.assertEqual(s["total"]["rows"], before["rows"] + 7)
+        s = self.hub.get("/token-spend/summary?kind=openai_usage&by=model").json()
+        self.assertEqual([g["key"] for g in s["groups"]],
+                         ["gpt-4.1-2025-04-14", "gpt-4o-mini-2024-07-18",
+                          "gpt-5.4-mini-2026-03-17"])
+        items, _ = self.hub.all_items("/token-spend?kind=openai_usage&model=gpt-4.1-2025-04-14")
+        self.assertEqual(len(items), 1)
+        t = items[0]
+        self.assertEqual((t["provider"], t["timestamp"], t["period_end"], t["requests"],
+                          t["tokens_in"], t["cost_micros"], t["price_version"]),
+                         ("openai", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z", 1000,
+                          1000000, 1200000, "2026-12-03"))
+        self.assertEqual((t["extra"]["project_id"], t["extra"]["batch"]), ("proj_agents", True))
+        # the 2026-11-03 bucket again, after more requests: replaced
+        doc = json.loads(read(os.path.join(FIN, "anthropic-usage.json")))
+        doc[1]["data"][0]["results"][0]["output_tokens"] = 9000
+        r = self.hub.post("/imports/anthropic-usage?source=later.json", doc)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json()["updated"], r.json()["duplicates"]), (1, 3))
+        items, _ = self.hub.all_items("/token-spend?kind=anthropic_usage&model=claude-opus-4-5-20251101")
+        self.assertEqual((items[0]["tokens_out"], items[0]["cost_micros"]), (9000, 312500))
+        # bad rows: every one listed by its JSON path, nothing stored
+        dump = self.hub.dump()
+        r = self.hub.post("/imports/openai-usage?source=bad.json",
+                          raw=read(os.path.join(FIN, "bad", "openai-usage-bad.json")),
+                          headers={"Content-Type": "application/json"})
+        p = self.assertProblem(r, 422)
+        self.assertEqual(p["source"], "bad.json")
+        self.assertNotIn("line", p)  # a JSON path, not a line
+        self.assertIn("first at [0].data[0].results[1]: no batch", p["detail"])
+        self.assertEqual(len(p["bad_rows"]), 8)
+        self.assertEqual(p["bad_rows"][0], {"line": 0, "where": "[0].data[0].results[1]",
+                                            "reason": "no batch: fetch the report with "
+                                                      "group_by=batch too (batch tokens cost 50%)"})
+        self.assertEqual(self.hub.dump(), dump)
+        r = self.hub.post("/imports/openai-usage?source=bad.json&skip_bad=true",
+                          raw=read(os.path.join(FIN, "bad", "openai-usage-bad.json")),
+                          headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json()["created"], r.json()["bad"]), (1, 8))
 
 
 class FinCliTest(unittest.TestCase):
@@ -242,8 +317,39 @@ class FinCliTest(unittest.TestCase):
                          "import_costs", "get_domain_summary"):
                 self.assertIn(want, names)
             total = out[2]["result"]["structuredContent"]["total"]
-            self.assertEqual(total["requests"], 4)
+            self.assertEqual((total["requests"], total["rows"]), (4, 4))
             self.assertTrue(out[3]["result"]["isError"])
+            # usage reports from the CLI: bad rows as file: path: reason
+            code, out, err = run_cli("fin", "import", "anthropic-usage", "--db", hub.db,
+                                     os.path.join(FIN, "anthropic-usage.json"),
+                                     os.path.join(FIN, "bad", "anthropic-usage-bad.json"))
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("anthropic-usage.json (anthropic-usage): 4 rows, 4 new", out)
+            self.assertIn("anthropic-usage-bad.json: [0].data[0].results[2]: model "
+                          "'claude-future-9-20270101' is not in the anthropic price table", err)
+            usage = [
+                {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                            "clientInfo": {"name": "t", "version": "1"}}},
+                {"jsonrpc": "2.0", "method": "notifications/initialized"},
+                {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                 "params": {"name": "import_costs",
+                            "arguments": {"kind": "openai-usage", "source": "o.json",
+                                          "content": read(os.path.join(
+                                              FIN, "openai-usage.json")).decode()}}},
+                {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                 "params": {"name": "get_token_spend",
+                            "arguments": {"by": "kind", "kind": "openai_usage"}}},
+            ]
+            p = subprocess.run([foshub_bin(), "mcp", "fin", "--db", hub.db,
+                                "--mcp-tools", "full"],
+                               input="".join(json.dumps(m) + "\n" for m in usage),
+                               capture_output=True, text=True, timeout=60, cwd=ROOT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            out = [json.loads(l) for l in p.stdout.splitlines()]
+            self.assertEqual(out[1]["result"]["structuredContent"]["created"], 3)
+            self.assertEqual(out[2]["result"]["structuredContent"]["total"]["cost_micros"],
+                             2187000)
         finally:
             hub.cleanup()
 

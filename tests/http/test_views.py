@@ -62,6 +62,8 @@ class Stream:
                         data.append(line[6:])
                     elif line.startswith("id: "):
                         eid = line[4:]
+                    elif line.startswith(": "):
+                        self.events.put(("comment", line[2:], None))
         except (http.client.IncompleteRead, ConnectionError, OSError,
                 ValueError, AttributeError):
             # AttributeError and ValueError: the test closed the
@@ -190,6 +192,9 @@ class OpsNowTest(unittest.TestCase):
         s.close()
         again = Stream(self.hub, "/now", last_event_id=version)
         try:
+            # the hub has seen that this page is current
+            self.assertEqual(again.next(kinds=("comment",)),
+                             ("comment", "current", None))
             r = self.hub.post("/changes", {"summary": "after reconnect", "changed_by": "bob"})
             self.assertEqual(r.status, 201, r)
             u = update(again.next())

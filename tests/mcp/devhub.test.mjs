@@ -53,6 +53,8 @@ describe('dev-hub work tools over stdio (v1)', () => {
     assert.ok(!ready.items.some((x) => x.id === `${WS}-T09`));
     const blocked = ok(await call(c, 'list_blocked_tasks', { workstream: WS }));
     assert.equal(blocked.items[0].blockers[0].id, `${WS}-T10`);
+    const one = ok(await call(c, 'get_task', { id: `${WS}-T09` }));
+    assert.deepEqual(one.blockers.map((b) => [b.kind, b.id]), [['task', `${WS}-T10`]]);
     const claim = ok(await call(c, 'claim_next_task', { workstream: WS, agent: 'mcp-agent' }));
     assert.notEqual(claim.task.id, `${WS}-T09`);
     const con = ok(await call(c, 'record_contribution', { task: claim.task.id, contributor: 'mcp-agent',

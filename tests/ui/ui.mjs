@@ -42,7 +42,9 @@ export function startHub(hub, { env = {}, before } = {}) {
   return new Promise((resolve, reject) => {
     const p = spawn(BIN, ['serve', hub, '--db', db, '--listen', '127.0.0.1:0'],
                     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'],
-                      env: { ...process.env, ...env } });
+                      // identity is tested in tests/auth and the login
+                      // test; these check the pages
+                      env: { ...process.env, FOSHUB_AUTH: 'off', ...env } });
     let log = '';
     let started = false;
     let stopped = null;

@@ -305,6 +305,99 @@ static void test_migrate_realistic(void **state)
 	free(data);
 }
 
+/* Migrate a fixture and compare with its golden file, byte for byte;
+ * migrating the result again changes nothing. */
+static void migrate_golden(const char *in, const char *golden, size_t lines)
+{
+	struct dh_report rep = { 0 };
+	struct hc_err err = { 0 };
+	char *data, *want, *out = NULL, *again = NULL;
+	size_t n, wn, on, an;
+	data = slurp(in, &n);
+	want = slurp(golden, &wn);
+	assert_int_equal(dh_mcpcfg_migrate(in, data, n, &out, &on, &rep, NULL,
+					   &err),
+			 HC_OK);
+	assert_int_equal(rep.n, lines);
+	assert_int_equal(on, wn);
+	assert_memory_equal(out, want, wn);
+	dh_report_release(&rep);
+	assert_int_equal(dh_mcpcfg_migrate(golden, out, on, &again, &an, &rep,
+					   NULL, &err),
+			 HC_OK);
+	assert_int_equal(rep.n, 0);
+	assert_int_equal(an, on);
+	assert_memory_equal(again, out, on);
+	dh_report_release(&rep);
+	free(again);
+	free(out);
+	free(want);
+	free(data);
+}
+
+/*
+ * The server's name in lists: enabledMcpjsonServers and
+ * disabledMcpjsonServers name it, allowedTools and permissions.allow /
+ * ask / deny hold rules naming it or its tools. The golden files were
+ * written by hand from the fixtures, change by change.
+ */
+static void test_migrate_name_lists(void **state)
+{
+	static const char one_line[] =
+		"{\"permissions\": {\"allow\": [\"x\", \"mcp__state-hub__a\", "
+		"\"mcp__state-hub__b\", \"mcp__dev-hub__a\", "
+		"\"mcp__dev-hub__b\", 7, \"mcp__state-hubble\", "
+		"\"mcp__state-hub__caf\\u00e9\", \"mcp\\u005f_state-hub__z\"], "
+		"\"deny\": \"mcp__state-hub\"},"
+		" \"enabledMcpjsonServers\": [\"state-hub\", \"state-hub\", "
+		"\"State-Hub\", \"st\\u0061te-hub\"]}";
+	static const char one_line_want[] =
+		"{\"permissions\": {\"allow\": [\"x\", \"mcp__dev-hub__a\", "
+		"\"mcp__dev-hub__b\", 7, \"mcp__state-hubble\", "
+		"\"mcp__dev-hub__caf\\u00e9\", \"mcp__dev-hub__z\"], "
+		"\"deny\": \"mcp__state-hub\"},"
+		" \"enabledMcpjsonServers\": [\"dev-hub\", \"State-Hub\"]}";
+	static const char conflict[] =
+		"{\"mcpServers\": {\"state-hub\": {\"command\": \"a\"}, "
+		"\"dev-hub\": {\"command\": \"b\"}}, "
+		"\"enabledMcpjsonServers\": [\"state-hub\"]}";
+	struct dh_report rep = { 0 };
+	struct hc_err err = { 0 };
+	char *out = NULL;
+	size_t on;
+
+	migrate_golden("tests/data/mcp-config/claude-projects.json",
+		       "tests/data/mcp-config/claude-projects.migrated.json",
+		       10);
+	migrate_golden("tests/data/mcp-config/settings.local.json",
+		       "tests/data/mcp-config/settings.local.migrated.json", 4);
+
+	/* a run of removed elements in the middle; a second "state-hub"
+	 * goes once the first became "dev-hub", and so does a third written
+	 * with an escape; an escape after the name is kept as written, one
+	 * inside it makes the string rewritten;
+	 * other servers, other case, numbers and a rule that is not in a
+	 * list stay */
+	assert_int_equal(dh_mcpcfg_migrate("c.json", one_line,
+					   sizeof(one_line) - 1, &out, &on,
+					   &rep, NULL, &err),
+			 HC_OK);
+	assert_int_equal(rep.n, 7);
+	assert_int_equal(on, sizeof(one_line_want) - 1);
+	assert_memory_equal(out, one_line_want, on);
+	free(out);
+	dh_report_release(&rep);
+
+	/* a refused mcpServers rename refuses the lists too */
+	out = NULL;
+	assert_int_equal(dh_mcpcfg_migrate("c.json", conflict,
+					   sizeof(conflict) - 1, &out, &on,
+					   &rep, NULL, &err),
+			 HC_ECONFLICT);
+	assert_null(out);
+	dh_report_release(&rep);
+}
+
 static void test_migrate_refused(void **state)
 {
 	static const char doc[] =
@@ -488,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_fix_markdown),
 		cmocka_unit_test(test_migrate_realistic),
 		cmocka_unit_test(test_migrate_refused),
+		cmocka_unit_test(test_migrate_name_lists),
 		cmocka_unit_test(test_add_servers),
 		cmocka_unit_test(test_template),
 		cmocka_unit_test(test_path_escape),

@@ -155,6 +155,24 @@ static void set_status(struct fixture *f, const char *task, const char *st)
 	json_decref(out);
 }
 
+/* The blockers a task read on its own carries, as "kind:id ..." */
+static void blockers_of(struct fixture *f, const char *task, char *out,
+			size_t size)
+{
+	struct hc_err err = { 0 };
+	json_t *row = NULL, *b;
+	size_t i, n = 0;
+	assert_int_equal(hc_res_get(f->c, &dh_task_resource, task, &row, &err),
+			 HC_OK);
+	assert_true(json_is_array(json_object_get(row, "blockers")));
+	out[0] = '\0';
+	json_array_foreach(json_object_get(row, "blockers"), i, b)
+		n += (size_t)snprintf(out + n, size - n, "%s%s:%s",
+				      i ? " " : "", hc_json_str(b, "kind"),
+				      hc_json_str(b, "id"));
+	json_decref(row);
+}
+
 static void test_ready_and_blocked(void **state)
 {
 	struct fixture *f = *state;
@@ -204,6 +222,15 @@ static void test_ready_and_blocked(void **state)
 				WS "-T12");
 	json_decref(claim);
 
+	/* one task read on its own says what blocks it */
+	{
+		char bl[256];
+		blockers_of(f, WS "-T09", bl, sizeof(bl));
+		assert_string_equal(bl, "task:" WS "-T10");
+		blockers_of(f, WS "-T10", bl, sizeof(bl));
+		assert_string_equal(bl, "");
+	}
+
 	/* a blocker done unblocks */
 	set_status(f, WS "-T10", "done");
 	assert_int_equal(dh_list_ready_tasks(f->c, &flt, &ready, &err), HC_OK);
@@ -235,6 +262,15 @@ static void test_ready_and_blocked(void **state)
 				 HC_OK);
 		assert_true(json_is_null(json_object_get(claim, "task")));
 		json_decref(claim);
+		{
+			char bl[256];
+			blockers_of(f, WS "-T12", bl, sizeof(bl));
+			assert_string_equal(bl, "task:" WS "-T11 "
+						"workstream:CUST-WP-0099");
+			/* T10 is done: T09 waits only on the workstream */
+			blockers_of(f, WS "-T09", bl, sizeof(bl));
+			assert_string_equal(bl, "workstream:CUST-WP-0099");
+		}
 		assert_int_equal(add_dep(f, "workstream", "CUST-WP-0099", WS,
 					 "blocks", &err),
 				 HC_ECONFLICT);

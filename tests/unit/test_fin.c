@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "finhub/finhub.h"
+#include "hubcore/buf.h"
 #include "hubcore/json.h"
 #include "testutil.h"
 
@@ -212,6 +213,112 @@ static void test_prices(void **state)
 				   "claude-sonnet-4-5-2025"));
 }
 
+static int64_t cost_terms(const struct fin_price_table *t, const char *model,
+			  const struct fin_usage *u, enum fin_context ctx,
+			  bool batch)
+{
+	const struct fin_price *p = fin_price_find(t, model);
+	struct fin_price_terms terms = { ctx, batch };
+	int64_t c = -1;
+	assert_non_null(p);
+	assert_int_equal(fin_price_cost_terms(t, p, u, &terms, &c), HC_OK);
+	return c;
+}
+
+static void test_prices_openai_and_terms(void **state)
+{
+	const struct fin_price_table *oa = &fin_openai_prices;
+	struct fin_usage u = { 0 };
+	size_t n = 0;
+	/* OpenAI snapshots are "-YYYY-MM-DD"; a family member is not its
+	 * family; a snapshot priced apart comes first */
+	assert_string_equal(fin_price_find(oa, "gpt-4o-mini-2024-07-18")->model,
+			    "gpt-4o-mini");
+	assert_string_equal(fin_price_find(oa, "gpt-5.4-mini-2026-03-17")->model,
+			    "gpt-5.4-mini");
+	assert_string_equal(fin_price_find(oa, "gpt-4o-2024-08-06")->model,
+			    "gpt-4o");
+	assert_string_equal(fin_price_find(oa, "gpt-4o-2024-05-13")->model,
+			    "gpt-4o-2024-05-13");
+	assert_null(fin_price_find(oa, "gpt-4o-20240806"));
+	assert_null(fin_price_find(oa, "gpt-4o-2024-08"));
+	assert_null(fin_price_find(oa, "gpt-4o-realtime-preview"));
+	assert_null(fin_price_find(oa, "claude-sonnet-4-5"));
+	assert_null(fin_price_find(&fin_anthropic_prices,
+				   "claude-sonnet-4-5-2025-09-29"));
+	/* the tables are listed */
+	for (const struct fin_price_table *const *t = fin_price_tables; *t;
+	     t++)
+		n++;
+	assert_int_equal(n, 2);
+
+	/* gpt-5.4-mini, $0.75 in / $0.075 cached / $4.50 out:
+	 * 500000*0.75 + 1500000*0.075 + 100000*4.5 = 375000 + 112500 +
+	 * 450000 = 937500 */
+	u.input = 500000;
+	u.cache_read = 1500000;
+	u.output = 100000;
+	assert_int_equal(cost_terms(oa, "gpt-5.4-mini", &u, FIN_CTX_BASE,
+				    false),
+			 937500);
+	/* batch: half, rounded once at the end */
+	assert_int_equal(cost_terms(oa, "gpt-5.4-mini", &u, FIN_CTX_BASE,
+				    true),
+			 468750);
+	/* Haiku 3 cache reads at $0.03: 50 tokens = 1.5 -> 2 micro-USD;
+	 * batch 0.75 -> 1, not half of the rounded 2 */
+	memset(&u, 0, sizeof(u));
+	u.cache_read = 50;
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-3-haiku",
+				    &u, FIN_CTX_BASE, false),
+			 2);
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-3-haiku",
+				    &u, FIN_CTX_BASE, true),
+			 1);
+	/* a report that says long context: Sonnet 4.5's long rates however
+	 * small the tokens ($6 in, $22.50 out: 100*6 + 10*22.5 = 825); base
+	 * however large (250000*3 = 750000); a model without a long tier
+	 * pays its base rates either way */
+	memset(&u, 0, sizeof(u));
+	u.input = 100;
+	u.output = 10;
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-sonnet-4-5",
+				    &u, FIN_CTX_LONG, false),
+			 825);
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-haiku-4-5",
+				    &u, FIN_CTX_LONG, false),
+			 150);
+	memset(&u, 0, sizeof(u));
+	u.input = 250000;
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-sonnet-4-5",
+				    &u, FIN_CTX_BASE, false),
+			 750000);
+	assert_int_equal(cost_terms(&fin_anthropic_prices, "claude-sonnet-4-5",
+				    &u, FIN_CTX_BY_PROMPT, false),
+			 1500000);
+}
+
+static void test_import_kind_names(void **state)
+{
+	/* the MCP enum, the parser and the message list agree */
+	size_t i = 0;
+	for (; fin_import_kind_names[i]; i++) {
+		enum fin_import_kind k;
+		assert_true(fin_import_kind_parse(fin_import_kind_names[i], &k));
+		assert_int_equal(k, (int)i);
+		assert_string_equal(fin_import_kind_name(k),
+				    fin_import_kind_names[i]);
+		assert_non_null(strstr(fin_import_kind_list,
+				       fin_import_kind_names[i]));
+	}
+	assert_int_equal(i, FIN_IMPORT_OPENAI_USAGE + 1);
+	assert_string_equal(fin_import_kind_ext(FIN_IMPORT_OPENAI_USAGE),
+			    ".json");
+	assert_string_equal(fin_import_kind_ext(FIN_IMPORT_CLAUDE_CODE),
+			    ".jsonl");
+	assert_string_equal(fin_import_kind_ext(FIN_IMPORT_INVOICES), ".csv");
+}
+
 /* ---- runway arithmetic -------------------------------------------------------------- */
 
 static void test_commitment_charges(void **state)
@@ -408,15 +515,42 @@ static int import(struct fixture *f, enum fin_import_kind kind,
 	hc_err_clear(err);
 	rc = fin_import(f->c, kind, path, data, len, &o, res, err);
 	free(data);
+	if (rc != HC_OK)
+		print_message("fin_import: %s: %s\n", path, err->msg);
 	return rc;
+}
+
+/* The queries below say json_extract(extra, '$.a.b') as SQLite does; on
+ * PostgreSQL (FOSHUB_TEST_PG) that is (extra #>> '{a,b}'). */
+static char *dialect_sql(const char *sql)
+{
+	static const char from[] = "json_extract(extra, '$.";
+	struct hc_buf b = HC_BUF_INIT(1 << 16);
+	const char *p = sql, *m;
+	if (!getenv("FOSHUB_TEST_PG"))
+		return strdup(sql);
+	while ((m = strstr(p, from))) {
+		const char *end = strstr(m + sizeof(from) - 1, "')");
+		assert_non_null(end);
+		hc_buf_add(&b, p, (size_t)(m - p));
+		hc_buf_adds(&b, "(extra #>> '{");
+		for (const char *c = m + sizeof(from) - 1; c < end; c++)
+			hc_buf_addc(&b, *c == '.' ? ',' : *c);
+		hc_buf_adds(&b, "}')");
+		p = end + 2;
+	}
+	hc_buf_adds(&b, p);
+	return hc_buf_detach(&b, NULL);
 }
 
 static int64_t count(struct fixture *f, const char *sql)
 {
 	struct hc_err err = { 0 };
 	int64_t n = -1;
-	if (hc_query_int(f->c, &n, sql, NULL, 0, &err) != HC_OK)
-		fail_msg("%s: %s", sql, err.msg);
+	char *q = dialect_sql(sql);
+	if (hc_query_int(f->c, &n, q, NULL, 0, &err) != HC_OK)
+		fail_msg("%s: %s", q, err.msg);
+	free(q);
 	return n;
 }
 
@@ -536,6 +670,327 @@ static void test_import_claude_code(void **state)
 	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend WHERE "
 				  "day = '2026-05-04'"),
 			 3);
+	fin_import_result_release(&res);
+}
+
+static json_t *summary(struct fixture *f, const char *by, const char *kind)
+{
+	struct fin_token_filter flt = { .kind = kind };
+	struct hc_err err = { 0 };
+	json_t *out = NULL;
+	assert_int_equal(fin_token_summary(f->c, by, &flt, &out, &err), HC_OK);
+	return out;
+}
+
+static json_int_t total(const json_t *sum, const char *field)
+{
+	return json_integer_value(
+		json_object_get(json_object_get(sum, "total"), field));
+}
+
+/*
+ * The usage reports of tests/data/fin, priced by hand:
+ * Anthropic (2026-11-02 and 2026-11-03, two pages)
+ *   Sonnet 4.5, standard, 0-200k: 120000 in * $3 + 30000 out * $15 +
+ *     40000 5m writes * $3.75 + 10000 1h writes * $6 + 800000 reads *
+ *     $0.30 = 360000 + 450000 + 150000 + 60000 + 240000 = 1260000
+ *   Sonnet 4.5, standard, 200k-1M (long rates $6 / $22.50 / $0.60):
+ *     250000 * 6 + 2000 * 22.5 + 400000 * 0.6 = 1500000 + 45000 +
+ *     240000 = 1785000
+ *   Haiku 4.5, batch: (1000000 * $1 + 200000 * $5) / 2 = 1000000
+ *   Opus 4.5, standard: 10000 * 5 + 8000 * 25 + 2000 * 6.25 + 50000 *
+ *     0.5 = 50000 + 200000 + 12500 + 25000 = 287500
+ *   total 4332500 micro-USD
+ * OpenAI (input_tokens include the cached ones)
+ *   gpt-5.4-mini: (2000000 - 1500000) * 0.75 + 1500000 * 0.075 +
+ *     100000 * 4.5 = 375000 + 112500 + 450000 = 937500, 420 requests
+ *   gpt-4.1, batch: (1000000 * 2 + 50000 * 8) / 2 = 1200000, 1000
+ *   gpt-4o-mini: 200000 * 0.15 + 100000 * 0.075 + 20000 * 0.6 = 30000 +
+ *     7500 + 12000 = 49500, 75
+ *   total 2187000 micro-USD, 1495 requests
+ */
+static void test_import_usage(void **state)
+{
+	struct fixture *f = *state;
+	struct fin_import_result res = { 0 };
+	struct hc_err err = { 0 };
+	json_t *sum;
+	char *later;
+	size_t n;
+
+	assert_int_equal(import(f, FIN_IMPORT_ANTHROPIC_USAGE,
+				DATA "anthropic-usage.json", NULL, false, &res,
+				&err),
+			 HC_OK);
+	assert_int_equal(res.created, 4);
+	assert_int_equal(import(f, FIN_IMPORT_OPENAI_USAGE,
+				DATA "openai-usage.json", NULL, false, &res,
+				&err),
+			 HC_OK);
+	assert_int_equal(res.created, 3);
+	assert_int_equal(count(f, "SELECT SUM(cost_micros) FROM "
+				  "fin_token_spend WHERE kind = "
+				  "'anthropic_usage'"),
+			 4332500);
+	assert_int_equal(count(f, "SELECT SUM(cost_micros) FROM "
+				  "fin_token_spend WHERE kind = "
+				  "'openai_usage'"),
+			 2187000);
+	/* each row as priced, with what it is */
+	assert_int_equal(count(f, "SELECT cost_micros FROM fin_token_spend "
+				  "WHERE json_extract(extra, "
+				  "'$.context_window') = '200k-1M'"),
+			 1785000);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend WHERE "
+				  "provider = 'anthropic' AND model = "
+				  "'claude-sonnet-4-5-20250929' AND timestamp "
+				  "= '2026-11-02T00:00:00Z' AND period_end = "
+				  "'2026-11-03T00:00:00Z' AND day = "
+				  "'2026-11-02' AND tokens_in = 120000 AND "
+				  "cache_write = 50000 AND cache_read = 800000 "
+				  "AND requests IS NULL AND price_version = "
+				  "'2026-12-01' AND json_extract(extra, "
+				  "'$.workspace_id') = 'wrkspc_01DevAgents7Qm' "
+				  "AND json_extract(extra, "
+				  "'$.server_tool_use.web_search_requests') = "
+				  "'3'"),
+			 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend WHERE "
+				  "provider = 'openai' AND model = "
+				  "'gpt-5.4-mini-2026-03-17' AND tokens_in = "
+				  "500000 AND cache_read = 1500000 AND "
+				  "cache_write = 0 AND requests = 420 AND "
+				  "price_version = '2026-12-03' AND "
+				  "json_extract(extra, '$.project_id') = "
+				  "'proj_agents' AND json_extract(extra, "
+				  "'$.input_audio_tokens') IS NULL"),
+			 1);
+	/* the summary by kind: rows, and requests where the source says */
+	sum = summary(f, "kind", NULL);
+	assert_int_equal(json_array_size(json_object_get(sum, "groups")), 2);
+	assert_int_equal(total(sum, "rows"), 7);
+	assert_int_equal(total(sum, "requests"), 1495);
+	assert_int_equal(total(sum, "cost_micros"), 4332500 + 2187000);
+	json_decref(sum);
+	sum = summary(f, "model", "anthropic_usage");
+	assert_int_equal(total(sum, "requests"), 0);
+	assert_int_equal(total(sum, "cost_micros"), 4332500);
+	json_decref(sum);
+	{
+		struct fin_token_filter flt = { .kind = "claude" };
+		json_t *out = NULL;
+		assert_int_equal(fin_token_summary(f->c, "kind", &flt, &out,
+						   &err),
+				 HC_EINVAL);
+		assert_string_equal(err.field, "kind");
+	}
+
+	/* again: nothing new */
+	assert_int_equal(import(f, FIN_IMPORT_ANTHROPIC_USAGE,
+				DATA "anthropic-usage.json", NULL, false, &res,
+				&err),
+			 HC_OK);
+	assert_int_equal(res.created, 0);
+	assert_int_equal(res.duplicates, 4);
+	assert_int_equal(res.updated, 0);
+
+	/* the 2026-11-03 bucket fetched again after more requests (12000
+	 * in, 9000 out), with the next day's: its figures are replaced and
+	 * priced anew (12000 * 5 + 9000 * 25 + 2000 * 6.25 + 50000 * 0.5 =
+	 * 322500), the rest is there already */
+	{
+		char *data = slurp(DATA "anthropic-usage.json", &n);
+		const char *from = "\"uncached_input_tokens\": 10000,";
+		char *at = strstr(data, from);
+		struct fin_import_opts o = { 0 };
+		assert_non_null(at);
+		assert_int_equal(
+			asprintf(&later,
+				 "%.*s\"uncached_input_tokens\": 12000,%s",
+				 (int)(at - data), data, at + strlen(from)),
+			(int)n);
+		free(data);
+		at = strstr(later, "\"output_tokens\": 8000");
+		assert_non_null(at);
+		memcpy(at, "\"output_tokens\": 9000", 21);
+		assert_int_equal(fin_import(f->c, FIN_IMPORT_ANTHROPIC_USAGE,
+					    "later.json", later, strlen(later),
+					    &o, &res, &err),
+				 HC_OK);
+		assert_int_equal(res.updated, 1);
+		assert_int_equal(res.duplicates, 3);
+		assert_int_equal(res.created, 0);
+		assert_int_equal(count(f, "SELECT cost_micros FROM "
+					  "fin_token_spend WHERE model = "
+					  "'claude-opus-4-5-20251101'"),
+				 322500);
+		assert_int_equal(count(f, "SELECT COUNT(*) FROM "
+					  "fin_token_spend WHERE source_file = "
+					  "'later.json'"),
+				 1);
+		/* and again: nothing changes */
+		assert_int_equal(fin_import(f->c, FIN_IMPORT_ANTHROPIC_USAGE,
+					    "later.json", later, strlen(later),
+					    &o, &res, &err),
+				 HC_OK);
+		assert_int_equal(res.updated, 0);
+		assert_int_equal(res.duplicates, 4);
+		free(later);
+	}
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend"), 7);
+	/* the reports are token spend, not cost entries */
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_costs"), 0);
+	fin_import_result_release(&res);
+}
+
+struct usage_bad_case {
+	const char *where;
+	const char *reason;
+};
+
+static void check_usage_bad(struct fixture *f, enum fin_import_kind kind,
+			    const char *path, const struct usage_bad_case *k,
+			    size_t n, int stored)
+{
+	struct fin_import_result res = { 0 };
+	struct hc_err err = { 0 };
+	int64_t before = count(f, "SELECT COUNT(*) FROM fin_token_spend");
+	assert_int_equal(import(f, kind, path, NULL, false, &res, &err),
+			 HC_EPARSE);
+	assert_int_equal(err.line, 0);
+	assert_string_equal(err.source, path);
+	assert_non_null(strstr(err.msg, k[0].where));
+	assert_int_equal(res.nbad, n);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend"),
+			 before);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(res.bad[i].line, 0);
+		assert_string_equal(res.bad[i].where, k[i].where);
+		if (!strstr(res.bad[i].reason, k[i].reason))
+			fail_msg("%s %s: '%s' does not say '%s'", path,
+				 k[i].where, res.bad[i].reason, k[i].reason);
+	}
+	assert_int_equal(import(f, kind, path, NULL, true, &res, &err), HC_OK);
+	assert_int_equal(res.created, stored);
+	assert_int_equal(res.nbad, n);
+	fin_import_result_release(&res);
+}
+
+static void test_usage_bad_rows(void **state)
+{
+	static const struct usage_bad_case anthropic[] = {
+		{ "[0].data[0].results[1]", "no model" },
+		{ "[0].data[0].results[2]",
+		  "'claude-future-9-20270101' is not in the anthropic price "
+		  "table" },
+		{ "[0].data[0].results[3]", "group_by[]=service_tier" },
+		{ "[0].data[0].results[4]", "'priority' is not in the price "
+					    "table" },
+		{ "[0].data[0].results[5]", "group_by[]=context_window" },
+		{ "[0].data[0].results[6]", "output_tokens is not a "
+					    "non-negative integer" },
+		{ "[0].data[0].results[7]", "'1M+'" },
+		{ "[0].data[1].results[0]", "starting_at is not a date-time" },
+		{ "[0].data[2].results[1]",
+		  "gives this group twice, with other figures than at "
+		  "[0].data[0].results[0]" },
+	};
+	static const struct usage_bad_case openai[] = {
+		{ "[0].data[0].results[1]", "group_by=batch" },
+		{ "[0].data[0].results[2]", "input_audio_tokens" },
+		{ "[0].data[0].results[3]", "'gpt-5.5-2026-04-23' has "
+					    "long-context prices" },
+		{ "[0].data[0].results[4]", "'flex' is not in the price table" },
+		{ "[0].data[0].results[5]", "input_cached_tokens (5000) is "
+					    "more than input_tokens (1000)" },
+		{ "[0].data[0].results[6]", "'o3-2025-04-16' is not in the "
+					    "openai price table" },
+		{ "[0].data[0].results[7]", "num_model_requests" },
+		{ "[0].data[1].results[0]", "start_time is not a Unix time" },
+	};
+	struct fixture *f = *state;
+	struct fin_import_result res = { 0 };
+	struct hc_err err = { 0 };
+	/* the good result, and its identical twin counted once */
+	check_usage_bad(f, FIN_IMPORT_ANTHROPIC_USAGE,
+			DATA "bad/anthropic-usage-bad.json", anthropic,
+			HC_COUNT(anthropic), 1);
+	check_usage_bad(f, FIN_IMPORT_OPENAI_USAGE,
+			DATA "bad/openai-usage-bad.json", openai,
+			HC_COUNT(openai), 1);
+	/* a file that is not a report is refused whole, skip_bad or not */
+	assert_int_equal(import(f, FIN_IMPORT_OPENAI_USAGE,
+				DATA "invoices.csv", NULL, true, &res, &err),
+			 HC_EPARSE);
+	assert_int_equal(import(f, FIN_IMPORT_ANTHROPIC_USAGE,
+				CLAUDE "session-a.jsonl", NULL, true, &res,
+				&err),
+			 HC_EPARSE);
+	/* a cost report is not a usage report: every result is bad, none is
+	 * taken for zero tokens */
+	assert_int_equal(import(f, FIN_IMPORT_ANTHROPIC_USAGE,
+				DATA "anthropic-cost.json", NULL, true, &res,
+				&err),
+			 HC_OK);
+	assert_int_equal(res.created, 0);
+	assert_int_equal(res.nbad, 3);
+	assert_non_null(strstr(res.bad[0].reason, "no uncached_input_tokens"));
+	assert_int_equal(import(f, FIN_IMPORT_OPENAI_USAGE,
+				DATA "openai-cost.json", NULL, true, &res,
+				&err),
+			 HC_OK);
+	assert_int_equal(res.created, 0);
+	assert_int_equal(res.nbad, 3);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend"), 2);
+	fin_import_result_release(&res);
+}
+
+/*
+ * A database from before token spend kinds (fin schema 1): its Claude
+ * Code rows become kind claude_code, one request each, when the hub opens
+ * it.
+ */
+static void test_token_spend_upgrade(void **state)
+{
+	struct fixture *f = *state;
+	struct fin_import_result res = { 0 };
+	struct hc_err err = { 0 };
+	struct hc_hub_config cfg = { .log_level = HC_LOG_ERROR };
+	assert_int_equal(import(f, FIN_IMPORT_CLAUDE_CODE,
+				CLAUDE "session-b.jsonl", NULL, true, &res,
+				&err),
+			 HC_OK);
+	assert_int_equal(res.created, 2);
+	/* back to schema 1: the columns of version 2 dropped, versions 2
+	 * and 3 forgotten */
+	assert_int_equal(
+		hc_exec_script(f->c,
+			       "DROP INDEX fin_token_spend_kind_idx;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN kind;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN "
+			       "requests;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN "
+			       "period_end;"
+			       "ALTER TABLE fin_token_spend DROP COLUMN extra;"
+			       "DELETE FROM schema_migrations WHERE component "
+			       "= 'fin' AND version > 1;",
+			       &err),
+		HC_OK);
+	hc_store_release(f->hub->store, f->c);
+	hc_hub_close(f->hub);
+	cfg.db_url = tu_db_url(f->dir, "fin.db");
+	assert_int_equal(hc_hub_open(&f->hub, &finhub_def, &cfg, &err), HC_OK);
+	f->c = hc_store_acquire(f->hub->store, &err);
+	assert_non_null(f->c);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM fin_token_spend WHERE "
+				  "kind = 'claude_code' AND requests = 1 AND "
+				  "extra = '{}'"),
+			 2);
+	{
+		json_t *sum = summary(f, "kind", "claude_code");
+		assert_int_equal(total(sum, "requests"), 2);
+		json_decref(sum);
+	}
 	fin_import_result_release(&res);
 }
 
@@ -709,12 +1164,20 @@ int main(void)
 		cmocka_unit_test(test_rounding_and_conversion),
 		cmocka_unit_test(test_periods_and_dates),
 		cmocka_unit_test(test_prices),
+		cmocka_unit_test(test_prices_openai_and_terms),
+		cmocka_unit_test(test_import_kind_names),
 		cmocka_unit_test(test_commitment_charges),
 		cmocka_unit_test(test_runway_worked_example),
 		cmocka_unit_test(test_runway_infinite),
 		cmocka_unit_test_setup_teardown(test_import_idempotent, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_import_claude_code, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_import_usage, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_usage_bad_rows, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_token_spend_upgrade, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget_alerts, setup,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -600,9 +601,13 @@ static void test_throttle_doubles(void **state)
 {
 	struct db *d = *state;
 	int retry = 0, n = 0;
-	exec_ok(d->c, "INSERT INTO idp_throttle (key, failures, last_failure, "
-		      "locked_until) VALUES ('ip:a', 3, strftime('%s','now') "
-		      "- 5, strftime('%s','now') - 1)");
+	char sql[200];
+	long long now = (long long)time(NULL);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO idp_throttle (key, failures, last_failure, "
+		 "locked_until) VALUES ('ip:a', 3, %lld, %lld)",
+		 now - 5, now - 1);
+	exec_ok(d->c, sql);
 	assert_int_equal(idp_throttle_reserve(d->c, &d->cfg, "ip:a", 3,
 					      &retry, &n, NULL),
 			 HC_OK);

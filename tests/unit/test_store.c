@@ -1,7 +1,7 @@
 /*
  * test_store.c - the store on SQLite or PostgreSQL ($FOSHUB_TEST_PG): URLs,
- * pragmas, bound parameters, error mapping, transactions, the pool,
- * migrations, named locks, leaders and taking work with SKIP LOCKED.
+ * pragmas, bound parameters, error mapping, transactions, the pool, group
+ * commit, migrations, named locks, leaders and taking work with SKIP LOCKED.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -302,6 +302,118 @@ static void test_pool_concurrent_writers(void **state)
 	tu_rmtree(dir);
 }
 
+/* Every connection in use for longer than acquire_timeout_ms: the next
+ * caller gets HC_EBUSY (a 503 over HTTP), not an endless wait; a released
+ * connection is taken again. */
+static void test_pool_exhausted_is_busy(void **state)
+{
+	struct hc_store *s = NULL;
+	struct hc_err err = { 0 };
+	struct hc_store_options opt = { .pool_size = 2,
+					.acquire_timeout_ms = 150 };
+	struct hc_conn *a, *b, *c;
+	char *dir = tu_tempdir();
+
+	assert_int_equal(hc_store_open(&s, tu_db_url(dir, "b.db"), &opt, &err),
+			 HC_OK);
+	a = hc_store_acquire(s, &err);
+	b = hc_store_acquire(s, &err);
+	assert_non_null(a);
+	assert_non_null(b);
+	hc_err_clear(&err);
+	assert_null(hc_store_acquire(s, &err));
+	assert_int_equal(err.status, HC_EBUSY);
+	assert_non_null(strstr(err.msg, "all 2 database connections"));
+	hc_store_release(s, b);
+	c = hc_store_acquire(s, &err);
+	assert_ptr_equal(c, b);
+	hc_store_release(s, c);
+	hc_store_release(s, a);
+	hc_store_close(s);
+	tu_rmtree(dir);
+}
+
+/* ---- group commit -------------------------------------------------------- */
+
+struct gwriter {
+	struct hc_store *s;
+	int t;
+	int ok, conflicts, wrong;
+};
+
+/* Insert (t, i); the same key twice is a UNIQUE violation. */
+static int insert_one(struct hc_conn *c, void *arg, struct hc_err *err)
+{
+	const int *ti = arg;
+	struct hc_value p[] = { hc_vint(ti[0]), hc_vint(ti[1]) };
+	/* a first statement that succeeds, rolled back when the second
+	 * fails */
+	int rc = hc_exec(c, "INSERT INTO h (t) VALUES (?)", p, 1, err);
+	if (rc != HC_OK)
+		return rc;
+	return hc_exec(c, "INSERT INTO g (t, i) VALUES (?, ?)", p, 2, err);
+}
+
+static void *gwriter_main(void *arg)
+{
+	struct gwriter *w = arg;
+	for (int i = 0; i < 100; i++) {
+		/* thread 0 writes the keys of thread 1 every tenth time */
+		int ti[2] = { w->t == 0 && i % 10 == 0 ? 1 : w->t, i };
+		struct hc_err err = { 0 };
+		int rc = hc_store_write(w->s, insert_one, ti, &err);
+		if (rc == HC_OK)
+			w->ok++;
+		else if (rc == HC_ECONFLICT && err.status == HC_ECONFLICT)
+			w->conflicts++;
+		else
+			w->wrong++;
+	}
+	return NULL;
+}
+
+static void test_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct gwriter w[8];
+	pthread_t th[8];
+	struct hc_conn *c = hc_store_acquire(f->s, &err);
+	int64_t n = 0, conflicts = 0;
+
+	assert_int_equal(hc_exec_script(c, "CREATE TABLE g (t INTEGER, "
+					   "i INTEGER, UNIQUE (t, i)); "
+					   "CREATE TABLE h (t INTEGER)",
+					&err),
+			 HC_OK);
+	hc_store_release(f->s, c);
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct gwriter){ f->s, i, 0, 0, 0 };
+		pthread_create(&th[i], NULL, gwriter_main, &w[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].wrong, 0);
+		conflicts += w[i].conflicts;
+	}
+	/* thread 0 and thread 1 raced for ten keys: each went in once */
+	assert_int_equal(conflicts, 10);
+	/* every write that was acknowledged is there, and nothing else:
+	 * the second table too (a failed write is rolled back whole) */
+	c = hc_store_acquire(f->s, &err);
+	hc_query_int(c, &n, "SELECT count(*) FROM g", NULL, 0, &err);
+	assert_int_equal(n, 800 - 10);
+	hc_query_int(c, &n, "SELECT count(*) FROM h", NULL, 0, &err);
+	assert_int_equal(n, 800 - 10);
+	/* a write that fails on its own leaves the others of its batch */
+	{
+		int ti[2] = { 2, 5 };
+		assert_int_equal(hc_store_write(f->s, insert_one, ti, &err),
+				 HC_ECONFLICT);
+	}
+	hc_store_release(f->s, c);
+}
+
 /* ---- migrations ---------------------------------------------------------- */
 
 static const struct hc_migration good_steps[] = {
@@ -589,6 +701,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transactions, setup,
 						teardown),
 		cmocka_unit_test(test_pool_concurrent_writers),
+		cmocka_unit_test(test_pool_exhausted_is_busy),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, setup,
 						teardown),
 		cmocka_unit_test(test_dialect_text),
