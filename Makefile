@@ -20,7 +20,7 @@ CC ?= cc
 PYTHON ?= python3
 
 PKGS := libmicrohttpd jansson sqlite3 libpq yaml-0.1 libcmark-gfm libcrypto \
-	cjose libargon2 liboath libqrencode libcurl
+	cjose libargon2 liboath libqrencode libcurl libnats
 TEST_PKGS := cmocka
 
 # Messages are cut to fixed sizes on purpose (struct hc_err), so gcc's

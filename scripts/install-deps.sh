@@ -13,14 +13,15 @@ set -eu
 build_pkgs="pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libyaml-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libssl-dev
 libcsv-dev libcjose-dev libargon2-dev liboath-dev libqrencode-dev
-libcurl4-openssl-dev libpq-dev"
+libcurl4-openssl-dev libpq-dev libnats-dev"
 # chromium: the browser tests (tests/ui) drive it with playwright-core;
 # wrk and hyperfine drive the benchmark, nginx is its reference; the soak
-# runs a hub under valgrind
+# runs a hub under valgrind; nats-server: the events tests run over NATS
+# JetStream too
 bench_pkgs="wrk hyperfine nginx-light valgrind"
 test_pkgs="libcmocka-dev sqlite3 oathtool openssl glewlwyd python3-fastapi
 python3-uvicorn python3-jwt python3-cryptography clang libclang-rt-14-dev
-postgresql chromium fonts-dejavu-core $bench_pkgs"
+postgresql chromium fonts-dejavu-core nats-server $bench_pkgs"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

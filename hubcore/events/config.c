@@ -21,6 +21,14 @@
  *     senders:                 # hubs this hub accepts events from
  *       - hub: ops-hub
  *         client_id: ops-hub   # its service account (default: hub)
+ *     nats: nats://127.0.0.1:4222   # events over NATS JetStream instead
+ *     nats_stream: FOSHUB_EVENTS    # the stream (created when missing)
+ *     nats_subject: foshub.events   # its subjects' prefix
+ *     nats_user: dev-hub            # this hub's NATS user, and
+ *     nats_password_file: FILE      # its password (first line)
+ *
+ * With 'nats', a subscriber needs no 'url'; hub names must be NATS
+ * subject tokens (letters, digits, '-' and '_').
  */
 #include <errno.h>
 #include <stddef.h>
@@ -69,7 +77,7 @@ static const char *scalar(const yaml_node_t *n)
 }
 
 enum kind { K_STRING, K_URL, K_INT, K_DURATION, K_TYPES, K_SUBS, K_SENDERS,
-	    K_EVENTS };
+	    K_EVENTS, K_NATS_URL, K_NAME, K_SUBJECT, K_SECRET_FILE };
 
 struct key {
 	const char *name;
@@ -121,7 +129,7 @@ static int walk(struct ctx *x, yaml_node_t *map, const struct key *keys,
 
 static const struct key sub_keys[] = {
 	{ "hub", K_STRING, offsetof(struct ev_sub, name), true, 0, 0 },
-	{ "url", K_URL, offsetof(struct ev_sub, url), true, 0, 0 },
+	{ "url", K_URL, offsetof(struct ev_sub, url), false, 0, 0 },
 	{ "audience", K_URL, offsetof(struct ev_sub, audience), false, 0, 0 },
 	{ "types", K_TYPES, 0, true, 0, 0 },
 };
@@ -145,6 +153,11 @@ static const struct key event_keys[] = {
 	{ "escalation_domain", K_STRING, E(escalation_domain), false, 0, 0 },
 	{ "subscribers", K_SUBS, 0, false, 0, 0 },
 	{ "senders", K_SENDERS, 0, false, 0, 0 },
+	{ "nats", K_NATS_URL, E(nats_url), false, 0, 0 },
+	{ "nats_stream", K_NAME, E(nats_stream), false, 0, 0 },
+	{ "nats_subject", K_SUBJECT, E(nats_subject), false, 0, 0 },
+	{ "nats_user", K_STRING, E(nats_user), false, 0, 0 },
+	{ "nats_password_file", K_SECRET_FILE, E(nats_password), false, 0, 0 },
 };
 
 static const struct key top_keys[] = {
@@ -226,6 +239,7 @@ static int set_list(struct ctx *x, const struct key *k, yaml_node_t *v,
 						    name);
 		} else {
 			struct ev_sender *s = base;
+			s->line = line_of(e);
 			name = s->name;
 			if (!s->client_id && !(s->client_id = strdup(name)))
 				return hc_err_set(x->err, HC_ENOMEM,
@@ -242,6 +256,66 @@ static int set_list(struct ctx *x, const struct key *k, yaml_node_t *v,
 		hc_err_clear(x->err);
 	}
 	return HC_OK;
+}
+
+/* A NATS name or subject token: letters, digits, '-' and '_'. */
+static bool nats_token(const char *s, size_t n)
+{
+	if (!n || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* "nats://host:port", several separated by commas (a cluster); no user
+ * or password in it: those have keys of their own. */
+static bool nats_url_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 1000 || strpbrk(s, " \t\r\n@?#"))
+		return false;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		if (n <= 7 || strncmp(s, "nats://", 7) != 0)
+			return false;
+		s += n;
+		if (*s == ',' && !*++s)
+			return false;
+	}
+	return true;
+}
+
+/* The first line of a file that holds a secret. */
+static int read_secret(struct ctx *x, yaml_node_t *v, const char *name,
+		       char **dst)
+{
+	const char *path = scalar(v);
+	char line[1024];
+	FILE *f;
+	size_t n;
+	if (!path || !*path)
+		return fail(x, v, "'%s' must be the path of a file", name);
+	f = fopen(path, "r");
+	if (!f)
+		return fail(x, v, "'%s': cannot read %s: %s", name, path,
+			    strerror(errno));
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (!n) {
+		explicit_bzero(line, sizeof(line));
+		return fail(x, v, "'%s': %s is empty", name, path);
+	}
+	free(*dst);
+	*dst = strdup(line);
+	explicit_bzero(line, sizeof(line));
+	return *dst ? HC_OK : hc_err_set(x->err, HC_ENOMEM, "out of memory");
 }
 
 static int set_value(struct ctx *x, const struct key *k, yaml_node_t *v,
@@ -302,8 +376,46 @@ static int set_value(struct ctx *x, const struct key *k, yaml_node_t *v,
 	case K_SENDERS:
 		return set_list(x, k, v, base);
 	case K_EVENTS:
+		((struct ev_config *)base)->events_line = line_of(v);
 		return walk(x, v, event_keys, HC_COUNT(event_keys), base,
 			    "'events'");
+	case K_NATS_URL:
+		if (!nats_url_ok(s))
+			return fail(x, v,
+				    "'%s' must be a NATS URL such as "
+				    "nats://127.0.0.1:4222 (several separated "
+				    "by commas), without a user or password "
+				    "(nats_user, nats_password_file)",
+				    k->name);
+		((struct ev_config *)base)->nats_line = line_of(v);
+		return set_string(x, v, k->name, (char **)(void *)p);
+	case K_NAME:
+		if (!s || !nats_token(s, strlen(s)))
+			return fail(x, v,
+				    "'%s' must be 1 to 64 letters, digits, "
+				    "'-' or '_'",
+				    k->name);
+		return set_string(x, v, k->name, (char **)(void *)p);
+	case K_SUBJECT: {
+		const char *t = s;
+		bool ok = s && *s && strlen(s) <= 200;
+		while (ok && *t) {
+			size_t n = strcspn(t, ".");
+			ok = nats_token(t, n);
+			t += n;
+			if (*t == '.' && !*++t)
+				ok = false;
+		}
+		if (!ok)
+			return fail(x, v,
+				    "'%s' must be NATS subject tokens (letters, "
+				    "digits, '-' or '_') separated by dots, "
+				    "without wildcards",
+				    k->name);
+		return set_string(x, v, k->name, (char **)(void *)p);
+	}
+	case K_SECRET_FILE:
+		return read_secret(x, v, k->name, (char **)(void *)p);
 	}
 	return HC_OK;
 }
@@ -311,7 +423,7 @@ static int set_value(struct ctx *x, const struct key *k, yaml_node_t *v,
 static int walk(struct ctx *x, yaml_node_t *map, const struct key *keys,
 		size_t nkeys, void *base, const char *what)
 {
-	bool seen[16] = { false };
+	bool seen[32] = { false };
 	yaml_node_pair_t *p;
 	if (!map || map->type != YAML_MAPPING_NODE)
 		return fail(x, map, "%s must be a mapping of keys", what);
@@ -364,8 +476,79 @@ static void config_free(struct ev_config *c)
 	}
 	free(c->senders);
 	free(c->escalation_domain);
+	free(c->nats_url);
+	free(c->nats_stream);
+	free(c->nats_subject);
+	free(c->nats_user);
+	if (c->nats_password) {
+		explicit_bzero(c->nats_password, strlen(c->nats_password));
+		free(c->nats_password);
+	}
 	free(c->path);
 	free(c);
+}
+
+static bool same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool ev_config_same_transport(const struct ev_config *a,
+			      const struct ev_config *b)
+{
+	return same(a->nats_url, b->nats_url) &&
+	       same(a->nats_stream, b->nats_stream) &&
+	       same(a->nats_subject, b->nats_subject) &&
+	       same(a->nats_user, b->nats_user) &&
+	       same(a->nats_password, b->nats_password);
+}
+
+/* What the keys cannot say alone: a subscriber needs a URL unless events
+ * go over NATS, and over NATS hub names are subject tokens. */
+static int check(struct ctx *x, struct ev_config *cfg)
+{
+	const char *path = x->path;
+	if (cfg->retry_max_ms < cfg->retry_base_ms)
+		return hc_err_at(x->err, HC_EPARSE, path, cfg->events_line, 0,
+				 "'retry_max' is shorter than 'retry_base'");
+	if (!cfg->nats_url && (cfg->nats_stream || cfg->nats_subject ||
+			       cfg->nats_user || cfg->nats_password))
+		return hc_err_at(x->err, HC_EPARSE, path, cfg->events_line, 0,
+				 "the nats_* keys need 'nats' (the NATS "
+				 "server's URL)");
+	if (!cfg->nats_user != !cfg->nats_password)
+		return hc_err_at(x->err, HC_EPARSE, path, cfg->nats_line, 0,
+				 "'nats_user' and 'nats_password_file' go "
+				 "together");
+	for (size_t i = 0; i < cfg->nsubs; i++) {
+		const struct ev_sub *s = &cfg->subs[i];
+		if (!cfg->nats_url && !s->url)
+			return hc_err_at(x->err, HC_EPARSE, path, s->line, 0,
+					 "subscriber '%s' lacks the key 'url' "
+					 "(events go over HTTP unless 'nats' "
+					 "is set)",
+					 s->name);
+		if (cfg->nats_url && !nats_token(s->name, strlen(s->name)))
+			return hc_err_at(x->err, HC_EPARSE, path, s->line, 0,
+					 "subscriber '%s': over NATS a hub "
+					 "name is letters, digits, '-' or '_'",
+					 s->name);
+	}
+	for (size_t i = 0; cfg->nats_url && i < cfg->nsenders; i++)
+		if (!nats_token(cfg->senders[i].name,
+				strlen(cfg->senders[i].name)))
+			return hc_err_at(x->err, HC_EPARSE, path,
+					 cfg->senders[i].line, 0,
+					 "sender '%s': over NATS a hub name is "
+					 "letters, digits, '-' or '_'",
+					 cfg->senders[i].name);
+	if (cfg->nats_url &&
+	    ((!cfg->nats_stream && !(cfg->nats_stream = strdup(
+					     "FOSHUB_EVENTS"))) ||
+	     (!cfg->nats_subject &&
+	      !(cfg->nats_subject = strdup("foshub.events")))))
+		return hc_err_set(x->err, HC_ENOMEM, "out of memory");
+	return HC_OK;
 }
 
 struct ev_config *ev_config_ref(struct ev_config *c)
@@ -432,9 +615,8 @@ int ev_config_load(const char *path, struct ev_config **out,
 			rc = walk(&x, root, top_keys, HC_COUNT(top_keys), cfg,
 				  "the hub configuration");
 	}
-	if (rc == HC_OK && cfg->retry_max_ms < cfg->retry_base_ms)
-		rc = hc_err_at(err, HC_EPARSE, path, 0, 0,
-			       "'retry_max' is shorter than 'retry_base'");
+	if (rc == HC_OK)
+		rc = check(&x, cfg);
 	yaml_document_delete(&doc);
 	if (rc != HC_OK) {
 		config_free(cfg);

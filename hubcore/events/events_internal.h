@@ -15,7 +15,8 @@
 /* A hub this one sends events to. */
 struct ev_sub {
 	char *name;     /* the receiving hub, e.g. "ops-hub" */
-	char *url;      /* its base URL; events go to URL/events/inbox */
+	char *url;      /* its base URL; events go to URL/events/inbox
+			 * (HTTP; NULL with NATS) */
 	char *audience; /* the audience of its tokens (default: url) */
 	char **types;   /* the types it gets; "*" for every type */
 	size_t ntypes;
@@ -26,6 +27,7 @@ struct ev_sub {
 struct ev_sender {
 	char *name;      /* the sending hub, as in its events' "source" */
 	char *client_id; /* its service account (default: name) */
+	int line;
 };
 
 /* The events section of a hub's configuration; immutable once loaded,
@@ -45,7 +47,21 @@ struct ev_config {
 	int64_t poll_ms;
 	int64_t retention_ms;
 	char *escalation_domain; /* the canon's domain (System 5), or NULL */
+	/* NATS JetStream (transport_nats.c): with nats_url set, events go over
+	 * NATS instead of HTTP */
+	char *nats_url;      /* "nats://host:port[,nats://...]", or NULL */
+	char *nats_stream;   /* the stream (default FOSHUB_EVENTS) */
+	char *nats_subject;  /* its subjects' prefix (default foshub.events) */
+	char *nats_user;     /* this hub's NATS user, or NULL */
+	char *nats_password; /* read from nats_password_file, or NULL */
+	int nats_line;       /* where 'nats' is, for errors */
+	int events_line;     /* where 'events' is, for errors */
 };
+
+/* Whether two configurations choose the same transport (the transport is
+ * chosen at start; a reload cannot change it). */
+bool ev_config_same_transport(const struct ev_config *a,
+			      const struct ev_config *b);
 
 /* Load path (NULL: the defaults, no subscriptions, no senders). Errors
  * name file:line. */
@@ -53,6 +69,44 @@ int ev_config_load(const char *path, struct ev_config **out,
 		   struct hc_err *err);
 struct ev_config *ev_config_ref(struct ev_config *c);
 void ev_config_unref(struct ev_config *c);
+
+struct ev_item;
+
+/*
+ * A transport carries deliveries from the forwarder to the subscribers
+ * and, when the receiver does not answer in the same exchange, brings its
+ * receipts back. There are two: HTTP (the default: a POST answered per
+ * event) and NATS JetStream (with `nats:` in the configuration: a publish
+ * acknowledged by the stream; the receiver's receipts come later). Both
+ * share the outbox, the inbox, the dead letters and the status: a
+ * transport moves events, it decides nothing about them.
+ */
+struct ev_transport {
+	const char *name; /* "http", "nats" */
+	/* Start (hc_events_run): *state for the calls below; may start
+	 * threads of its own (NATS receives on one). */
+	int (*open)(struct hc_events *ev, const struct ev_config *cfg,
+		    void **state, struct hc_err *err);
+	/*
+	 * Hand items to subscriber s (the forwarder thread only). Sets each
+	 * item's outcome: EV_DONE when the receiver applied it (or had
+	 * already), EV_SENT when it was handed over and a receipt will tell
+	 * (NATS), EV_REFUSED with its error when the receiver refused it;
+	 * an item left EV_PENDING is taken again later. Returns 0, or -1
+	 * when the subscriber could not be reached (error says why): the
+	 * subscription is held back with backoff, no attempt is counted.
+	 */
+	int (*send)(void *state, const struct ev_config *cfg,
+		    const struct ev_sub *s, struct ev_item *items, size_t n,
+		    char *error, size_t esize);
+	/* The forwarder thread is about to end (thread-local cleanup). */
+	void (*thread_done)(void *state);
+	/* Stop its threads and free (after the forwarder stopped). */
+	void (*close)(void *state);
+};
+
+extern const struct ev_transport ev_http_transport;
+extern const struct ev_transport ev_nats_transport;
 
 /* The running events of a hub (hub->events). */
 struct hc_events {
@@ -65,6 +119,8 @@ struct hc_events {
 	bool running;
 	pthread_t thread;
 	int watch_id;
+	const struct ev_transport *transport; /* chosen at start */
+	void *tstate;
 };
 
 /* The current configuration, with a reference the caller drops. */
@@ -85,13 +141,18 @@ int64_t ev_now_ms(void);
 struct ev_item {
 	int64_t delivery;
 	int attempts;
+	int64_t sends; /* how often it went to the NATS stream before */
 	char *id, *type, *time;
 	char *payload; /* JSON text */
 	int64_t created_ms;
-	/* the outcome, filled by the sender */
-	enum { EV_PENDING, EV_DONE, EV_REFUSED } outcome;
+	/* the outcome, filled by the transport */
+	enum { EV_PENDING, EV_DONE, EV_SENT, EV_REFUSED } outcome;
 	char error[300];
 };
+
+/* The body of one event as it travels: {"id", "type", "source", "time",
+ * "payload"} (a new reference, NULL when out of memory). */
+json_t *ev_item_event(const char *source, const struct ev_item *it);
 
 /*
  * Take a batch of due deliveries of one subscriber: pending, due at now,
@@ -104,7 +165,8 @@ int ev_outbox_take(struct hc_conn *c, const char *subscriber, int64_t now,
 void ev_items_free(struct ev_item *items, size_t n);
 
 /* Record what happened to a batch in one transaction: delivered ones are
- * done, refused ones count an attempt (dead after max_attempts). */
+ * done, sent ones wait for their receipt, refused ones count an attempt
+ * (dead after max_attempts). */
 int ev_outbox_record(struct hc_conn *c, const char *subscriber,
 		     struct ev_item *items, size_t n,
 		     const struct ev_config *cfg, struct hc_err *err);
@@ -112,6 +174,28 @@ int ev_outbox_record(struct hc_conn *c, const char *subscriber,
 /* The subscription's last success or error (error NULL: a success). */
 int ev_outbox_subscription_result(struct hc_conn *c, const char *subscriber,
 				  const char *error, struct hc_err *err);
+
+/*
+ * Apply a receiver's receipts (NATS) on c, inside the caller's
+ * transaction: results is the inbox's [{"id", "status": applied |
+ * duplicate | ignored | rejected | held, "error", "sends"}] from
+ * subscriber, sends naming the publish each answers (a receipt of an
+ * older one changes nothing, so receipts may come twice). Delivered ones
+ * are done; a rejected one counts an attempt as over HTTP (pending with
+ * backoff, dead after cfg's max_attempts). *summary gets the
+ * subscription's last error (NULL: a success; borrowed), *refused the
+ * number of rejected ones.
+ */
+int ev_outbox_receipts(struct hc_conn *c, const char *subscriber,
+		       const json_t *results, const struct ev_config *cfg,
+		       const char **summary, size_t *refused,
+		       struct hc_err *err);
+
+/* The stream was created at created_at (RFC 3339, as hc_time_now): what
+ * was handed to it before is lost with the old one and goes again. *n
+ * gets how many. Inside the caller's transaction. */
+int ev_outbox_stream_lost(struct hc_conn *c, const char *created_at,
+			  int64_t *n, struct hc_err *err);
 
 /* Forget delivered deliveries and fully delivered events older than the
  * retention. */
@@ -124,6 +208,11 @@ int64_t ev_backoff(int attempt, int64_t base, int64_t max);
 
 /* Whether type is an identifier of [a-z0-9_.], 1-64 bytes. */
 bool ev_type_ok(const char *type);
+
+/* ---- the inbox, for transports ---------------------------------------------------- */
+
+/* Whether name is a sender of cfg. */
+bool ev_is_sender(const struct ev_config *cfg, const char *name);
 
 /* hub-core's own handlers (FOS §10 mirroring, escalation). */
 extern const struct hc_event_def ev_core_handlers;

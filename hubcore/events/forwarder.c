@@ -3,37 +3,30 @@
  * life cycle in the hub.
  *
  * One thread per hub walks the subscriptions: it takes a batch of due
- * deliveries (ev_outbox_take), POSTs them to the subscriber's
- * /events/inbox with the hub's service-account token when identity checks
- * are on, and records the outcome of each event. The receiver answers per
- * event; an answer that is not one (connection refused, timeout, 5xx, a
- * refused token) holds the whole subscription back with exponential
- * backoff and jitter, and no event's attempts are counted: an unreachable
- * hub never dead-letters anything. A request the receiver refuses as a
- * whole (4xx) is sent again one event at a time, so that only the event at
- * fault counts an attempt. The thread sleeps until the database changes
- * (the hub's watch), the next poll, or the stop.
+ * deliveries (ev_outbox_take), hands it to the transport (HTTP by default,
+ * NATS JetStream with `nats:`), and records the outcome of each event in
+ * one transaction (ev_outbox_record). A transport that could not reach
+ * the subscriber holds its subscription back with exponential backoff and
+ * jitter, and no event's attempts are counted. The thread sleeps until
+ * the database changes (the hub's watch), the next poll, or the stop.
+ *
+ * The transport is chosen when the hub starts; a reload may change the
+ * subscriptions and senders, not the transport.
  */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "events_internal.h"
-#include "hubcore/auth.h"
-#include "hubcore/buf.h"
 #include "hubcore/json.h"
 #include "hubcore/watch.h"
-
-#define RESP_MAX (4 * 1024 * 1024)
 
 /* The forwarder's state of one subscription (its thread only). */
 struct fw_sub {
 	char *name;
 	int failures;     /* transport failures in a row */
 	int64_t retry_at; /* ms: held back until then */
-	CURL *curl;
 };
 
 struct fw {
@@ -45,19 +38,10 @@ struct fw {
 	int64_t next_prune;
 };
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	struct hc_buf *b = arg;
-	return hc_buf_add(b, data, size * n) == HC_OK ? size * n : 0;
-}
-
 static void subs_free(struct fw *f)
 {
-	for (size_t i = 0; i < f->nsubs; i++) {
+	for (size_t i = 0; i < f->nsubs; i++)
 		free(f->subs[i].name);
-		if (f->subs[i].curl)
-			curl_easy_cleanup(f->subs[i].curl);
-	}
 	free(f->subs);
 	f->subs = NULL;
 	f->nsubs = 0;
@@ -79,8 +63,6 @@ static void fw_configure(struct fw *f, struct ev_config *cfg)
 			    strcmp(f->subs[k].name, cfg->subs[i].name) == 0) {
 				subs[i].failures = f->subs[k].failures;
 				subs[i].retry_at = f->subs[k].retry_at;
-				subs[i].curl = f->subs[k].curl;
-				f->subs[k].curl = NULL;
 			}
 	}
 	subs_free(f);
@@ -88,152 +70,6 @@ static void fw_configure(struct fw *f, struct ev_config *cfg)
 	f->nsubs = cfg->nsubs;
 	ev_config_unref(f->cfg);
 	f->cfg = cfg;
-}
-
-/* The body of a delivery: {"events": [{id, type, source, time, payload}]}. */
-static char *batch_body(const char *source, struct ev_item *items, size_t n)
-{
-	json_t *events = json_array();
-	char *text;
-	for (size_t i = 0; i < n; i++) {
-		json_t *payload = NULL;
-		if (hc_json_parse(items[i].payload, strlen(items[i].payload),
-				  &payload, NULL) != HC_OK)
-			payload = json_object();
-		json_array_append_new(
-			events, json_pack("{s:s,s:s,s:s,s:s,s:o}", "id",
-					  items[i].id, "type", items[i].type,
-					  "source", source, "time",
-					  items[i].time, "payload", payload));
-	}
-	{
-		json_t *body = json_pack("{so}", "events", events);
-		text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-		json_decref(body);
-	}
-	return text;
-}
-
-/*
- * Send items to one subscriber. Returns 0 when the receiver answered per
- * event (outcomes filled), 1 when it refused the request as a whole (4xx:
- * send again one by one), -1 when there was no usable answer (error
- * says why).
- */
-static int post(struct fw *f, struct fw_sub *fs, const struct ev_sub *s,
-		struct ev_item *items, size_t n, char *error, size_t esize)
-{
-	struct hc_hub *hub = f->ev->hub;
-	struct curl_slist *h = NULL;
-	struct hc_buf resp = HC_BUF_INIT(RESP_MAX);
-	char url[1100], *body = batch_body(hub->def->name, items, n);
-	char *token = NULL, auth[8192] = "";
-	json_t *answer = NULL, *results;
-	long status = 0;
-	CURLcode cc;
-	int out = -1;
-
-	if (!body) {
-		snprintf(error, esize, "out of memory");
-		return -1;
-	}
-	if (hub->auth) {
-		struct hc_err e = { 0 };
-		if (hc_auth_service_token(hub->auth,
-					  s->audience ? s->audience : s->url,
-					  &token, &e) != HC_OK) {
-			char msg[512];
-			snprintf(error, esize, "no service-account token: %s",
-				 hc_err_format(&e, msg, sizeof(msg)));
-			free(body);
-			return -1;
-		}
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
-	if (!fs->curl)
-		fs->curl = curl_easy_init();
-	if (!fs->curl) {
-		snprintf(error, esize, "cannot make an HTTP client");
-		free(body);
-		curl_slist_free_all(h);
-		return -1;
-	}
-	snprintf(url, sizeof(url), "%s/events/inbox", s->url);
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Accept: application/json");
-	curl_easy_reset(fs->curl);
-	curl_easy_setopt(fs->curl, CURLOPT_URL, url);
-	curl_easy_setopt(fs->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(fs->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(fs->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(fs->curl, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(fs->curl, CURLOPT_TIMEOUT_MS,
-			 (long)f->cfg->timeout_ms);
-	curl_easy_setopt(fs->curl, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)(f->cfg->timeout_ms < 5000 ? f->cfg->timeout_ms
-							  : 5000));
-	curl_easy_setopt(fs->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(fs->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(fs->curl, CURLOPT_USERAGENT, "foshub-events");
-	cc = curl_easy_perform(fs->curl);
-	if (auth[0])
-		explicit_bzero(auth, sizeof(auth));
-	curl_slist_free_all(h);
-	free(body);
-	if (cc != CURLE_OK) {
-		snprintf(error, esize, "%s: %s", url, curl_easy_strerror(cc));
-		goto done;
-	}
-	curl_easy_getinfo(fs->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status == 200)
-		hc_json_parse(resp.data ? resp.data : "", resp.len, &answer,
-			      NULL);
-	results = json_object_get(answer, "results");
-	if (status == 200 && json_array_size(results) == n) {
-		for (size_t i = 0; i < n; i++) {
-			json_t *r = json_array_get(results, i);
-			const char *st = hc_json_str(r, "status");
-			if (st && strcmp(st, "rejected") == 0) {
-				items[i].outcome = EV_REFUSED;
-				snprintf(items[i].error, sizeof(items[i].error),
-					 "%s refused it: %s", s->name,
-					 hc_json_str(r, "error")
-						 ? hc_json_str(r, "error")
-						 : "no reason given");
-			} else if (st && (strcmp(st, "applied") == 0 ||
-					  strcmp(st, "duplicate") == 0 ||
-					  strcmp(st, "ignored") == 0)) {
-				items[i].outcome = EV_DONE;
-			}
-		}
-		out = 0;
-	} else if (status >= 400 && status < 500 && status != 401 &&
-		   status != 403 && status != 404 && status != 408 &&
-		   status != 429) {
-		/* the request as a whole: find the event at fault */
-		json_t *p = NULL;
-		hc_json_parse(resp.data ? resp.data : "", resp.len, &p, NULL);
-		snprintf(error, esize, "%s answered %ld: %s", url, status,
-			 hc_json_str(p, "detail") ? hc_json_str(p, "detail")
-						  : "no detail");
-		json_decref(p);
-		out = 1;
-	} else {
-		json_t *p = NULL;
-		hc_json_parse(resp.data ? resp.data : "", resp.len, &p, NULL);
-		snprintf(error, esize, "%s answered %ld%s%s", url, status,
-			 hc_json_str(p, "detail") ? ": " : "",
-			 hc_json_str(p, "detail") ? hc_json_str(p, "detail")
-						  : "");
-		json_decref(p);
-	}
-done:
-	json_decref(answer);
-	hc_buf_release(&resp);
-	return out;
 }
 
 /* Deliver one batch of one subscription; true when there may be more. */
@@ -268,32 +104,15 @@ static bool deliver(struct fw *f, struct fw_sub *fs, const struct ev_sub *s)
 		return false;
 	}
 	more = n == (size_t)f->cfg->batch;
-	r = post(f, fs, s, items, n, error, sizeof(error));
-	if (r == 1 && n > 1) {
-		/* one by one: only the event at fault counts an attempt */
-		for (size_t i = 0; i < n && r != -1; i++) {
-			char e1[800] = "";
-			r = post(f, fs, s, &items[i], 1, e1, sizeof(e1));
-			if (r == 1) {
-				items[i].outcome = EV_REFUSED;
-				snprintf(items[i].error,
-					 sizeof(items[i].error), "%s", e1);
-				r = 0;
-			} else if (r == -1) {
-				snprintf(error, sizeof(error), "%s", e1);
-			}
-		}
-	} else if (r == 1) {
-		items[0].outcome = EV_REFUSED;
-		snprintf(items[0].error, sizeof(items[0].error), "%s", error);
-		r = 0;
-	}
+	r = f->ev->transport->send(f->ev->tstate, f->cfg, s, items, n, error,
+				   sizeof(error));
 	c = hc_store_acquire(hub->store, &err);
 	if (c) {
-		size_t done = 0, refused = 0;
+		size_t done = 0, refused = 0, sent = 0;
 		for (size_t i = 0; i < n; i++) {
 			done += items[i].outcome == EV_DONE;
 			refused += items[i].outcome == EV_REFUSED;
+			sent += items[i].outcome == EV_SENT;
 		}
 		if (ev_outbox_record(c, s->name, items, n, f->cfg, &err) !=
 		    HC_OK) {
@@ -332,18 +151,24 @@ static bool deliver(struct fw *f, struct fw_sub *fs, const struct ev_sub *s)
 				    items[0].outcome == EV_REFUSED
 					    ? items[0].error
 					    : "see GET /events/dead");
-		ev_outbox_subscription_result(
-			c, s->name,
-			r == -1	   ? error
-			: refused ? "an event was refused (see the dead "
-				    "letters or last errors)"
-				  : NULL,
-			&err);
+		/* a transport with receipts learns of success from them */
+		if (r == -1 || refused || done)
+			ev_outbox_subscription_result(
+				c, s->name,
+				r == -1	   ? error
+				: refused ? "an event was refused (see the "
+					    "dead letters or last errors)"
+					  : NULL,
+				&err);
 		hc_store_release(hub->store, c);
 		if (done)
 			hc_log_debug(&hub->log,
 				     "events: delivered %zu to %s", done,
 				     s->name);
+		if (sent)
+			hc_log_debug(&hub->log,
+				     "events: %zu for %s handed to %s", sent,
+				     s->name, f->ev->transport->name);
 	}
 	ev_items_free(items, n);
 	return more;
@@ -418,6 +243,8 @@ void *ev_forwarder_main(void *arg)
 	}
 	subs_free(&f);
 	ev_config_unref(f.cfg);
+	if (ev->transport->thread_done)
+		ev->transport->thread_done(ev->tstate);
 	return NULL;
 }
 
@@ -458,9 +285,16 @@ int hc_events_run(struct hc_hub *hub, struct hc_err *err)
 {
 	struct hc_events *ev = hub->events;
 	struct hc_watch *w;
+	struct ev_config *cfg;
+	int rc;
 	if (!ev || ev->running)
 		return HC_OK;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cfg = ev_current(ev);
+	ev->transport = cfg->nats_url ? &ev_nats_transport : &ev_http_transport;
+	rc = ev->transport->open(ev, cfg, &ev->tstate, err);
+	ev_config_unref(cfg);
+	if (rc != HC_OK)
+		return hc_err_prefix(err, "events over %s", ev->transport->name);
 	w = hc_hub_watch(hub, err);
 	if (w)
 		ev->watch_id = hc_watch_listen(w, on_change, ev);
@@ -468,7 +302,8 @@ int hc_events_run(struct hc_hub *hub, struct hc_err *err)
 		if (ev->watch_id)
 			hc_watch_unlisten(hub->watch, ev->watch_id);
 		ev->watch_id = 0;
-		curl_global_cleanup();
+		ev->transport->close(ev->tstate);
+		ev->tstate = NULL;
 		return hc_err_set(err, HC_EINTERNAL,
 				  "cannot start the event forwarder");
 	}
@@ -483,6 +318,16 @@ int hc_events_reload(struct hc_hub *hub, struct hc_err *err)
 	int rc = ev_config_load(hub->config.config_path, &cfg, err);
 	if (rc != HC_OK)
 		return rc;
+	if (ev->running && !ev_config_same_transport(ev->cfg, cfg)) {
+		rc = hc_err_at(err, HC_EPARSE, cfg->path,
+			       cfg->nats_line ? cfg->nats_line
+					      : cfg->events_line,
+			       0,
+			       "the events' transport (nats and its keys) "
+			       "changed: that needs a restart of the hub");
+		ev_config_unref(cfg);
+		return rc;
+	}
 	rc = ev_sync_subscriptions(hub->store, cfg, err);
 	if (rc != HC_OK) {
 		ev_config_unref(cfg);
@@ -511,7 +356,8 @@ void hc_events_close(struct hc_hub *hub)
 		pthread_cond_signal(&ev->wake);
 		pthread_mutex_unlock(&ev->lock);
 		pthread_join(ev->thread, NULL);
-		curl_global_cleanup();
+		ev->transport->close(ev->tstate);
+		ev->tstate = NULL;
 	}
 	ev_config_unref(ev->cfg);
 	pthread_mutex_destroy(&ev->lock);

@@ -39,7 +39,7 @@ char *hc_events_sender_of(struct hc_hub *hub, const char *client_id)
 	return name;
 }
 
-static bool is_sender(const struct ev_config *cfg, const char *name)
+bool ev_is_sender(const struct ev_config *cfg, const char *name)
 {
 	for (size_t i = 0; cfg && name && i < cfg->nsenders; i++)
 		if (strcmp(cfg->senders[i].name, name) == 0)
@@ -193,7 +193,7 @@ int hc_events_receive(struct hc_hub *hub, struct hc_conn *c,
 				  ? hc_json_str(json_array_get(events, 0),
 						"source")
 				  : "");
-	if (!is_sender(cfg, who)) {
+	if (!ev_is_sender(cfg, who)) {
 		rc = hc_err_set(err, HC_EFORBIDDEN,
 				"'%s' is not a hub this hub accepts events "
 				"from (senders of its configuration%s%s)",

@@ -7,7 +7,9 @@
  *   event_subscription_types  which types each gets: emission fans out
  *                             from here, in the emitting transaction
  *   event_deliveries          one per (event, subscriber): pending,
- *                             delivered or dead, with its attempts
+ *                             sent (handed to NATS, its receipt to come),
+ *                             delivered or dead, with its attempts and
+ *                             sends (how often it went to the stream)
  *   event_inbox               the receiving side: (source, id) applied
  *
  * Plain SQL of the portable subset; the dialect gives the sequence column
@@ -67,10 +69,28 @@ static int schema_v1(struct hc_conn *c, const struct hc_dialect *d,
 	return hc_exec_script(c, sql, err);
 }
 
+/* NATS: how often a delivery was handed to the stream. It names each
+ * publish (JetStream drops a second publish of the same message id, so a
+ * retry after a refusal needs a new one, a re-send after a crash the
+ * same) and ties a receipt to the publish it answers. */
+static int schema_v2(struct hc_conn *c, const struct hc_dialect *d,
+		     struct hc_err *err)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+		 "ALTER TABLE event_deliveries ADD COLUMN sends %s NOT NULL "
+		 "DEFAULT 0;",
+		 d->type_name(HC_COL_INT));
+	return hc_exec_script(c, sql, err);
+}
+
 static const struct hc_migration event_steps[] = {
 	{ .version = 1,
 	  .name = "event outbox, subscriptions, deliveries and inbox",
 	  .fn = schema_v1 },
+	{ .version = 2,
+	  .name = "how often each delivery went to the NATS stream",
+	  .fn = schema_v2 },
 };
 
 const struct hc_migration_set hc_event_migrations = {
@@ -142,22 +162,30 @@ int hc_event_emit(struct hc_conn *c, const char *type, const json_t *payload,
 
 /* ---- subscriptions -------------------------------------------------------------- */
 
-static int sync_one(struct hc_conn *c, const struct ev_sub *s,
-		    const char *now, struct hc_err *err)
+static int sync_one(struct hc_conn *c, const struct ev_config *cfg,
+		    const struct ev_sub *s, const char *now, struct hc_err *err)
 {
 	struct hc_buf types = HC_BUF_INIT(8192);
 	struct hc_value p[4];
 	int64_t known = 0;
+	char where[400];
 	int rc;
 	for (size_t i = 0; i < s->ntypes; i++)
 		hc_buf_addf(&types, "%s%s", i ? "," : "", s->types[i]);
+	/* where its events go: the URL, or the stream and the subjects
+	 * (PREFIX.event.RECEIVER.SENDER, transport_nats.c) */
+	if (cfg->nats_url)
+		snprintf(where, sizeof(where), "nats:%s/%s.event.%s",
+			 cfg->nats_stream, cfg->nats_subject, s->name);
+	else
+		snprintf(where, sizeof(where), "%s", s->url);
 	p[0] = hc_vtext(s->name);
 	rc = hc_query_int(c, &known,
 			  "SELECT count(*) FROM event_subscriptions WHERE "
 			  "name = ?",
 			  p, 1, err);
 	if (rc == HC_OK) {
-		p[1] = hc_vtext(s->url);
+		p[1] = hc_vtext(where);
 		p[2] = hc_vtext(types.data ? types.data : "");
 		p[3] = hc_vtext(now);
 		rc = known ? hc_exec(c,
@@ -187,6 +215,14 @@ static int sync_one(struct hc_conn *c, const struct ev_sub *s,
 			     "NOTHING",
 			     q, 2, err);
 	}
+	/* back to HTTP from NATS: what was handed to the stream and never
+	 * confirmed goes again (the inbox knows what it already applied) */
+	if (rc == HC_OK && !cfg->nats_url)
+		rc = hc_exec(c,
+			     "UPDATE event_deliveries SET status = 'pending', "
+			     "next_attempt_ms = 0 WHERE status = 'sent' AND "
+			     "subscriber = ?",
+			     p, 1, err);
 	/* a new subscriber gets what the outbox still holds */
 	if (rc == HC_OK && !known) {
 		struct hc_value q[] = { hc_vtext(s->name), hc_vint(ev_now_ms()),
@@ -252,7 +288,7 @@ int ev_sync_subscriptions(struct hc_store *store, const struct ev_config *cfg,
 				     p, 1, err);
 	}
 	for (i = 0; rc == HC_OK && i < cfg->nsubs; i++)
-		rc = sync_one(c, &cfg->subs[i], now, err);
+		rc = sync_one(c, cfg, &cfg->subs[i], now, err);
 	if (rc == HC_OK)
 		rc = hc_tx_commit(c, err);
 	else
@@ -263,6 +299,17 @@ int ev_sync_subscriptions(struct hc_store *store, const struct ev_config *cfg,
 }
 
 /* ---- the forwarder's side ------------------------------------------------------- */
+
+json_t *ev_item_event(const char *source, const struct ev_item *it)
+{
+	json_t *payload = NULL;
+	if (hc_json_parse(it->payload, strlen(it->payload), &payload, NULL) !=
+	    HC_OK)
+		payload = json_object();
+	return json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", it->id, "type",
+			 it->type, "source", source, "time", it->time,
+			 "payload", payload);
+}
 
 void ev_items_free(struct ev_item *items, size_t n)
 {
@@ -290,7 +337,8 @@ int ev_outbox_take(struct hc_conn *c, const char *subscriber, int64_t now,
 		return hc_err_set(err, HC_ENOMEM, "out of memory");
 	rc = hc_query(c, &st,
 		      "SELECT d.seq, d.attempts, e.id, e.type, e.created_at, "
-		      "e.payload, e.created_ms FROM event_deliveries d JOIN "
+		      "e.payload, e.created_ms, d.sends FROM "
+		      "event_deliveries d JOIN "
 		      "event_outbox e ON e.id = d.event_id WHERE d.subscriber "
 		      "= ? AND d.status = 'pending' AND d.next_attempt_ms <= ? "
 		      "ORDER BY d.seq LIMIT ?",
@@ -306,6 +354,7 @@ int ev_outbox_take(struct hc_conn *c, const char *subscriber, int64_t now,
 		it->time = strdup(hc_stmt_text(st, 4, NULL));
 		it->payload = strdup(hc_stmt_text(st, 5, NULL));
 		it->created_ms = hc_stmt_int(st, 6);
+		it->sends = hc_stmt_int(st, 7);
 		if (!it->id || !it->type || !it->time || !it->payload) {
 			rc = hc_err_set(err, HC_ENOMEM, "out of memory");
 			break;
@@ -342,6 +391,18 @@ int ev_outbox_record(struct hc_conn *c, const char *subscriber,
 				     "delivered_at, attempts = attempts + 1 "
 				     "WHERE seq = ?",
 				     p, 3, err);
+		} else if (it->outcome == EV_SENT) {
+			/* unless its receipt came first (it then set sends) */
+			struct hc_value p[] = { hc_vint(it->sends + 1),
+						hc_vtext(now),
+						hc_vint(it->delivery),
+						hc_vint(it->sends) };
+			rc = hc_exec(c,
+				     "UPDATE event_deliveries SET status = "
+				     "'sent', sends = ?, last_attempt_at = ? "
+				     "WHERE seq = ? AND status = 'pending' AND "
+				     "sends = ?",
+				     p, 4, err);
 		} else if (it->outcome == EV_REFUSED) {
 			int attempts = it->attempts + 1;
 			bool dead = attempts >= cfg->max_attempts;
@@ -367,6 +428,122 @@ int ev_outbox_record(struct hc_conn *c, const char *subscriber,
 		rc = hc_tx_commit(c, err);
 	else
 		hc_tx_rollback(c);
+	return rc;
+}
+
+int ev_outbox_receipts(struct hc_conn *c, const char *subscriber,
+		       const json_t *results, const struct ev_config *cfg,
+		       const char **summary, size_t *refused,
+		       struct hc_err *err)
+{
+	char now[HC_TIME_LEN + 1];
+	int64_t ms = ev_now_ms();
+	const json_t *r;
+	size_t i;
+	int rc = HC_OK;
+	hc_time_now(now);
+	*summary = NULL;
+	*refused = 0;
+	json_array_foreach(results, i, r)
+	{
+		const char *id = hc_json_str(r, "id");
+		const char *st = hc_json_str(r, "status");
+		const char *why = hc_json_str(r, "error");
+		json_int_t sends = json_integer_value(json_object_get(r, "sends"));
+		/* the publish it answers: recorded as sent, or not yet
+		 * (the receipt overtook the forwarder's record) */
+		const char *which = "event_id = ? AND subscriber = ? AND "
+				    "((status = 'sent' AND sends = ?) OR "
+				    "(status = 'pending' AND sends = ?))";
+		char sql[512];
+		if (!id || !st || sends < 1)
+			continue;
+		if (strcmp(st, "applied") == 0 ||
+		    strcmp(st, "duplicate") == 0 ||
+		    strcmp(st, "ignored") == 0) {
+			struct hc_value p[] = { hc_vtext(now), hc_vint(ms),
+						hc_vint(sends), hc_vtext(id),
+						hc_vtext(subscriber),
+						hc_vint(sends),
+						hc_vint(sends - 1) };
+			snprintf(sql, sizeof(sql),
+				 "UPDATE event_deliveries SET status = "
+				 "'delivered', delivered_at = ?, delivered_ms "
+				 "= ?, last_attempt_at = delivered_at, "
+				 "attempts = attempts + 1, sends = ? WHERE %s",
+				 which);
+			rc = hc_exec(c, sql, p, 7, err);
+		} else if (strcmp(st, "rejected") == 0) {
+			/* refused: one attempt, as over HTTP */
+			char error[300];
+			int64_t attempts = 0;
+			struct hc_value q[] = { hc_vtext(id),
+						hc_vtext(subscriber),
+						hc_vint(sends),
+						hc_vint(sends - 1) };
+			snprintf(error, sizeof(error), "%s refused it: %s",
+				 subscriber, why ? why : "no reason given");
+			*summary = "an event was refused (see the dead "
+				   "letters or last errors)";
+			snprintf(sql, sizeof(sql),
+				 "SELECT attempts FROM event_deliveries WHERE "
+				 "%s",
+				 which);
+			rc = hc_query_int(c, &attempts, sql, q, 4, err);
+			if (rc == HC_ENOTFOUND) {
+				rc = HC_OK; /* an old receipt */
+				continue;
+			}
+			if (rc == HC_OK) {
+				bool dead = ++attempts >= cfg->max_attempts;
+				struct hc_value p[] = {
+					hc_vtext(dead ? "dead" : "pending"),
+					hc_vint(attempts),
+					hc_vint(ms + ev_backoff((int)attempts,
+								cfg->retry_base_ms,
+								cfg->retry_max_ms)),
+					hc_vtext(error),
+					hc_vtext(now),
+					hc_vint(sends),
+					hc_vtext(id),
+					hc_vtext(subscriber),
+					hc_vint(sends),
+					hc_vint(sends - 1)
+				};
+				snprintf(sql, sizeof(sql),
+					 "UPDATE event_deliveries SET status = "
+					 "?, attempts = ?, next_attempt_ms = ?, "
+					 "last_error = ?, last_attempt_at = ?, "
+					 "sends = ? WHERE %s",
+					 which);
+				rc = hc_exec(c, sql, p, 10, err);
+				++*refused;
+			}
+		} else {
+			/* "held": the receiver does not accept this hub
+			 * (yet); the event waits in the stream */
+			*summary = why ? why : st;
+		}
+		if (rc != HC_OK)
+			break;
+	}
+	return rc;
+}
+
+int ev_outbox_stream_lost(struct hc_conn *c, const char *created_at,
+			  int64_t *n, struct hc_err *err)
+{
+	struct hc_value p[] = { hc_vtext(created_at) };
+	int rc = hc_query_int(c, n,
+			      "SELECT count(*) FROM event_deliveries WHERE "
+			      "status = 'sent' AND last_attempt_at < ?",
+			      p, 1, err);
+	if (rc == HC_OK && *n)
+		rc = hc_exec(c,
+			     "UPDATE event_deliveries SET status = 'pending', "
+			     "next_attempt_ms = 0 WHERE status = 'sent' AND "
+			     "last_attempt_at < ?",
+			     p, 1, err);
 	return rc;
 }
 
@@ -437,30 +614,31 @@ int hc_events_status(struct hc_hub *hub, struct hc_conn *c, json_t **out,
 			"SELECT s.name, s.url, s.types, s.last_success_at, "
 			"s.last_error, s.last_error_at, (SELECT count(*) FROM "
 			"event_deliveries d WHERE d.subscriber = s.name AND "
-			"d.status = 'pending'), (SELECT count(*) FROM "
-			"event_deliveries d WHERE d.subscriber = s.name AND "
-			"d.status = 'dead'), (SELECT min(d.created_ms) FROM "
-			"event_deliveries d WHERE d.subscriber = s.name AND "
-			"d.status = 'pending'), (SELECT count(*) FROM "
-			"event_deliveries d WHERE d.subscriber = s.name AND "
-			"d.status = 'delivered') FROM event_subscriptions s "
+			"d.status IN ('pending', 'sent')), (SELECT count(*) "
+			"FROM event_deliveries d WHERE d.subscriber = s.name "
+			"AND d.status = 'dead'), (SELECT min(d.created_ms) "
+			"FROM event_deliveries d WHERE d.subscriber = s.name "
+			"AND d.status IN ('pending', 'sent')), (SELECT "
+			"count(*) FROM event_deliveries d WHERE d.subscriber = "
+			"s.name AND d.status = 'delivered'), (SELECT count(*) "
+			"FROM event_deliveries d WHERE d.subscriber = s.name "
+			"AND d.status = 'sent') FROM event_subscriptions s "
 			"ORDER BY s.name",
 			NULL, 0, err);
 	while ((rc == HC_OK || rc == HC_ROW_READY) &&
 	       (rc = hc_stmt_step(st, err)) == HC_ROW_READY) {
 		int64_t oldest = hc_stmt_isnull(st, 8) ? 0 : hc_stmt_int(st, 8);
-		json_t *types = json_array();
+		const char *url = hc_stmt_text(st, 1, NULL);
+		json_t *types = json_array(), *sub;
 		const char *t = hc_stmt_text(st, 2, NULL);
 		while (t && *t) {
 			size_t n = strcspn(t, ",");
 			json_array_append_new(types, json_stringn(t, n));
 			t += n + (t[n] == ',');
 		}
-		json_array_append_new(
-			subs,
-			json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
+		sub = json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o}",
 				  "subscriber", hc_stmt_text(st, 0, NULL),
-				  "url", hc_stmt_text(st, 1, NULL), "types",
+				  "url", url, "types",
 				  types, "backlog",
 				  (json_int_t)hc_stmt_int(st, 6), "dead",
 				  (json_int_t)hc_stmt_int(st, 7), "delivered",
@@ -471,7 +649,16 @@ int hc_events_status(struct hc_hub *hub, struct hc_conn *c, json_t **out,
 				  "lag_seconds",
 				  oldest ? json_real((double)(now - oldest) /
 						     1000.0)
-					 : json_real(0)));
+					 : json_real(0));
+		/* over NATS: of the backlog, how much the stream holds,
+		 * waiting for the receiver's receipt */
+		json_object_set_new(sub, "transport",
+				    json_string(strncmp(url, "nats:", 5) == 0
+							? "nats"
+							: "http"));
+		json_object_set_new(sub, "in_stream",
+				    json_integer(hc_stmt_int(st, 10)));
+		json_array_append_new(subs, sub);
 	}
 	if (st)
 		hc_stmt_finish(st);

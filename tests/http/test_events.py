@@ -3,6 +3,11 @@ processes on loopback (docs/events.md): the effects of each event type, a
 receiver down while 1,000 events are emitted, a sender killed with SIGKILL
 mid-delivery, poison events in the dead letters, and refusals.
 
+The same tests run twice: over HTTP, and over NATS JetStream with a real
+nats-server (`-js`, a free port, its storage in a temporary directory)
+started here, plus the server's own restarts. The NATS runs are skipped,
+saying so, only when nats-server is not installed.
+
 Every hub runs with a configuration file written here; retries are short
 so that the tests take seconds. Waiting for delivery polls the receiver
 until the expected state is there (or a generous deadline passes): the
@@ -11,9 +16,11 @@ assertions are on what arrived, never on how fast.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -34,15 +41,18 @@ def free_port():
     return port
 
 
-def config(subscribers=(), senders=(), extra=""):
+def config(subscribers=(), senders=(), extra="", nats=None):
     """The YAML of a hub configuration: subscribers are (hub, port, types),
-    senders hub names."""
+    senders hub names; with nats (a URL) events go over NATS JetStream."""
     out = ["events:", FAST.rstrip("\n"), extra.rstrip("\n")]
+    if nats:
+        out.append("  nats: %s" % nats)
     if subscribers:
         out.append("  subscribers:")
         for name, port, types in subscribers:
             out.append("    - hub: %s" % name)
-            out.append("      url: http://127.0.0.1:%d" % port)
+            if not nats:  # over NATS a subscriber needs no URL
+                out.append("      url: http://127.0.0.1:%d" % port)
             out.append("      types: [%s]" % ", ".join(types))
     if senders:
         out.append("  senders:")
@@ -51,8 +61,9 @@ def config(subscribers=(), senders=(), extra=""):
     return "\n".join(line for line in out if line) + "\n"
 
 
-def wait_for(fn, what, timeout=120):
-    """Poll fn until it returns a true value; fail naming what."""
+def wait_for(fn, what, timeout=120, logs=()):
+    """Poll fn until it returns a true value; fail naming what, with the
+    end of the logs of the hubs in logs."""
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
@@ -60,7 +71,12 @@ def wait_for(fn, what, timeout=120):
         if last:
             return last
         time.sleep(0.05)
-    raise AssertionError("%s did not happen (last: %r)" % (what, last))
+    def tail(h):
+        lines = [x for x in h.log if "/events/status" not in x
+                 and "POST /deployments" not in x]
+        return "".join(lines[:25] + ["...\n"] + lines[-25:])
+    raise AssertionError("%s did not happen (last: %r)%s" % (
+        what, last, "".join("\n--- %s:\n%s" % (h.hub, tail(h)) for h in logs)))
 
 
 DEPLOY = ["deployment_started", "deployment_succeeded", "deployment_failed"]
@@ -68,24 +84,94 @@ INCIDENT = ["incident_opened", "incident_resolved"]
 FIN = ["budget_alert", "runway_alert"]
 
 
+def nats_server_bin():
+    """nats-server (Debian puts it in /usr/sbin), or None."""
+    return shutil.which("nats-server") or next(
+        (p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server")
+         if os.access(p, os.X_OK)), None)
+
+
+NO_NATS = ("nats-server is not installed (scripts/install-deps.sh test "
+           "installs it): events over NATS JetStream are not tested")
+
+
+class NatsServer:
+    """A nats-server with JetStream on a free loopback port, its storage in
+    a directory of its own; stop and start keep both, so a restart finds
+    its streams again (wipe=True loses them, as a lost disk would)."""
+
+    hub = "nats-server"
+
+    def __init__(self, args=()):
+        self.args = list(args)
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="foshub-nats-")
+        self.proc = None
+        self.url = "nats://127.0.0.1:%d" % self.port
+
+    @property
+    def log(self):
+        with open(os.path.join(self.dir, "server.log")) as f:
+            return f.readlines()
+
+    def start(self, wipe=False):
+        store = os.path.join(self.dir, "store")
+        if wipe:
+            shutil.rmtree(store, ignore_errors=True)
+        self.logf = open(os.path.join(self.dir, "server.log"), "a")
+        self.proc = subprocess.Popen(
+            [nats_server_bin(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
+             "-sd", store, *self.args], stdout=self.logf, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.stop()
+        with open(os.path.join(self.dir, "server.log")) as f:
+            raise AssertionError("nats-server did not start:\n" + f.read())
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+            self.logf.close()
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class Federation:
     """dev-hub, ops-hub and fin-hub wired to each other, on fixed ports so
-    that a hub can be stopped and started again where the others look."""
+    that a hub can be stopped and started again where the others look;
+    over NATS with nats (a NatsServer)."""
 
-    def __init__(self, dev_extra="", sender_batch=None):
+    def __init__(self, dev_extra="", sender_batch=None, nats=None):
         self.ports = {h: free_port() for h in ("dev", "ops", "fin")}
         self.hubs = {}
         self.dir = None
         extra = "  batch: %d\n" % sender_batch if sender_batch else ""
+        url = nats.url if nats else None
         self.configs = {
             "dev": config([("ops-hub", self.ports["ops"], DEPLOY)],
                           ["ops-hub", "fin-hub"],
-                          "  escalation_domain: custodian\n" + dev_extra + extra),
+                          "  escalation_domain: custodian\n" + dev_extra + extra,
+                          nats=url),
             "ops": config([("dev-hub", self.ports["dev"], INCIDENT + ["alert_raised"])],
-                          ["dev-hub", "fin-hub"], extra),
+                          ["dev-hub", "fin-hub"], extra, nats=url),
             "fin": config([("dev-hub", self.ports["dev"], FIN),
                            ("ops-hub", self.ports["ops"], ["cost_attribution"])],
-                          [], extra),
+                          [], extra, nats=url),
         }
 
     def hub(self, name, start=True):
@@ -120,12 +206,19 @@ def changes(ops):
     return ops.all_items("/changes?source=deployment", limit=500)[0]
 
 
+def status(hub):
+    """The status of a hub's first subscription."""
+    return hub.get("/events/status").json()["subscriptions"][0]
+
+
 class EventFlowTest(unittest.TestCase):
     """(1) each coupling end to end, (4) a poison event, refusals."""
 
+    nats = None
+
     @classmethod
     def setUpClass(cls):
-        cls.fed = Federation()
+        cls.fed = Federation(nats=cls.nats)
         cls.dev = cls.fed.hub("dev")
         cls.ops = cls.fed.hub("ops")
         cls.fin = cls.fed.hub("fin")
@@ -333,8 +426,10 @@ class EventDurabilityTest(unittest.TestCase):
     """(2) the receiver is down while 1,000 events are emitted; (3) the
     sender is killed with SIGKILL mid-delivery."""
 
+    nats = None
+
     def setUp(self):
-        self.fed = Federation(sender_batch=25)
+        self.fed = Federation(sender_batch=25, nats=self.nats)
 
     def tearDown(self):
         self.fed.close()
@@ -367,7 +462,11 @@ class EventDurabilityTest(unittest.TestCase):
         ids = self.emit(dev, 1000, "down")
         st = dev.get("/events/status").json()["subscriptions"][0]
         self.assertEqual(st["backlog"], 1000)
-        self.assertIsNotNone(st["last_error"])
+        if self.nats:
+            # the stream has them, waiting for the receiver
+            wait_for(lambda: status(dev)["in_stream"] == 1000, "all 1000 in the stream")
+        else:
+            self.assertIsNotNone(st["last_error"])
         self.assertGreater(st["lag_seconds"], 0)
         ops.start()
         wait_for(lambda: dev.get("/events/status").json()["subscriptions"][0]["backlog"] == 0,
@@ -399,6 +498,145 @@ class EventDurabilityTest(unittest.TestCase):
         ops.stop()
 
 
+@unittest.skipUnless(nats_server_bin(), NO_NATS)
+class NatsEventFlowTest(EventFlowTest):
+    """(5) the couplings, poison events and refusals over NATS JetStream."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.nats = NatsServer().start()
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.nats.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.nats.close()
+
+    def test_8_status_names_the_stream(self):
+        st = status(self.dev)
+        self.assertEqual(st["transport"], "nats")
+        self.assertEqual(st["url"], "nats:FOSHUB_EVENTS/foshub.events.event.ops-hub")
+
+
+@unittest.skipUnless(nats_server_bin(), NO_NATS)
+class NatsEventDurabilityTest(EventDurabilityTest):
+    """(5) the receiver down, the sender killed, and nats-server restarting
+    (with its storage, and without: what the stream lost goes again)."""
+
+    def setUp(self):
+        self.nats = NatsServer().start()
+        super().setUp()
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.nats.close()
+
+    def test_2_sender_killed_mid_delivery(self):
+        # NATS is down while the events are emitted; when it comes back
+        # the sender publishes, and is killed as soon as the stream has
+        # some: whatever it published without recording it goes again
+        # with the same message id
+        dev = self.fed.hub("dev")
+        ops = self.fed.hub("ops", start=False)
+        self.nats.stop()
+        ids = self.emit(dev, 1000, "kill")
+        self.nats.start()
+        seen = wait_for(lambda: status(dev)["in_stream"], "a first publish", logs=[dev, self.nats])
+        dev.kill()
+        print("\n  sender killed with %d of 1000 in the stream" % seen, end="")
+        dev.log.clear()
+        ops.start()
+        dev.start()
+        wait_for(lambda: status(dev)["backlog"] == 0,
+                 "the rest delivered after the restart", logs=[dev, ops])
+        self.check_exactly_once(ops, ids)
+        self.assertEqual((status(dev)["delivered"], status(dev)["dead"]), (1000, 0))
+        dev.stop()
+        ops.stop()
+
+    def test_3_nats_server_restarts(self):
+        dev = self.fed.hub("dev")
+        ops = self.fed.hub("ops")
+        ids = self.emit(dev, 50, "before")
+        wait_for(lambda: status(dev)["backlog"] == 0, "the first events delivered", logs=[dev, ops])
+        # the server goes away and comes back with its storage: both hubs
+        # reconnect, what was emitted meanwhile arrives
+        self.nats.stop()
+        ids += self.emit(dev, 50, "down")
+        wait_for(lambda: status(dev)["last_error"], "the sender noticing", logs=[dev])
+        self.nats.start()
+        wait_for(lambda: status(dev)["backlog"] == 0, "delivery after the restart", logs=[dev, ops])
+        self.check_exactly_once(ops, ids)
+        # the server loses its storage with events in the stream: the
+        # sender sees a newer stream and sends them again
+        ops.stop()
+        ids += self.emit(dev, 50, "lost")
+        wait_for(lambda: status(dev)["in_stream"] == 50, "the events in the stream", logs=[dev])
+        self.nats.stop()
+        self.nats.start(wipe=True)
+        ops.start()
+        wait_for(lambda: status(dev)["backlog"] == 0, "the lost events sent again", logs=[dev, ops])
+        self.check_exactly_once(ops, ids)
+        self.assertIn("sending them again", "".join(dev.log))
+        dev.stop()
+        ops.stop()
+
+
+@unittest.skipUnless(nats_server_bin(), NO_NATS)
+class NatsEventUserTest(unittest.TestCase):
+    """A server that wants a user and password: the hubs give theirs
+    (nats_user, nats_password_file); a wrong one delivers nothing and
+    says why."""
+
+    PASSWORD = "nats-test-fixture-password"  # a test fixture, not a secret
+
+    def test_user_and_password(self):
+        nats = NatsServer(["--user", "foshub", "--pass", self.PASSWORD])
+        nats.start()
+        fed = Federation(nats=nats)
+        try:
+            d = tempfile.mkdtemp(prefix="foshub-nats-pw-")
+            good = os.path.join(d, "good")
+            with open(good, "w") as f:
+                f.write(self.PASSWORD + "\n")
+            auth = "  nats_user: foshub\n  nats_password_file: %s\n" % good
+            for h in ("dev", "ops"):
+                fed.configs[h] = fed.configs[h].replace(
+                    "  nats: ", auth + "  nats: ")
+            dev, ops = fed.hub("dev"), fed.hub("ops")
+            r = dev.post("/deployments", {"service": "web", "version": "v9",
+                                          "deployed_by": "ci"})
+            self.assertEqual(r.status, 201, r)
+            wait_for(lambda: changes(ops), "the deployment over NATS with a password",
+                     logs=[dev, ops])
+            # a wrong password: nothing goes, the status says why
+            dev.stop()
+            with open(good, "w") as f:
+                f.write("wrong\n")
+            dev.start()
+            r = dev.post("/deployments", {"service": "web", "version": "v10",
+                                          "deployed_by": "ci"})
+            wait_for(lambda: status(dev)["last_error"] and
+                     "not connected" in status(dev)["last_error"],
+                     "the error", logs=[dev])
+            self.assertEqual(status(dev)["backlog"], 1)
+            self.assertEqual(len(changes(ops)), 1)
+            dev.stop()
+            ops.stop()
+        finally:
+            fed.close()
+            nats.close()
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class EventConfigTest(unittest.TestCase):
     def test_bad_configuration_names_file_and_line(self):
         import tempfile
@@ -412,6 +650,17 @@ class EventConfigTest(unittest.TestCase):
             ("events:\n  retry_base: soon\n", 2, "retry_base"),
             ("events:\n  colour: blue\n", 2, "unknown key 'colour'"),
             ("events:\n  senders:\n    - hub: a\n    - hub: a\n", 4, "twice"),
+            # over NATS
+            ("events:\n  nats: http://127.0.0.1:4222\n", 2, "NATS URL"),
+            ("events:\n  nats: nats://127.0.0.1:4222\n  nats_stream: a.b\n", 3,
+             "nats_stream"),
+            ("events:\n  nats: nats://127.0.0.1:4222\n  nats_user: dev-hub\n"
+             "  nats_password_file: /nonexistent/secret\n", 4, "cannot read"),
+            ("events:\n  nats_stream: EVENTS\n", 2, "need 'nats'"),
+            ("events:\n  subscribers:\n    - hub: ops-hub\n      types: [a]\n", 3,
+             "lacks the key 'url'"),
+            ("events:\n  nats: nats://127.0.0.1:4222\n  senders:\n    - hub: a.b\n", 4,
+             "over NATS"),
         ]
         for text, line, word in cases:
             path = os.path.join(d, "hub.yaml")
