@@ -383,8 +383,8 @@ bool fin_datetime_utc(const char *s, size_t len, char *out, size_t size)
 			p += 6;
 		}
 	}
-	if (*p || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 ||
-	    tm.tm_min > 59 || tm.tm_sec > 60)
+	if (*p || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
 		return false;
 	{
 		/* reject days a month does not have (timegm would roll over) */

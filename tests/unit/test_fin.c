@@ -150,6 +150,10 @@ static void test_periods_and_dates(void **state)
 	assert_false(fin_datetime_utc("2026-02-29T00:00:00Z", 20, out,
 				      sizeof(out))); /* not a leap year */
 	assert_false(fin_datetime_utc("2026-03-32", 10, out, sizeof(out)));
+	/* month 00 once indexed the days-per-month table at -1 (fuzz) */
+	assert_false(fin_datetime_utc("2026-00-10", 10, out, sizeof(out)));
+	assert_false(fin_datetime_utc("2026-13-10", 10, out, sizeof(out)));
+	assert_false(fin_datetime_utc("2026-03-00", 10, out, sizeof(out)));
 	assert_false(fin_datetime_utc("yesterday", 9, out, sizeof(out)));
 }
 
