@@ -23,6 +23,15 @@ extern const struct hc_resource dh_decision_resource;
 
 extern const char *const dh_workstream_statuses[];
 
+/* The migration step making task_counts, the tasks of each workstream
+ * counted by status and priority, kept by triggers (devhub/tasks.c). */
+int dh_task_counts_schema(struct hc_conn *c, const struct hc_dialect *d,
+			  struct hc_err *err);
+/* A domain's task counts from task_counts: by status, by priority (every
+ * enum value present) and {workstream: {status: n}}. */
+int dh_task_counts(struct hc_conn *c, const char *domain, json_t **by_status,
+		   json_t **by_priority, json_t **by_ws, struct hc_err *err);
+
 /* What an import did, for people and for the API. */
 struct dh_import_result {
 	char workstream[128];

@@ -230,10 +230,8 @@ static int dev_summary(struct hc_conn *c, const char *domain, json_t *summary,
 		       struct hc_err *err)
 {
 	struct hc_value p[] = { hc_vtext(domain) };
-	static const char tasks_where[] =
-		"workstream IN (SELECT id FROM workstreams WHERE domain = ?)";
 	json_t *ws_status = NULL, *t_status = NULL, *t_prio = NULL;
-	json_t *items = NULL, *page = NULL;
+	json_t *by_ws = NULL, *items = NULL, *page = NULL;
 	struct hc_list_query q = { 0 };
 	json_int_t ws_total = 0, t_total = 0;
 	const char *k;
@@ -244,11 +242,8 @@ static int dev_summary(struct hc_conn *c, const char *domain, json_t *summary,
 	rc = hc_res_count_by(c, &dh_workstream_resource, "status",
 			     "domain = ?", p, 1, &ws_status, err);
 	if (rc == HC_OK)
-		rc = hc_res_count_by(c, &dh_task_resource, "status",
-				     tasks_where, p, 1, &t_status, err);
-	if (rc == HC_OK)
-		rc = hc_res_count_by(c, &dh_task_resource, "priority",
-				     tasks_where, p, 1, &t_prio, err);
+		rc = dh_task_counts(c, domain, &t_status, &t_prio, &by_ws,
+				    err);
 	if (rc != HC_OK)
 		goto out;
 	json_object_foreach(ws_status, k, v)
@@ -267,15 +262,20 @@ static int dev_summary(struct hc_conn *c, const char *domain, json_t *summary,
 	items = json_array();
 	json_array_foreach(json_object_get(page, "items"), i, v)
 	{
-		struct hc_value wp[] = { hc_vtext(hc_json_str(v, "id")) };
-		json_t *counts = NULL;
+		json_t *counts = json_object_get(by_ws, hc_json_str(v, "id"));
 		json_int_t n = 0;
 		const char *k2;
 		json_t *v2;
-		rc = hc_res_count_by(c, &dh_task_resource, "status",
-				     "workstream = ?", wp, 1, &counts, err);
-		if (rc != HC_OK)
-			goto out;
+		if (counts) {
+			json_incref(counts);
+		} else {
+			const struct hc_field *f =
+				hc_res_field(&dh_task_resource, "status");
+			counts = json_object();
+			for (const char *const *e = f->enum_values; *e; e++)
+				json_object_set_new(counts, *e,
+						    json_integer(0));
+		}
 		json_object_foreach(counts, k2, v2)
 			n += json_integer_value(v2);
 		json_array_append_new(
@@ -297,6 +297,7 @@ out:
 	json_decref(ws_status);
 	json_decref(t_status);
 	json_decref(t_prio);
+	json_decref(by_ws);
 	json_decref(items);
 	json_decref(page);
 	return rc;
@@ -391,6 +392,10 @@ static const struct hc_migration dev_steps[] = {
 	{ .version = 4,
 	  .name = "deployments, external blockers, resource pressure",
 	  .resources = dev_v4 },
+	{ .version = 5,
+	  .name = "task counts by workstream, status and priority, kept by "
+		  "triggers",
+	  .fn = dh_task_counts_schema },
 };
 
 static const struct hc_migration_set dev_migrations = {

@@ -186,3 +186,136 @@ const struct hc_resource dh_task_resource = {
 		   .make_id = task_make_id,
 		   .decorate = task_decorate },
 };
+
+/* ---- counts --------------------------------------------------------------- */
+
+/*
+ * task_counts(workstream, status, priority, n): how many tasks each
+ * workstream has in each status and priority, kept by triggers in the
+ * transaction that writes the task, so that a domain summary reads a few
+ * rows per workstream instead of counting its tasks. Filled from the
+ * tasks when the table is made. On PostgreSQL a task that moves updates
+ * its two rows in key order, so that two transactions moving tasks the
+ * opposite way lock them in the same order.
+ */
+int dh_task_counts_schema(struct hc_conn *c, const struct hc_dialect *d,
+			  struct hc_err *err)
+{
+	static const char table[] =
+		"CREATE TABLE task_counts (workstream TEXT NOT NULL, status "
+		"TEXT NOT NULL, priority TEXT NOT NULL, n %s NOT NULL, "
+		"PRIMARY KEY (workstream, status, priority));"
+		"INSERT INTO task_counts (workstream, status, priority, n) "
+		"SELECT workstream, status, priority, count(*) FROM tasks "
+		"GROUP BY workstream, status, priority;";
+#define ADD_NEW                                                              \
+	"INSERT INTO task_counts (workstream, status, priority, n) VALUES "  \
+	"(NEW.workstream, NEW.status, NEW.priority, 1) ON CONFLICT "         \
+	"(workstream, status, priority) DO UPDATE SET n = task_counts.n + 1;"
+#define SUB_OLD                                                              \
+	"UPDATE task_counts SET n = n - 1 WHERE workstream = OLD.workstream " \
+	"AND status = OLD.status AND priority = OLD.priority;"
+	static const char sqlite[] =
+		"CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks "
+		"BEGIN " ADD_NEW " END;"
+		"CREATE TRIGGER task_counts_delete AFTER DELETE ON tasks "
+		"BEGIN " SUB_OLD " END;"
+		"CREATE TRIGGER task_counts_update AFTER UPDATE OF workstream, "
+		"status, priority ON tasks WHEN OLD.workstream IS NOT "
+		"NEW.workstream OR OLD.status IS NOT NEW.status OR "
+		"OLD.priority IS NOT NEW.priority BEGIN " SUB_OLD ADD_NEW
+		" END;";
+	static const char pg[] =
+		"CREATE FUNCTION dh_task_counts() RETURNS trigger LANGUAGE "
+		"plpgsql AS $$ BEGIN "
+		"IF TG_OP = 'INSERT' THEN " ADD_NEW
+		" ELSIF TG_OP = 'DELETE' THEN " SUB_OLD
+		" ELSIF (OLD.workstream, OLD.status, OLD.priority) IS "
+		"DISTINCT FROM (NEW.workstream, NEW.status, NEW.priority) "
+		"THEN IF (NEW.workstream, NEW.status, NEW.priority) < "
+		"(OLD.workstream, OLD.status, OLD.priority) THEN " ADD_NEW
+		SUB_OLD " ELSE " SUB_OLD ADD_NEW " END IF; END IF; "
+		"RETURN NULL; END $$;"
+		"CREATE TRIGGER task_counts AFTER INSERT OR UPDATE OR DELETE "
+		"ON tasks FOR EACH ROW EXECUTE FUNCTION dh_task_counts();";
+#undef ADD_NEW
+#undef SUB_OLD
+	char sql[sizeof(table) + 32];
+	int rc;
+	snprintf(sql, sizeof(sql), table, d->type_name(HC_COL_INT));
+	rc = hc_exec_script(c, sql, err);
+	if (rc == HC_OK)
+		rc = hc_exec_script(
+			c, strcmp(d->name, "postgresql") == 0 ? pg : sqlite,
+			err);
+	return rc;
+}
+
+/*
+ * The counts of a domain's tasks by status and by priority, and of each
+ * of its workstreams' tasks by status, from task_counts: *by_status and
+ * *by_priority are {value: n} with every enum value present, *by_ws is
+ * {workstream: {status: n}} for the workstreams that have tasks.
+ */
+int dh_task_counts(struct hc_conn *c, const char *domain, json_t **by_status,
+		   json_t **by_priority, json_t **by_ws, struct hc_err *err)
+{
+	struct hc_value p[] = { hc_vtext(domain) };
+	const struct hc_field *fs = hc_res_field(&dh_task_resource, "status");
+	const struct hc_field *fp =
+		hc_res_field(&dh_task_resource, "priority");
+	json_t *st = json_object(), *pr = json_object(), *ws = json_object();
+	struct hc_stmt *q = NULL;
+	int rc;
+
+	if (!st || !pr || !ws) {
+		rc = hc_err_set(err, HC_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (const char *const *v = fs->enum_values; *v; v++)
+		json_object_set_new(st, *v, json_integer(0));
+	for (const char *const *v = fp->enum_values; *v; v++)
+		json_object_set_new(pr, *v, json_integer(0));
+	rc = hc_query(c, &q,
+		      "SELECT workstream, status, priority, n FROM task_counts "
+		      "WHERE workstream IN (SELECT id FROM workstreams WHERE "
+		      "domain = ?) AND n > 0",
+		      p, 1, err);
+	if (rc != HC_OK)
+		goto out;
+	while ((rc = hc_stmt_step(q, err)) == HC_ROW_READY) {
+		const char *w = hc_stmt_text(q, 0, NULL);
+		const char *s = hc_stmt_text(q, 1, NULL);
+		const char *pri = hc_stmt_text(q, 2, NULL);
+		json_int_t n = hc_stmt_int(q, 3);
+		json_t *wc = json_object_get(ws, w);
+		if (!wc) {
+			wc = json_object();
+			for (const char *const *v = fs->enum_values; *v; v++)
+				json_object_set_new(wc, *v, json_integer(0));
+			json_object_set_new(ws, w, wc);
+		}
+		json_object_set_new(st, s,
+				    json_integer(json_integer_value(
+						 json_object_get(st, s)) + n));
+		json_object_set_new(pr, pri,
+				    json_integer(json_integer_value(
+						 json_object_get(pr, pri)) + n));
+		json_object_set_new(wc, s,
+				    json_integer(json_integer_value(
+						 json_object_get(wc, s)) + n));
+	}
+	if (rc == HC_ROW_DONE) {
+		rc = HC_OK;
+		*by_status = st;
+		*by_priority = pr;
+		*by_ws = ws;
+		st = pr = ws = NULL;
+	}
+out:
+	hc_stmt_finish(q);
+	json_decref(st);
+	json_decref(pr);
+	json_decref(ws);
+	return rc;
+}

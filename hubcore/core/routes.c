@@ -15,6 +15,7 @@
 #include "hubcore/json.h"
 #include "hubcore/policy.h"
 #include "hubcore/rest.h"
+#include "hubcore/resources/resource_internal.h"
 #include "hubcore/tpsc.h"
 
 /* ---- handlers ----------------------------------------------------------- */
@@ -524,6 +525,8 @@ static const struct hc_migration core_steps[] = {
 	  .name = "capabilities, capability requests and their transitions, "
 		  "third-party services",
 	  .resources = core_v2 },
+	{ .version = 3, .name = "the open risks and alerts, kept as events arrive",
+	  .fn = hc__progress_open_schema },
 };
 
 const struct hc_migration_set hc_core_migrations = {

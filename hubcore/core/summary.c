@@ -24,9 +24,7 @@ static int open_items(struct hc_conn *c, const char *domain,
 	struct hc_value p[] = { hc_vtext(domain) };
 	json_t *page = NULL, *res = NULL;
 	int64_t n = 0;
-	int rc = hc__progress_view_sql(types, true, &where);
-	if (rc == HC_OK)
-		rc = hc_buf_adds(&where, " AND domain = ?");
+	int rc = hc__progress_open_in_domain_sql(types, &where);
 	if (rc == HC_OK)
 		rc = hc_buf_addf(&sql,
 				 "SELECT count(*) FROM progress_events WHERE %s",

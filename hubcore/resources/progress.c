@@ -102,16 +102,54 @@ static void open_types(const char *const *types, const char **out)
 	out[n] = NULL;
 }
 
+/* The kind of item a vocabulary follows: the key of its rows in
+ * progress_open. */
+static const char *kind_of(const char *const *types)
+{
+	if (types == hc_risk_event_types)
+		return "risk";
+	if (types == hc_alert_event_types)
+		return "alert";
+	HC_BUG("progress view of an unknown vocabulary");
+}
+
 int hc__progress_view_sql(const char *const *types, bool open_only,
 			  struct hc_buf *b)
+{
+	/* The open items are kept in progress_open as the events arrive
+	 * (the triggers made by progress_open_schema), so that the view
+	 * reads the few open rows instead of following every correlation. */
+	if (open_only)
+		return hc_buf_addf(b,
+				   "seq IN (SELECT seq FROM progress_open "
+				   "WHERE kind = '%s')",
+				   kind_of(types));
+	if (hc_buf_adds(b, "event_type IN ") != HC_OK)
+		return HC_ENOMEM;
+	return type_list(b, types);
+}
+
+int hc__progress_open_in_domain_sql(const char *const *types,
+				    struct hc_buf *b)
+{
+	return hc_buf_addf(b,
+			   "seq IN (SELECT seq FROM progress_open WHERE kind "
+			   "= '%s' AND domain = ?)",
+			   kind_of(types));
+}
+
+/* What progress_open holds, computed from the log itself: an event of a
+ * type that leaves the item open, with no later event of the vocabulary
+ * in its correlation. */
+static int open_items_sql(const char *const *types, struct hc_buf *b)
 {
 	const char *open[8];
 	int rc;
 	open_types(types, open);
 	rc = hc_buf_adds(b, "event_type IN ");
 	if (rc == HC_OK)
-		rc = type_list(b, open_only ? open : types);
-	if (rc == HC_OK && open_only) {
+		rc = type_list(b, open);
+	if (rc == HC_OK)
 		rc = hc_buf_adds(b,
 				 " AND (correlation_id IS NULL OR NOT EXISTS "
 				 "(SELECT 1 FROM progress_events later WHERE "
@@ -119,11 +157,135 @@ int hc__progress_view_sql(const char *const *types, bool open_only,
 				 "progress_events.correlation_id AND later.seq "
 				 "> progress_events.seq AND later.event_type "
 				 "IN ");
+	if (rc == HC_OK)
+		rc = type_list(b, types);
+	if (rc == HC_OK)
+		rc = hc_buf_adds(b, "))");
+	return rc;
+}
+
+/*
+ * progress_open(seq, kind, domain, correlation_id): the open risks and
+ * alerts, kept by triggers in the transaction that writes the event: an
+ * event of a vocabulary closes the items of its correlation and, when its
+ * type leaves the item open, opens itself. Filled from the log when the
+ * table is made.
+ */
+int hc__progress_open_schema(struct hc_conn *c, const struct hc_dialect *d,
+			     struct hc_err *err)
+{
+	static const char *const *const vocabularies[] = {
+		hc_risk_event_types, hc_alert_event_types
+	};
+	bool pg = strcmp(d->name, "postgresql") == 0;
+	struct hc_buf sql = HC_BUF_INIT(8192);
+	int rc;
+
+	rc = hc_buf_addf(&sql,
+			 "CREATE TABLE progress_open (seq %s PRIMARY KEY, "
+			 "kind TEXT NOT NULL, domain TEXT, correlation_id "
+			 "TEXT);"
+			 "CREATE INDEX progress_open_kind ON progress_open "
+			 "(kind, domain, seq);"
+			 "CREATE INDEX progress_open_correlation ON "
+			 "progress_open (correlation_id);",
+			 d->type_name(HC_COL_INT));
+	for (size_t i = 0; rc == HC_OK && i < HC_COUNT(vocabularies); i++) {
+		const char *const *types = vocabularies[i];
+		const char *open[8];
+		open_types(types, open);
+		rc = hc_buf_addf(&sql,
+				 "INSERT INTO progress_open (seq, kind, domain, "
+				 "correlation_id) SELECT seq, '%s', domain, "
+				 "correlation_id FROM progress_events WHERE ",
+				 kind_of(types));
 		if (rc == HC_OK)
-			rc = type_list(b, types);
+			rc = open_items_sql(types, &sql);
 		if (rc == HC_OK)
-			rc = hc_buf_adds(b, "))");
+			rc = hc_buf_adds(&sql, ";");
+		if (rc != HC_OK || pg)
+			continue;
+		/* SQLite: one trigger per vocabulary */
+		rc = hc_buf_addf(&sql,
+				 "CREATE TRIGGER progress_open_%s AFTER INSERT "
+				 "ON progress_events WHEN NEW.event_type IN ",
+				 kind_of(types));
+		if (rc == HC_OK)
+			rc = type_list(&sql, types);
+		if (rc == HC_OK)
+			rc = hc_buf_addf(&sql,
+					 " BEGIN DELETE FROM progress_open "
+					 "WHERE kind = '%s' AND correlation_id "
+					 "= NEW.correlation_id; INSERT INTO "
+					 "progress_open (seq, kind, domain, "
+					 "correlation_id) SELECT NEW.seq, '%s', "
+					 "NEW.domain, NEW.correlation_id WHERE "
+					 "NEW.event_type IN ",
+					 kind_of(types), kind_of(types));
+		if (rc == HC_OK)
+			rc = type_list(&sql, open);
+		if (rc == HC_OK)
+			rc = hc_buf_adds(&sql, "; END;");
 	}
+	if (rc == HC_OK && !pg)
+		rc = hc_buf_adds(&sql,
+				 "CREATE TRIGGER progress_open_gone AFTER "
+				 "DELETE ON progress_events BEGIN DELETE FROM "
+				 "progress_open WHERE seq = OLD.seq; END;");
+	if (rc == HC_OK && pg) {
+		/* PostgreSQL: one function for both vocabularies */
+		rc = hc_buf_adds(&sql,
+				 "CREATE FUNCTION hc_progress_open() RETURNS "
+				 "trigger LANGUAGE plpgsql AS $$ DECLARE k "
+				 "TEXT; BEGIN IF TG_OP = 'DELETE' THEN DELETE "
+				 "FROM progress_open WHERE seq = OLD.seq; "
+				 "RETURN NULL; END IF;");
+		for (size_t i = 0; rc == HC_OK && i < HC_COUNT(vocabularies);
+		     i++) {
+			rc = hc_buf_adds(&sql, i ? " ELSIF" : " IF");
+			if (rc == HC_OK)
+				rc = hc_buf_adds(&sql, " NEW.event_type IN ");
+			if (rc == HC_OK)
+				rc = type_list(&sql, vocabularies[i]);
+			if (rc == HC_OK)
+				rc = hc_buf_addf(&sql, " THEN k := '%s';",
+						 kind_of(vocabularies[i]));
+		}
+		if (rc == HC_OK)
+			rc = hc_buf_adds(&sql,
+					 " ELSE RETURN NULL; END IF; IF "
+					 "NEW.correlation_id IS NOT NULL THEN "
+					 "DELETE FROM progress_open WHERE kind "
+					 "= k AND correlation_id = "
+					 "NEW.correlation_id; END IF; IF "
+					 "NEW.event_type IN ");
+		for (size_t i = 0; rc == HC_OK && i < HC_COUNT(vocabularies);
+		     i++) {
+			const char *open[8];
+			open_types(vocabularies[i], open);
+			for (const char *const *t = open; rc == HC_OK && *t;
+			     t++)
+				rc = hc_buf_addf(&sql, "%s'%s'",
+						 i == 0 && t == open ? "(" : ", ",
+						 *t);
+		}
+		if (rc == HC_OK)
+			rc = hc_buf_adds(&sql,
+					 ") THEN INSERT INTO progress_open "
+					 "(seq, kind, domain, correlation_id) "
+					 "VALUES (NEW.seq, k, NEW.domain, "
+					 "NEW.correlation_id); END IF; RETURN "
+					 "NULL; END $$;"
+					 "CREATE TRIGGER progress_events_open "
+					 "AFTER INSERT OR DELETE ON "
+					 "progress_events FOR EACH ROW EXECUTE "
+					 "FUNCTION hc_progress_open();");
+	}
+	if (rc != HC_OK)
+		rc = hc_err_set(err, HC_EINTERNAL, "schema script too long");
+	else
+		rc = hc_exec_script(c, sql.data, err);
+	hc_buf_release(&sql);
 	return rc;
 }
 

@@ -7,10 +7,19 @@
 #include "hubcore/buf.h"
 #include "hubcore/resource.h"
 
+/* The migration step that makes progress_open, the open risks and
+ * alerts kept by triggers as events arrive. */
+struct hc_dialect;
+int hc__progress_open_schema(struct hc_conn *c, const struct hc_dialect *d,
+			     struct hc_err *err);
 /* The condition selecting the events of a risk or alert vocabulary, or
  * only the open ones (latest event of each correlation still open). */
 int hc__progress_view_sql(const char *const *types, bool open_only,
 			  struct hc_buf *b);
+/* The open items of a vocabulary in one domain, the domain a parameter:
+ * "seq IN (SELECT seq FROM progress_open WHERE kind = .. AND domain = ?)" */
+int hc__progress_open_in_domain_sql(const char *const *types,
+				    struct hc_buf *b);
 
 bool hc__enum_has(const struct hc_field *f, const char *value);
 int hc__validate_value(const struct hc_field *f, json_t *obj, json_t *v,

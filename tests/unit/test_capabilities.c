@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubcore/buf.h"
 #include "hubcore/capabilities.h"
 #include "hubcore/hub.h"
 #include "hubcore/json.h"
@@ -343,7 +344,7 @@ static void test_upgrade_from_core_v1(void **state)
 	static const char *const tables[] = { "capabilities",
 					      "capability_requests",
 					      "capability_request_transitions",
-					      "tpsc_services" };
+					      "tpsc_services", "progress_open" };
 	struct hc_migration_set v1 = hc_core_migrations;
 	const struct hc_migration_set *old[] = { &v1 };
 	const struct hc_migration_set *now[] = { &hc_core_migrations };
@@ -372,10 +373,12 @@ static void test_upgrade_from_core_v1(void **state)
 			 HC_OK);
 	hc_store_release(s, c);
 	assert_int_equal(hc_migrate(s, now, 1, &applied, &err), HC_OK);
-	assert_int_equal(applied, 1);
+	assert_int_equal(applied, (int)hc_core_migrations.count - 1);
 	c = hc_store_acquire(s, &err);
 	assert_int_equal(hc_schema_version(c, "core", &version, &err), HC_OK);
-	assert_int_equal(version, 2);
+	assert_int_equal(version,
+			 hc_core_migrations.steps[hc_core_migrations.count - 1]
+				 .version);
 	for (size_t i = 0; i < HC_COUNT(tables); i++) {
 		assert_int_equal(hc_table_exists(c, tables[i], &exists, &err),
 				 HC_OK);
@@ -395,11 +398,157 @@ static void test_upgrade_from_core_v1(void **state)
 	tu_rmtree(dir);
 }
 
+/* ---- open risks and alerts ------------------------------------------- */
+
+static void event(struct hc_conn *c, int i, const char *type,
+		  const char *domain, const char *corr)
+{
+	struct hc_err err = { 0 };
+	char id[64];
+	struct hc_value p[4];
+	snprintf(id, sizeof(id), "ev-%04d", i);
+	p[0] = hc_vtext(id);
+	p[1] = hc_vtext(type);
+	p[2] = hc_vtext(domain);
+	p[3] = corr ? hc_vtext(corr) : hc_vnull();
+	if (hc_exec(c,
+		    "INSERT INTO progress_events (id, event_type, domain, "
+		    "correlation_id, severity, summary, source, subject_refs, "
+		    "payload, created_at, updated_at) VALUES (?, ?, ?, ?, "
+		    "'high', 's', 'test', '{}', '{}', 'x', 'x')",
+		    p, 4, &err) != HC_OK)
+		fail_msg("event %d: %s", i, err.msg);
+}
+
+/* The ids of the rows sql selects, in order, joined with ','. */
+static void ids(struct hc_conn *c, const char *sql, const char *kind,
+		struct hc_buf *out)
+{
+	struct hc_err err = { 0 };
+	struct hc_value p[] = { hc_vtext(kind) };
+	struct hc_stmt *st = NULL;
+	int rc;
+	out->len = 0;
+	hc_buf_adds(out, "");
+	if (hc_query(c, &st, sql, p, 1, &err) != HC_OK)
+		fail_msg("%s: %s", sql, err.msg);
+	while ((rc = hc_stmt_step(st, &err)) == HC_ROW_READY)
+		hc_buf_addf(out, "%s,", hc_stmt_text(st, 0, NULL));
+	assert_int_equal(rc, HC_ROW_DONE);
+	hc_stmt_finish(st);
+}
+
+/* progress_open holds exactly the items the log says are open: for each
+ * vocabulary, the events of an opening type with no later event of the
+ * vocabulary in their correlation (written here without the library). */
+static void assert_open_matches_log(struct hc_conn *c)
+{
+	static const char kept[] =
+		"SELECT e.id FROM progress_open o JOIN progress_events e ON "
+		"e.seq = o.seq WHERE o.kind = ? AND o.domain = e.domain "
+		"ORDER BY e.id";
+	static const char *const kinds[][3] = {
+		{ "risk", "'risk_surfaced', 'risk_escalated'",
+		  "'risk_surfaced', 'risk_escalated', 'risk_mitigated'" },
+		{ "alert", "'alert_raised', 'alert_acknowledged'",
+		  "'alert_raised', 'alert_acknowledged', 'alert_resolved'" },
+	};
+	struct hc_buf want = HC_BUF_INIT(1 << 16), got = HC_BUF_INIT(1 << 16);
+	char sql[1024];
+	for (size_t k = 0; k < HC_COUNT(kinds); k++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT id FROM progress_events e WHERE ? <> '' AND "
+			 "event_type IN (%s) AND (correlation_id IS NULL OR "
+			 "NOT EXISTS (SELECT 1 FROM progress_events l WHERE "
+			 "l.correlation_id = e.correlation_id AND l.seq > "
+			 "e.seq AND l.event_type IN (%s))) ORDER BY id",
+			 kinds[k][1], kinds[k][2]);
+		ids(c, sql, kinds[k][0], &want);
+		ids(c, kept, kinds[k][0], &got);
+		assert_string_equal(got.data, want.data);
+	}
+	hc_buf_release(&want);
+	hc_buf_release(&got);
+}
+
+/* The open risks and alerts are kept in progress_open as events arrive;
+ * a database from before it gets it filled from its log. */
+static void test_open_items_follow_the_log(void **state)
+{
+	static const char *const types[] = {
+		"risk_surfaced",  "risk_escalated",	"risk_mitigated",
+		"alert_raised",	  "alert_acknowledged", "alert_resolved",
+		"task_completed",
+	};
+	struct hc_migration_set v2 = hc_core_migrations;
+	const struct hc_migration_set *old[] = { &v2 };
+	const struct hc_migration_set *now[] = { &hc_core_migrations };
+	struct hc_store *s = NULL;
+	struct hc_conn *c;
+	struct hc_err err = { 0 };
+	char *dir = tu_tempdir();
+	unsigned r = 12345;
+	int64_t n = -1;
+
+	v2.count = 2;
+	assert_int_equal(hc_store_open(&s, tu_db_url(dir, "open.db"), NULL,
+				       &err),
+			 HC_OK);
+	assert_int_equal(hc_migrate(s, old, 1, NULL, &err), HC_OK);
+	c = hc_store_acquire(s, &err);
+	assert_int_equal(hc_exec(c,
+				 "INSERT INTO domains (id, slug, name, "
+				 "archived, created_at, updated_at) VALUES "
+				 "('d1', 'one', 'One', 0, 'x', 'x'), "
+				 "('d2', 'two', 'Two', 0, 'x', 'x')",
+				 NULL, 0, &err),
+			 HC_OK);
+	/* 400 events before the table exists, 400 after: random types
+	 * over 30 correlations (and none), two domains */
+	for (int i = 0; i < 800; i++) {
+		char corr[16];
+		r = r * 1103515245 + 12345;
+		snprintf(corr, sizeof(corr), "c%u", (r >> 8) % 30);
+		event(c, i, types[(r >> 16) % HC_COUNT(types)],
+		      (r >> 4) % 2 ? "one" : "two",
+		      (r >> 20) % 7 == 0 ? NULL : corr);
+		if (i == 399) {
+			hc_store_release(s, c);
+			assert_int_equal(hc_migrate(s, now, 1, NULL, &err),
+					 HC_OK);
+			c = hc_store_acquire(s, &err);
+			assert_open_matches_log(c);
+		}
+	}
+	assert_open_matches_log(c);
+	assert_int_equal(hc_query_int(c, &n,
+				      "SELECT count(*) FROM progress_open",
+				      NULL, 0, &err),
+			 HC_OK);
+	assert_true(n > 0);
+	/* an event that goes away takes its open item with it */
+	assert_int_equal(hc_exec(c,
+				 "DELETE FROM progress_events WHERE seq IN "
+				 "(SELECT seq FROM progress_open)",
+				 NULL, 0, &err),
+			 HC_OK);
+	assert_int_equal(hc_query_int(c, &n,
+				      "SELECT count(*) FROM progress_open",
+				      NULL, 0, &err),
+			 HC_OK);
+	assert_int_equal(n, 0);
+	hc_store_release(s, c);
+	hc_store_close(s);
+	tu_rmtree(dir);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_machine_table),
 		cmocka_unit_test(test_upgrade_from_core_v1),
+		cmocka_unit_test(test_open_items_follow_the_log),
 		cmocka_unit_test_setup_teardown(test_c_arguments, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_joins_transaction, setup,

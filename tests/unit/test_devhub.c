@@ -106,6 +106,120 @@ static char *dump(struct fixture *f)
 	return hc_buf_detach(&out, NULL);
 }
 
+/* "workstream/status/priority=n," for every count that is not zero, from
+ * task_counts or counted from the tasks themselves. */
+static char *counts_text(struct hc_conn *c, bool kept)
+{
+	struct hc_buf out = HC_BUF_INIT(1 << 20);
+	struct hc_err err = { 0 };
+	struct hc_stmt *st = NULL;
+	int rc;
+	hc_buf_adds(&out, "");
+	assert_int_equal(
+		hc_query(c, &st,
+			 kept ? "SELECT workstream, status, priority, n FROM "
+				"task_counts WHERE n <> 0 ORDER BY 1, 2, 3"
+			      : "SELECT workstream, status, priority, "
+				"count(*) FROM tasks GROUP BY workstream, "
+				"status, priority ORDER BY 1, 2, 3",
+			 NULL, 0, &err),
+		HC_OK);
+	while ((rc = hc_stmt_step(st, &err)) == HC_ROW_READY)
+		hc_buf_addf(&out, "%s/%s/%s=%lld,", hc_stmt_text(st, 0, NULL),
+			    hc_stmt_text(st, 1, NULL), hc_stmt_text(st, 2, NULL),
+			    (long long)hc_stmt_int(st, 3));
+	assert_int_equal(rc, HC_ROW_DONE);
+	hc_stmt_finish(st);
+	return hc_buf_detach(&out, NULL);
+}
+
+static void assert_counts_match_tasks(struct hc_conn *c)
+{
+	char *kept = counts_text(c, true), *counted = counts_text(c, false);
+	assert_true(strlen(counted) > 0);
+	assert_string_equal(kept, counted);
+	free(kept);
+	free(counted);
+}
+
+/* task_counts, which the domain summary reads, follows every write of a
+ * task (import, update, delete, by any path: triggers), and a database
+ * from before it gets it filled from its tasks. */
+static void test_task_counts_follow_the_tasks(void **state)
+{
+	const struct hc_migration_set *old[8], *now[8];
+	struct hc_migration_set dev4;
+	struct hc_store *s = NULL;
+	struct hc_conn *c;
+	struct hc_err err = { 0 };
+	struct dh_workplan *wp = NULL;
+	struct dh_import_result res = { 0 };
+	char *dir = tu_tempdir();
+	struct fixture f = { 0 };
+	size_t n = devhub_def.nmigrations;
+	(void)state;
+
+	assert_true(n <= HC_COUNT(old));
+	for (size_t i = 0; i < n; i++) {
+		now[i] = old[i] = devhub_def.migrations[i];
+		if (strcmp(old[i]->component, "dev") == 0) {
+			dev4 = *old[i];
+			dev4.count = 4;
+			old[i] = &dev4;
+		}
+	}
+	assert_int_equal(hc_store_open(&s, tu_db_url(dir, "counts.db"), NULL,
+				       &err),
+			 HC_OK);
+	assert_int_equal(hc_migrate(s, old, n, NULL, &err), HC_OK);
+	c = hc_store_acquire(s, &err);
+	f.c = c;
+	assert_int_equal(dh_workplan_parse_file(EXAMPLE, &wp, &err), HC_OK);
+	assert_int_equal(dh_workplan_import(c, wp, &res, &err), HC_OK);
+	dh_workplan_free(wp);
+	assert_int_equal(count(&f, "SELECT count(*) FROM schema_migrations "
+				   "WHERE component = 'dev' AND version = 5"),
+			 0);
+	hc_store_release(s, c);
+	/* the step that makes the table fills it from the tasks */
+	assert_int_equal(hc_migrate(s, now, n, NULL, &err), HC_OK);
+	c = hc_store_acquire(s, &err);
+	f.c = c;
+	assert_counts_match_tasks(c);
+	/* and the triggers keep it, whoever writes */
+	assert_int_equal(hc_exec(c,
+				 "UPDATE tasks SET status = 'done' WHERE id "
+				 "IN (SELECT id FROM tasks ORDER BY id LIMIT 3)",
+				 NULL, 0, &err),
+			 HC_OK);
+	assert_counts_match_tasks(c);
+	assert_int_equal(hc_exec(c,
+				 "UPDATE tasks SET priority = 'low', status = "
+				 "'blocked' WHERE id IN (SELECT id FROM tasks "
+				 "ORDER BY id DESC LIMIT 4)",
+				 NULL, 0, &err),
+			 HC_OK);
+	assert_counts_match_tasks(c);
+	assert_int_equal(hc_exec(c, "UPDATE tasks SET title = 'retitled'",
+				 NULL, 0, &err),
+			 HC_OK);
+	assert_counts_match_tasks(c);
+	assert_int_equal(hc_exec(c,
+				 "DELETE FROM tasks WHERE id IN (SELECT id "
+				 "FROM tasks ORDER BY id LIMIT 2)",
+				 NULL, 0, &err),
+			 HC_OK);
+	assert_counts_match_tasks(c);
+	/* a re-import puts the file's statuses back through the upsert */
+	assert_int_equal(dh_workplan_parse_file(EXAMPLE, &wp, &err), HC_OK);
+	assert_int_equal(dh_workplan_import(c, wp, &res, &err), HC_OK);
+	dh_workplan_free(wp);
+	assert_counts_match_tasks(c);
+	hc_store_release(s, c);
+	hc_store_close(s);
+	tu_rmtree(dir);
+}
+
 static void test_schema_matches_descriptors(void **state)
 {
 	struct fixture *f = *state;
@@ -302,6 +416,7 @@ static void test_refused_workplans_change_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_task_counts_follow_the_tasks),
 		cmocka_unit_test_setup_teardown(test_schema_matches_descriptors,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_example, setup,
