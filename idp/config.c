@@ -29,6 +29,23 @@ static void strings_free(struct idp_strings *s)
 	free(s->v);
 }
 
+/* Replace s with a copy of the NULL-terminated list vals. */
+static int strings_set(struct idp_strings *s, const char *const *vals)
+{
+	size_t n = 0;
+	strings_free(s);
+	s->n = 0;
+	while (vals[n])
+		n++;
+	s->v = calloc(n + 1, sizeof(char *));
+	if (!s->v)
+		return HC_ENOMEM;
+	for (; s->n < n; s->n++)
+		if (!(s->v[s->n] = strdup(vals[s->n])))
+			return HC_ENOMEM;
+	return HC_OK;
+}
+
 /* ---- walking the document ------------------------------------------------------ */
 
 struct ctx {
@@ -415,16 +432,14 @@ static int check_client(struct ctx *x, yaml_node_t *n, struct idp_client *c,
 		return fail(x, n, "the client_id '%.40s...' is longer than %d "
 				  "bytes",
 			    c->client_id, IDP_MAX_NAME);
-	if (service && !c->grant_types.n) {
-		c->grant_types.v = calloc(2, sizeof(char *));
-		c->grant_types.v[0] = strdup("client_credentials");
-		c->grant_types.n = 1;
-	}
 	if (!c->grant_types.n) {
-		c->grant_types.v = calloc(3, sizeof(char *));
-		c->grant_types.v[0] = strdup("authorization_code");
-		c->grant_types.v[1] = strdup("refresh_token");
-		c->grant_types.n = 2;
+		/* absent or written as []: the kind's default (replacing the
+		 * empty list, which owns an array of its own) */
+		static const char *const svc[] = { "client_credentials", NULL };
+		static const char *const web[] = { "authorization_code",
+						   "refresh_token", NULL };
+		if (strings_set(&c->grant_types, service ? svc : web) != HC_OK)
+			return hc_err_set(x->err, HC_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < c->grant_types.n; i++)
 		if (!grant_known(c->grant_types.v[i]))

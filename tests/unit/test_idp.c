@@ -110,6 +110,25 @@ static void test_load(void **state)
 	assert_true(idp_config_client(cfg, "app")->require_pkce);
 	idp_config_unref(cfg);
 	free(path);
+	/* grant_types written as an empty list also gets the default (the
+	 * empty list's array once leaked: fuzz_idp_config) */
+	{
+		char text[4096];
+		snprintf(text, sizeof(text),
+			 "%s  - client_id: app2\n    public: true\n"
+			 "    redirect_uris: [\"http://127.0.0.1/cb\"]\n"
+			 "    grant_types: []\n",
+			 base);
+		path = write_file(dir, "idp2.yaml", text);
+		assert_int_equal(idp_config_load(path, &cfg, &err), HC_OK);
+		assert_int_equal(
+			idp_config_client(cfg, "app2")->grant_types.n, 2);
+		assert_true(idp_strings_has(
+			&idp_config_client(cfg, "app2")->grant_types,
+			"refresh_token"));
+		idp_config_unref(cfg);
+		free(path);
+	}
 	tu_rmtree(dir);
 }
 
