@@ -231,12 +231,10 @@ static int dev_summary(struct hc_conn *c, const char *domain, json_t *summary,
 {
 	struct hc_value p[] = { hc_vtext(domain) };
 	json_t *ws_status = NULL, *t_status = NULL, *t_prio = NULL;
-	json_t *by_ws = NULL, *items = NULL, *page = NULL;
-	struct hc_list_query q = { 0 };
+	json_t *by_ws = NULL, *items = NULL;
 	json_int_t ws_total = 0, t_total = 0;
 	const char *k;
 	json_t *v;
-	size_t i;
 	int rc;
 
 	rc = hc_res_count_by(c, &dh_workstream_resource, "status",
@@ -251,40 +249,54 @@ static int dev_summary(struct hc_conn *c, const char *domain, json_t *summary,
 	json_object_foreach(t_status, k, v)
 		t_total += json_integer_value(v);
 
-	/* The workstreams themselves with their task counts (first page). */
-	q.limit = HC_LIST_MAX_LIMIT;
-	q.where_sql = "domain = ?";
-	q.where_params = p;
-	q.where_nparams = 1;
-	rc = hc_res_list(c, &dh_workstream_resource, &q, &page, err);
-	if (rc != HC_OK)
-		goto out;
-	items = json_array();
-	json_array_foreach(json_object_get(page, "items"), i, v)
+	/* The workstreams themselves with their task counts (the first
+	 * HC_LIST_MAX_LIMIT, in the order of a listing): only the columns
+	 * shown, not whole rows with their phases. */
 	{
-		json_t *counts = json_object_get(by_ws, hc_json_str(v, "id"));
-		json_int_t n = 0;
-		const char *k2;
-		json_t *v2;
-		if (counts) {
-			json_incref(counts);
-		} else {
-			const struct hc_field *f =
-				hc_res_field(&dh_task_resource, "status");
-			counts = json_object();
-			for (const char *const *e = f->enum_values; *e; e++)
-				json_object_set_new(counts, *e,
-						    json_integer(0));
+		struct hc_value lp[] = { hc_vtext(domain),
+					 hc_vint(HC_LIST_MAX_LIMIT) };
+		struct hc_stmt *st = NULL;
+		const struct hc_field *f =
+			hc_res_field(&dh_task_resource, "status");
+		items = json_array();
+		rc = hc_query(c, &st,
+			      "SELECT id, title, status, topic FROM "
+			      "workstreams WHERE domain = ? ORDER BY seq "
+			      "LIMIT ?",
+			      lp, 2, err);
+		if (rc != HC_OK)
+			goto out;
+		while ((rc = hc_stmt_step(st, err)) == HC_ROW_READY) {
+			const char *id = hc_stmt_text(st, 0, NULL);
+			const char *topic = hc_stmt_text(st, 3, NULL);
+			json_t *counts = json_object_get(by_ws, id);
+			json_int_t n = 0;
+			const char *k2;
+			json_t *v2;
+			if (counts) {
+				json_incref(counts);
+			} else {
+				counts = json_object();
+				for (const char *const *e = f->enum_values; *e;
+				     e++)
+					json_object_set_new(counts, *e,
+							    json_integer(0));
+			}
+			json_object_foreach(counts, k2, v2)
+				n += json_integer_value(v2);
+			json_array_append_new(
+				items,
+				json_pack("{ssssssss?s{sIso}}", "id", id,
+					  "title", hc_stmt_text(st, 1, NULL),
+					  "status", hc_stmt_text(st, 2, NULL),
+					  "topic", topic, "tasks", "total", n,
+					  "by_status", counts));
 		}
-		json_object_foreach(counts, k2, v2)
-			n += json_integer_value(v2);
-		json_array_append_new(
-			items, json_pack("{sOsOsOsOs{sIso}}", "id",
-					 json_object_get(v, "id"), "title",
-					 json_object_get(v, "title"), "status",
-					 json_object_get(v, "status"), "topic",
-					 json_object_get(v, "topic"), "tasks",
-					 "total", n, "by_status", counts));
+		hc_stmt_finish(st);
+		if (rc == HC_ROW_DONE)
+			rc = HC_OK;
+		if (rc != HC_OK)
+			goto out;
 	}
 	json_object_set_new(summary, "workstreams",
 			    json_pack("{sIsOsO}", "total", ws_total,
@@ -299,7 +311,6 @@ out:
 	json_decref(t_prio);
 	json_decref(by_ws);
 	json_decref(items);
-	json_decref(page);
 	return rc;
 }
 

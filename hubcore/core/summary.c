@@ -24,11 +24,12 @@ static int open_items(struct hc_conn *c, const char *domain,
 	struct hc_value p[] = { hc_vtext(domain) };
 	json_t *page = NULL, *res = NULL;
 	int64_t n = 0;
-	int rc = hc__progress_open_in_domain_sql(types, &where);
+	int rc = hc__progress_open_latest_sql(types, LATEST + 1, &where);
 	if (rc == HC_OK)
 		rc = hc_buf_addf(&sql,
-				 "SELECT count(*) FROM progress_events WHERE %s",
-				 where.data);
+				 "SELECT count(*) FROM progress_open WHERE "
+				 "kind = '%s' AND domain = ?",
+				 hc__progress_kind(types));
 	if (rc != HC_OK) {
 		rc = hc_err_set(err, HC_EINTERNAL, "query too long");
 		goto out;

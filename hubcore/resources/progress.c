@@ -104,7 +104,7 @@ static void open_types(const char *const *types, const char **out)
 
 /* The kind of item a vocabulary follows: the key of its rows in
  * progress_open. */
-static const char *kind_of(const char *const *types)
+const char *hc__progress_kind(const char *const *types)
 {
 	if (types == hc_risk_event_types)
 		return "risk";
@@ -123,19 +123,19 @@ int hc__progress_view_sql(const char *const *types, bool open_only,
 		return hc_buf_addf(b,
 				   "seq IN (SELECT seq FROM progress_open "
 				   "WHERE kind = '%s')",
-				   kind_of(types));
+				   hc__progress_kind(types));
 	if (hc_buf_adds(b, "event_type IN ") != HC_OK)
 		return HC_ENOMEM;
 	return type_list(b, types);
 }
 
-int hc__progress_open_in_domain_sql(const char *const *types,
-				    struct hc_buf *b)
+int hc__progress_open_latest_sql(const char *const *types, int n,
+				 struct hc_buf *b)
 {
 	return hc_buf_addf(b,
 			   "seq IN (SELECT seq FROM progress_open WHERE kind "
-			   "= '%s' AND domain = ?)",
-			   kind_of(types));
+			   "= '%s' AND domain = ? ORDER BY seq DESC LIMIT %d)",
+			   hc__progress_kind(types), n);
 }
 
 /* What progress_open holds, computed from the log itself: an event of a
@@ -198,7 +198,7 @@ int hc__progress_open_schema(struct hc_conn *c, const struct hc_dialect *d,
 				 "INSERT INTO progress_open (seq, kind, domain, "
 				 "correlation_id) SELECT seq, '%s', domain, "
 				 "correlation_id FROM progress_events WHERE ",
-				 kind_of(types));
+				 hc__progress_kind(types));
 		if (rc == HC_OK)
 			rc = open_items_sql(types, &sql);
 		if (rc == HC_OK)
@@ -209,7 +209,7 @@ int hc__progress_open_schema(struct hc_conn *c, const struct hc_dialect *d,
 		rc = hc_buf_addf(&sql,
 				 "CREATE TRIGGER progress_open_%s AFTER INSERT "
 				 "ON progress_events WHEN NEW.event_type IN ",
-				 kind_of(types));
+				 hc__progress_kind(types));
 		if (rc == HC_OK)
 			rc = type_list(&sql, types);
 		if (rc == HC_OK)
@@ -221,7 +221,7 @@ int hc__progress_open_schema(struct hc_conn *c, const struct hc_dialect *d,
 					 "correlation_id) SELECT NEW.seq, '%s', "
 					 "NEW.domain, NEW.correlation_id WHERE "
 					 "NEW.event_type IN ",
-					 kind_of(types), kind_of(types));
+					 hc__progress_kind(types), hc__progress_kind(types));
 		if (rc == HC_OK)
 			rc = type_list(&sql, open);
 		if (rc == HC_OK)
@@ -249,7 +249,7 @@ int hc__progress_open_schema(struct hc_conn *c, const struct hc_dialect *d,
 				rc = type_list(&sql, vocabularies[i]);
 			if (rc == HC_OK)
 				rc = hc_buf_addf(&sql, " THEN k := '%s';",
-						 kind_of(vocabularies[i]));
+						 hc__progress_kind(vocabularies[i]));
 		}
 		if (rc == HC_OK)
 			rc = hc_buf_adds(&sql,

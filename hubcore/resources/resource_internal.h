@@ -16,10 +16,15 @@ int hc__progress_open_schema(struct hc_conn *c, const struct hc_dialect *d,
  * only the open ones (latest event of each correlation still open). */
 int hc__progress_view_sql(const char *const *types, bool open_only,
 			  struct hc_buf *b);
-/* The open items of a vocabulary in one domain, the domain a parameter:
- * "seq IN (SELECT seq FROM progress_open WHERE kind = .. AND domain = ?)" */
-int hc__progress_open_in_domain_sql(const char *const *types,
-				    struct hc_buf *b);
+/* "risk" or "alert": the kind of item a vocabulary follows, the key of
+ * its rows in progress_open. */
+const char *hc__progress_kind(const char *const *types);
+/* The n newest open items of a vocabulary in one domain, the domain a
+ * parameter: "seq IN (SELECT seq FROM progress_open WHERE kind = .. AND
+ * domain = ? ORDER BY seq DESC LIMIT n)", read from progress_open's index
+ * in order however many items are open. */
+int hc__progress_open_latest_sql(const char *const *types, int n,
+				 struct hc_buf *b);
 
 bool hc__enum_has(const struct hc_field *f, const char *value);
 int hc__validate_value(const struct hc_field *f, json_t *obj, json_t *v,
