@@ -202,6 +202,47 @@ static void own_url(const struct hc_auth *a, const char *path, char *out,
 	snprintf(out, size, "%.*s%s", (int)n, aud, path);
 }
 
+/* Whether the authority host[:port] names this machine's loopback. */
+static bool loopback_authority(const char *auth, size_t n)
+{
+	size_t h = n;
+	if (n && auth[0] == '[') /* [::1]:port */
+		return n >= 5 && strncmp(auth, "[::1]", 5) == 0 &&
+		       (n == 5 || auth[5] == ':');
+	for (size_t i = 0; i < n; i++)
+		if (auth[i] == ':') {
+			h = i;
+			break;
+		}
+	return (h == 9 && strncasecmp(auth, "localhost", 9) == 0) ||
+	       (h > 4 && strncmp(auth, "127.", 4) == 0);
+}
+
+/*
+ * A browser that opened the hub by another loopback name than its own
+ * (localhost:8001 for 127.0.0.1:8001): the login cookie would be set on
+ * the name the browser used and the identity provider would send it back
+ * to the other, where the cookie is not. Such a browser is first sent to
+ * the hub's own URL. Only between loopback names, so that a proxy that
+ * rewrites Host cannot make this a loop.
+ */
+static bool other_loopback_name(const struct hc_req *req,
+				const struct hc_auth *a)
+{
+	const char *host = hc_req_header(req, "Host");
+	const char *aud = hc_auth_audience(a);
+	const char *own = strstr(aud, "://");
+	size_t n;
+	if (!host || !own)
+		return false;
+	own += 3;
+	n = strcspn(own, "/");
+	if (!loopback_authority(own, n) ||
+	    !loopback_authority(host, strlen(host)))
+		return false;
+	return !(strlen(host) == n && strncasecmp(host, own, n) == 0);
+}
+
 static bool https_hub(const struct hc_auth *a)
 {
 	return strncmp(hc_auth_audience(a), "https://", 8) == 0;
@@ -242,12 +283,13 @@ static int small_page(struct hc_req *req, struct hc_resp *resp, int status,
 			 "href=\"/ui/hub.css\"></head>\n<body><header "
 			 "class=\"top\"><div><p class=\"hub\">%s</p><h1>%s"
 			 "</h1></div></header><main id=\"main\"><section "
-			 "class=\"card\"><p%s>%s</p><p><a href=\"%s\">%s</a>"
-			 "</p></section></main></body></html>\n",
+			 "class=\"card\"><p class=\"%s\" role=\"%s\">%s</p><p><a "
+			 "href=\"%s\">%s</a></p></section></main></body>"
+			 "</html>\n",
 			 title, req->hub->def->name, req->hub->def->name,
-			 title, status >= 400 ? " class=\"error\" role=\"alert\""
-					      : "",
-			 text, link, link_text);
+			 title, status >= 400 ? "error" : "note",
+			 status >= 400 ? "alert" : "status", text, link,
+			 link_text);
 	if (rc != HC_OK) {
 		hc_buf_release(&b);
 		return rc;
@@ -732,6 +774,15 @@ static int get_login(struct hc_req *req, struct hc_resp *resp,
 
 	if (!hc__auth_login_on(a))
 		return no_login(req, err);
+	if (other_loopback_name(req, a)) {
+		own_url(a, "/auth/login", cb, sizeof(cb));
+		hc_buf_adds(&url, cb);
+		query(&url, "next", next);
+		rc = url.data ? redirect(resp, 302, url.data)
+			      : hc_err_set(err, HC_ENOMEM, "out of memory");
+		hc_buf_release(&url);
+		return rc;
+	}
 	if (hc__issuer_endpoints(&a->issuers[0], &ep, why, sizeof(why)) !=
 	    HC_OK) {
 		hc_resp_header(resp, "Retry-After", "5");

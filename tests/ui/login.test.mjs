@@ -13,6 +13,7 @@
 // TEST FIXTURES: the portal's secret and the users' passwords are made up.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -253,6 +254,29 @@ describe('over HTTP', () => {
     assert.equal(ok.location, '/now?x=1');
   });
 
+  test('a browser on another loopback name is sent to the hub\'s own before the login starts', async () => {
+    // localhost:PORT for a hub whose URL is 127.0.0.1:PORT: the login
+    // cookie must be set on the name the IdP will send the browser back to
+    const u = new URL(hub.url);
+    const r = await new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: u.port,
+        path: '/auth/login?next=/now%3Fdomain%3Dx',
+        headers: { Host: `localhost:${u.port}` } }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    r.resume();
+    assert.equal(r.statusCode, 302);
+    assert.equal(r.headers.location,
+                 `http://127.0.0.1:${u.port}/auth/login?next=%2Fnow%3Fdomain%3Dx`);
+    assert.equal(r.headers['set-cookie'], undefined);
+    // on the hub's own name the login goes to the IdP as before
+    const own = await fetch(hub.url + '/auth/login?next=/now', { redirect: 'manual' });
+    assert.equal(own.status, 302);
+    assert.ok(own.headers.get('location').startsWith(idp.url), own.headers.get('location'));
+    assert.match(own.headers.get('set-cookie'), /foshub_login_ops=/);
+  });
+
   test('a state that is not the browser\'s, a replayed callback and a replayed code are refused', async () => {
     // the callback without the login cookie (someone else's login)
     const start = await fetch(hub.url + '/auth/login?next=/now', { redirect: 'manual' });
@@ -260,7 +284,11 @@ describe('over HTTP', () => {
                               { username: 'alice', password: PW.alice });
     let r = await fetch(at.location, { redirect: 'manual' });
     assert.equal(r.status, 400);
-    assert.match(await r.text(), /not started in this browser/);
+    const page = await r.text();
+    assert.match(page, /not started in this browser/);
+    // the page's own markup is markup, not escaped text
+    assert.match(page, /<p class="error" role="alert">/);
+    assert.doesNotMatch(page, /&quot;/);
     // a state that differs from the cookie's
     const jar = new Jar();
     jar.take(start);
