@@ -176,6 +176,17 @@ int dh_workplan_import_ex(struct hc_conn *c, const struct dh_workplan *wp,
 		rc = hc_res_upsert(c, &dh_task_resource, obj, &created,
 				   &changed, NULL, err);
 		json_decref(obj);
+		if (rc == HC_OK && changed && strcmp(t->status, "todo") == 0) {
+			/* the file set a claimed task back to todo: the claim
+			 * goes with it, so that the task can be claimed
+			 * again (it is in the same revision) */
+			struct hc_value p[] = { hc_vtext(t->id) };
+			rc = hc_exec(c,
+				     "UPDATE tasks SET assignee = NULL, "
+				     "claimed_at = NULL WHERE id = ? AND "
+				     "claimed_at IS NOT NULL",
+				     p, 1, err);
+		}
 		if (rc != HC_OK) {
 			snprintf(what, sizeof(what), "task %s", t->id);
 			at(err, wp, t->line, what);

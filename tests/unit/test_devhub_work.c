@@ -55,6 +55,46 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ---- re-import and claims ------------------------------------------------ */
+
+/* A re-import that sets a claimed task back to todo (the file wins)
+ * releases the claim, so that the task is not left todo yet assigned and
+ * never ready. */
+static void test_reimport_releases_claims(void **state)
+{
+	struct fixture *f = *state;
+	struct hc_err err = { 0 };
+	struct dh_workplan *wp = NULL;
+	struct dh_import_result res;
+	json_t *claim = NULL, *task = NULL, *again = NULL;
+	const char *id;
+
+	assert_int_equal(dh_claim_next_task(f->c, WS, "a1", &claim, &err),
+			 HC_OK);
+	id = hc_json_str(json_object_get(claim, "task"), "id");
+	assert_non_null(id);
+	assert_int_equal(dh_workplan_parse_file(EXAMPLE, &wp, &err), HC_OK);
+	assert_int_equal(dh_workplan_import(f->c, wp, &res, &err), HC_OK);
+	dh_workplan_free(wp);
+	assert_int_equal(res.tasks_updated, 1);
+	assert_int_equal(hc_res_get(f->c, &dh_task_resource, id, &task, &err),
+			 HC_OK);
+	assert_string_equal(hc_json_str(task, "status"), "todo");
+	assert_true(json_is_null(json_object_get(task, "assignee")));
+	assert_true(json_is_null(json_object_get(task, "claimed_at")));
+	/* and the next claim can take it again */
+	assert_int_equal(dh_claim_next_task(f->c, WS, "a2", &again, &err),
+			 HC_OK);
+	assert_string_equal(hc_json_str(json_object_get(again, "task"), "id"),
+			    id);
+	assert_string_equal(hc_json_str(json_object_get(again, "task"),
+					 "assignee"),
+			    "a2");
+	json_decref(again);
+	json_decref(task);
+	json_decref(claim);
+}
+
 /* ---- cycles --------------------------------------------------------------- */
 
 static void test_find_cycle(void **state)
@@ -562,6 +602,8 @@ static void test_doi(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reimport_releases_claims,
+						setup, teardown),
 		cmocka_unit_test(test_find_cycle),
 		cmocka_unit_test_setup_teardown(test_cycle_refused, setup,
 						teardown),
