@@ -134,7 +134,8 @@ int dh_deployment_finish(struct hc_conn *c, const char *id,
 					hc_vtext(now),
 					hc_vtext(hc_json_str(row, "id")) };
 		rc = hc_exec(c,
-			     "UPDATE deployments SET status = ?, finished_at = "
+			     "UPDATE deployments SET row_version = row_version + 1, "
+			     "status = ?, finished_at = "
 			     "?, note = CASE WHEN CAST(? AS TEXT) IS NULL THEN note "
 			     "ELSE ? "
 			     "END, updated_at = ? WHERE id = ?",
@@ -367,7 +368,8 @@ static int on_incident(struct hc_hub *hub, struct hc_conn *c,
 		struct hc_value p[] = { hc_vtext(now), hc_vtext(now),
 					hc_vtext(ev->source), hc_vtext(incident) };
 		rc = hc_exec(c,
-			     "UPDATE external_blockers SET status = 'lifted', "
+			     "UPDATE external_blockers SET row_version = "
+			     "row_version + 1, status = 'lifted', "
 			     "lifted_at = ?, updated_at = ? WHERE source = ? "
 			     "AND reference = ? AND status = 'open'",
 			     p, 4, err);

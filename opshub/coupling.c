@@ -144,8 +144,9 @@ static int on_deployment(struct hc_hub *hub, struct hc_conn *c,
 						hc_vtext(stamp),
 						hc_vtext(oh_str(row, "id")) };
 			rc = text ? hc_exec(c,
-					    "UPDATE change_records SET events "
-					    "= ?, outcome = ?, updated_at = ? "
+					    "UPDATE change_records SET "
+					    "row_version = row_version + 1, "
+					    "events = ?, outcome = ?, updated_at = ? "
 					    "WHERE id = ?",
 					    q, 4, err)
 				  : hc_err_set(err, HC_ENOMEM,

@@ -246,10 +246,14 @@ class EventFlowTest(unittest.TestCase):
         self.assertIn("deploy web v1.2.3", rec["summary"])
         r = self.dev.post("/deployments/%s/finish" % dep["id"], {"status": "succeeded"})
         self.assertEqual(r.status, 200, r)
+        # a change of state is a new revision (ETags follow it)
+        self.assertEqual(r.json()["revision"], dep["revision"] + 1)
+        rec_rev = rec["revision"]
         rec = wait_for(lambda: [c for c in changes(self.ops)
                                 if c["deployment"] == dep["id"]
                                 and c["outcome"] == "succeeded"],
                        "the change record's outcome")[0]
+        self.assertGreater(rec["revision"], rec_rev)
         self.assertEqual([e["type"] for e in rec["events"]],
                          ["deployment_started", "deployment_succeeded"])
         # a second finish is refused and emits nothing
