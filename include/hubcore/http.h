@@ -189,6 +189,9 @@ struct hc_server_options {
 	unsigned threads;     /* worker threads; 0 = default (4) */
 	size_t max_body;      /* bytes; 0 = default (1 MiB) */
 	unsigned max_connections; /* 0 = default (1024) */
+	/* connections at once from one client address, so that one client
+	 * cannot take them all; 0 = default (256) */
+	unsigned max_per_address;
 	unsigned timeout_s;   /* idle connection timeout; 0 = default (30) */
 	unsigned drain_s;     /* on stop, how long requests in flight may
 				 take to finish; 0 = default (15) */
