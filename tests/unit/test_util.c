@@ -275,6 +275,33 @@ static void test_log_lines(void **state)
 	free(long_arg);
 }
 
+static void test_utf8(void **state)
+{
+	/* well-formed characters of each length, U+0000 included */
+	assert_int_equal(hc_utf8_char("a", 1), 1);
+	assert_int_equal(hc_utf8_char("", 1), 1);
+	assert_int_equal(hc_utf8_char("\xc3\xa9", 2), 2);
+	assert_int_equal(hc_utf8_char("\xe2\x82\xac", 3), 3);
+	assert_int_equal(hc_utf8_char("\xf0\x9f\x98\x80", 4), 4);
+	assert_int_equal(hc_utf8_char("\xf4\x8f\xbf\xbf", 4), 4); /* max */
+	assert_int_equal(hc_utf8_char("\xed\x9f\xbf", 3), 3); /* U+D7FF */
+	/* none: stray, overlong, surrogate, too big, cut short, empty */
+	assert_int_equal(hc_utf8_char("\xff", 1), 0);
+	assert_int_equal(hc_utf8_char("\x80", 1), 0);
+	assert_int_equal(hc_utf8_char("\xc0\xaf", 2), 0);
+	assert_int_equal(hc_utf8_char("\xe0\x9f\xbf", 3), 0);
+	assert_int_equal(hc_utf8_char("\xf0\x8f\xbf\xbf", 4), 0);
+	assert_int_equal(hc_utf8_char("\xed\xa0\x80", 3), 0);
+	assert_int_equal(hc_utf8_char("\xf4\x90\x80\x80", 4), 0);
+	assert_int_equal(hc_utf8_char("\xe2\x82\xac", 2), 0);
+	assert_int_equal(hc_utf8_char("\xe2\x41\xac", 3), 0);
+	assert_int_equal(hc_utf8_char("a", 0), 0);
+	assert_true(hc_utf8_valid("ünïcode \xe2\x82\xac", 13));
+	assert_true(hc_utf8_valid("", 0));
+	assert_false(hc_utf8_valid("ok\xff", 3));
+	assert_false(hc_utf8_valid("ok\xc3", 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_slice),
 		cmocka_unit_test(test_err_format),
 		cmocka_unit_test(test_log_lines),
+		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
