@@ -34,6 +34,7 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "max-body", required_argument, NULL, 'b' },
+		{ "max-per-address", required_argument, NULL, 'a' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "policy-dir", required_argument, NULL, 'p' },
 		{ "policy-writable", no_argument, NULL, 'w' },
@@ -84,6 +85,14 @@ int cli_serve(const struct cli_command *cmd, int argc, char **argv)
 						       "'%s'",
 						       optarg);
 			cfg.max_body = v;
+			break;
+		case 'a':
+			if (!parse_uint(optarg, 1024, &v) || v == 0)
+				return cli_usage_error(cmd,
+						       "--max-per-address must "
+						       "be 1 to 1024, not '%s'",
+						       optarg);
+			sopt.max_per_address = (unsigned)v;
 			break;
 		case 'v': {
 			int lvl = hc_log_level_parse(optarg);

@@ -91,7 +91,7 @@ static int task_prepare(struct hc_conn *c, const struct hc_resource *r,
 	const char *wsid = hc_json_str(obj, "workstream");
 	const char *phase = hc_json_str(obj, "phase");
 	const char *old_phase = old ? hc_json_str(old, "phase") : NULL;
-	json_t *ws = NULL, *phases, *p;
+	json_t *phases = NULL, *p;
 	size_t i, wl = wsid ? strlen(wsid) : 0;
 	bool found = false;
 	int rc;
@@ -109,18 +109,17 @@ static int task_prepare(struct hc_conn *c, const struct hc_resource *r,
 	/* Only the phases: this runs for every task an import writes, and
 	 * reading the whole workstream (its description, its JSON) was 17%
 	 * of an import's profile. workstream is its canonical id here. */
-	rc = load_phases(c, wsid, &ws, err);
+	rc = load_phases(c, wsid, &phases, err);
 	if (rc != HC_OK)
 		return rc;
-	phases = ws;
 	json_array_foreach(phases, i, p)
 		found = found || strcmp(hc_json_str(p, "key"), phase) == 0;
 	if (!found && json_array_size(phases) > 0)
 		rc = hc_err_field(err, HC_EINVAL, "phase",
 				  "field 'phase': workstream '%s' has no phase "
 				  "'%s'",
-				  hc_json_str(ws, "id"), phase);
-	json_decref(ws);
+				  wsid, phase);
+	json_decref(phases);
 	return rc;
 }
 

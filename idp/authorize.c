@@ -258,22 +258,6 @@ static int grant_code(struct idp *p, struct hc_conn *c,
 	return hc_resp_empty(resp, 302);
 }
 
-/* The request's parameters as an object (query for GET); *dup names one
- * given twice, which RFC 6749 §3.1 forbids. */
-static json_t *query_params(const struct hc_req *req, const char **dup)
-{
-	json_t *o = json_object();
-	*dup = NULL;
-	for (size_t i = 0; i < req->nargs; i++) {
-		if (json_object_get(o, req->args[i].name))
-			*dup = req->args[i].name;
-		else
-			json_object_set_new(o, req->args[i].name,
-					    json_string(req->args[i].value));
-	}
-	return o;
-}
-
 static bool pkce_value_ok(const char *v)
 {
 	size_t n = v ? strlen(v) : 0;
@@ -402,8 +386,10 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 {
 	struct idp *p = idp_of(req->hub);
 	struct idp_config *cfg = idp_config(p);
-	const char *dup;
-	json_t *params = query_params(req, &dup);
+	/* RFC 6749 §3.1: none given twice; and all UTF-8 */
+	struct hc_err qerr = { 0 };
+	json_t *params = NULL;
+	int qrc = hc_req_query(req, &params, &qerr);
 	const char *client_id = hc_json_str(params, "client_id");
 	const char *redirect_uri = hc_json_str(params, "redirect_uri");
 	const char *state = hc_json_str(params, "state");
@@ -425,11 +411,12 @@ int idp__authorize_get(struct hc_req *req, struct hc_resp *resp,
 		goto out;
 	}
 	/* 1. problems that must not redirect: shown to the person */
-	if (dup) {
-		char text[300];
+	if (qrc != HC_OK) {
+		char text[400];
 		snprintf(text, sizeof(text),
-			 "The application sent the parameter '%.100s' twice.",
-			 dup);
+			 "The application sent a request that cannot be "
+			 "used: %s.",
+			 qerr.msg);
 		rc = message_page(resp, 400, "Bad sign-in request", text);
 		goto out;
 	}

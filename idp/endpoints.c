@@ -344,20 +344,12 @@ out:
 }
 
 /* The request's parameters: the query for GET, the form for POST. */
-static json_t *params_of(const struct hc_req *req)
+static int params_of(const struct hc_req *req, json_t **out,
+		     struct hc_err *err)
 {
-	json_t *o = NULL;
-	if (strcmp(req->method, "POST") == 0) {
-		struct hc_err e = { 0 };
-		if (hc_req_form(req, &o, &e) != HC_OK)
-			return NULL;
-		return o;
-	}
-	o = json_object();
-	for (size_t i = 0; i < req->nargs; i++)
-		json_object_set_new(o, req->args[i].name,
-				    json_string(req->args[i].value));
-	return o;
+	if (strcmp(req->method, "POST") == 0)
+		return hc_req_form(req, out, err);
+	return hc_req_query(req, out, err);
 }
 
 /* The audience and subject of an ID token hint (its signature checked;
@@ -487,7 +479,8 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	struct idp *p = idp_of(req->hub);
 	struct idp_config *cfg = idp_config(p);
 	struct hc_conn *c = hc_req_db(req, err);
-	json_t *params = params_of(req);
+	json_t *params = NULL;
+	int rc = c ? params_of(req, &params, err) : err->status;
 	const char *post = hc_json_str(params, "post_logout_redirect_uri");
 	const char *state = hc_json_str(params, "state");
 	const char *cookie = hc_req_cookie(req, IDP_SESSION_COOKIE);
@@ -497,13 +490,9 @@ static int logout(struct hc_req *req, struct hc_resp *resp, struct hc_err *err)
 	const struct idp_client *cl = NULL;
 	struct hc_buf body = HC_BUF_INIT(8192);
 	bool proven;
-	int rc = HC_OK;
 
-	if (!c || !params) {
-		rc = c ? hc_err_set(err, HC_EBADREQ, "unreadable logout request")
-		       : err->status;
+	if (rc != HC_OK)
 		goto out;
-	}
 	client_id = hint_client(p, hc_json_str(params, "id_token_hint"), &sub);
 	if (!client_id && hc_json_str(params, "id_token_hint")) {
 		rc = hc_err_set(err, HC_EBADREQ,

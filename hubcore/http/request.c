@@ -12,6 +12,7 @@
 #include "hubcore/http.h"
 #include "hubcore/hub.h"
 #include "hubcore/json.h"
+#include "hubcore/util.h"
 
 const char *hc_req_param(const struct hc_req *req, const char *name)
 {
@@ -61,6 +62,39 @@ void hc_req_client_addr(const struct hc_req *req, char *out, size_t size)
 			  (socklen_t)size);
 }
 
+/* s for a message: each byte that starts no UTF-8 character is shown
+ * percent-encoded, as it was sent ("%FF"). */
+static void shown(const char *s, char *out, size_t size)
+{
+	size_t len = strlen(s), n = 0;
+	while (len) {
+		size_t c = hc_utf8_char(s, len), w = c ? c : 3;
+		if (n + w >= size)
+			break;
+		if (c)
+			memcpy(out + n, s, c);
+		else
+			snprintf(out + n, 4, "%%%02X", (unsigned char)*s);
+		n += w;
+		s += c ? c : 1;
+		len -= c ? c : 1;
+	}
+	out[n] = '\0';
+}
+
+/* HC_OK when name and value are UTF-8, else err (status) names it. */
+static int utf8_pair(const char *kind, int status, const char *name,
+		     const char *value, size_t value_len, struct hc_err *err)
+{
+	char show[HC_ERR_FIELD_MAX];
+	if (hc_utf8_valid(name, strlen(name)) &&
+	    hc_utf8_valid(value, value_len))
+		return HC_OK;
+	shown(name, show, sizeof(show));
+	return hc_err_field(err, status, show, "%s '%s' is not valid UTF-8",
+			    kind, show);
+}
+
 /* application/x-www-form-urlencoded, decoded with libmicrohttpd's own
  * post processor. */
 struct form_ctx {
@@ -76,7 +110,7 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind,
 				  const char *data, uint64_t off, size_t size)
 {
 	struct form_ctx *f = cls;
-	json_t *old = json_object_get(f->fields, key);
+	json_t *old = json_object_get(f->fields, key), *value;
 	char *joined;
 	size_t oldlen;
 	if (memchr(data, '\0', size)) {
@@ -88,7 +122,8 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind,
 		snprintf(f->dup, sizeof(f->dup), "%s", key);
 		return MHD_NO;
 	}
-	/* a value may arrive in pieces */
+	/* a value may arrive in pieces, cut anywhere: its UTF-8 is checked
+	 * once it is whole (hc_req_form) */
 	oldlen = old ? json_string_length(old) : 0;
 	joined = malloc(oldlen + size + 1);
 	if (!joined)
@@ -97,9 +132,26 @@ static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind,
 		memcpy(joined, json_string_value(old), oldlen);
 	memcpy(joined + oldlen, data, size);
 	joined[oldlen + size] = '\0';
-	json_object_set_new(f->fields, key, json_stringn(joined, oldlen + size));
+	value = json_stringn_nocheck(joined, oldlen + size);
 	free(joined);
+	if (!value || json_object_set_new_nocheck(f->fields, key, value))
+		return MHD_NO;
 	return MHD_YES;
+}
+
+/* HC_OK when every field's name and value is UTF-8. */
+static int form_utf8(json_t *fields, struct hc_err *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(fields, key, v) {
+		int rc = utf8_pair("field", HC_EBADREQ, key,
+				   json_string_value(v), json_string_length(v),
+				   err);
+		if (rc != HC_OK)
+			return rc;
+	}
+	return HC_OK;
 }
 
 int hc_req_form(const struct hc_req *req, json_t **out, struct hc_err *err)
@@ -133,7 +185,37 @@ int hc_req_form(const struct hc_req *req, json_t **out, struct hc_err *err)
 					    f.dup);
 		return hc_err_set(err, HC_EBADREQ, "unreadable form");
 	}
+	if (form_utf8(f.fields, err) != HC_OK) {
+		json_decref(f.fields);
+		return err->status;
+	}
 	*out = f.fields;
+	return HC_OK;
+}
+
+int hc_req_query(const struct hc_req *req, json_t **out, struct hc_err *err)
+{
+	json_t *o = json_object();
+	if (!o)
+		return hc_err_set(err, HC_ENOMEM, "out of memory");
+	for (size_t i = 0; i < req->nargs; i++) {
+		const char *name = req->args[i].name;
+		const char *value = req->args[i].value;
+		int rc = utf8_pair("parameter", HC_EPARAM, name, value,
+				   strlen(value), err);
+		if (rc == HC_OK && json_object_get(o, name))
+			rc = hc_err_field(err, HC_EPARAM, name,
+					  "parameter '%s' is given twice",
+					  name);
+		if (rc == HC_OK &&
+		    json_object_set_new(o, name, json_string(value)))
+			rc = hc_err_set(err, HC_ENOMEM, "out of memory");
+		if (rc != HC_OK) {
+			json_decref(o);
+			return rc;
+		}
+	}
+	*out = o;
 	return HC_OK;
 }
 

@@ -83,19 +83,19 @@ static int check_origin(struct hc_req *req, char *why, size_t size)
 	return 0;
 }
 
-static int rpc_fail(struct hc_resp *resp, int status, int code,
+/* Answer an error outside hc_mcp_handle: id is the request's, NULL when
+ * it was not read (sent as null). */
+static int rpc_fail(struct hc_resp *resp, int status, json_t *id, int code,
 		    const char *msg)
 {
-	hc_resp_json(resp, status,
-		     json_pack("{sss{siss}}", "jsonrpc", "2.0", "error", "code",
-			       code, "message", msg));
+	hc_resp_json(resp, status, hc__mcp_error_response(id, code, msg));
 	return HC_OK;
 }
 
 static struct hc_mcp_server *server_of(struct hc_req *req, struct hc_resp *resp)
 {
 	if (!req->hub->mcp)
-		rpc_fail(resp, 404, HC_RPC_METHOD_NOT_FOUND,
+		rpc_fail(resp, 404, NULL, HC_RPC_METHOD_NOT_FOUND,
 			 "MCP is not enabled on this hub");
 	return req->hub->mcp;
 }
@@ -238,11 +238,12 @@ static int post_streamed(struct hc_req *req, struct hc_resp *resp,
 			 const struct hc_mcp_headers *h)
 {
 	struct stream_call *s = calloc(1, sizeof(*s));
+	json_t *id = json_object_get(msg, "id");
 	pthread_t th;
 	int rc = HC_OK;
 
 	if (!s)
-		return rpc_fail(resp, 500, HC_RPC_INTERNAL_ERROR,
+		return rpc_fail(resp, 500, id, HC_RPC_INTERNAL_ERROR,
 				"out of memory");
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
@@ -264,7 +265,7 @@ static int post_streamed(struct hc_req *req, struct hc_resp *resp,
 		s->refs = 1;
 		stream_unref(s);
 		hc_resp_header(resp, "Retry-After", "5");
-		return rpc_fail(resp, 503, HC_RPC_INTERNAL_ERROR,
+		return rpc_fail(resp, 503, id, HC_RPC_INTERNAL_ERROR,
 				"too many streaming calls are running, or the "
 				"server is stopping; try again later");
 	}
@@ -272,7 +273,7 @@ static int post_streamed(struct hc_req *req, struct hc_resp *resp,
 		hc__mcp_end_async(srv);
 		s->refs = 1;
 		stream_unref(s);
-		return rpc_fail(resp, 503, HC_RPC_INTERNAL_ERROR,
+		return rpc_fail(resp, 503, id, HC_RPC_INTERNAL_ERROR,
 				"cannot start the call");
 	}
 	pthread_detach(th);
@@ -289,7 +290,7 @@ static int post_streamed(struct hc_req *req, struct hc_resp *resp,
 			json_array_clear(s->queued);
 		} else {
 			s->failed = true;
-			rc = rpc_fail(resp, 500, HC_RPC_INTERNAL_ERROR,
+			rc = rpc_fail(resp, 500, id, HC_RPC_INTERNAL_ERROR,
 				      "cannot start a stream");
 		}
 		pthread_cond_broadcast(&s->cond);
@@ -317,9 +318,9 @@ static int mcp_post(struct hc_req *req, struct hc_resp *resp,
 	if (!srv)
 		return HC_OK;
 	if (check_origin(req, why, sizeof(why)) != 0)
-		return rpc_fail(resp, 403, HC_RPC_INVALID_REQUEST, why);
+		return rpc_fail(resp, 403, NULL, HC_RPC_INVALID_REQUEST, why);
 	if (hc_json_parse(req->body, req->body_len, &msg, err) != HC_OK)
-		return rpc_fail(resp, 400, HC_RPC_PARSE_ERROR, err->msg);
+		return rpc_fail(resp, 400, NULL, HC_RPC_PARSE_ERROR, err->msg);
 	h.protocol_version = hc_req_header(req, "MCP-Protocol-Version");
 	h.method = hc_req_header(req, "Mcp-Method");
 	h.name = hc_req_header(req, "Mcp-Name");
@@ -359,31 +360,31 @@ static int mcp_get(struct hc_req *req, struct hc_resp *resp,
 	if (!srv)
 		return HC_OK;
 	if (check_origin(req, why, sizeof(why)) != 0)
-		return rpc_fail(resp, 403, HC_RPC_INVALID_REQUEST, why);
+		return rpc_fail(resp, 403, NULL, HC_RPC_INVALID_REQUEST, why);
 	if (!sid) {
 		/* no session, no stream: stateless clients never GET */
 		hc_resp_header(resp, "Allow", "POST, DELETE");
-		return rpc_fail(resp, 405, HC_RPC_INVALID_REQUEST,
+		return rpc_fail(resp, 405, NULL, HC_RPC_INVALID_REQUEST,
 				"GET needs an Mcp-Session-Id: the stand-alone "
 				"stream belongs to a session");
 	}
 	if (!accepts(req, "text/event-stream"))
-		return rpc_fail(resp, 406, HC_RPC_INVALID_REQUEST,
+		return rpc_fail(resp, 406, NULL, HC_RPC_INVALID_REQUEST,
 				"Not Acceptable: GET /mcp answers "
 				"text/event-stream");
 	if (srv->stopping)
-		return rpc_fail(resp, 503, HC_RPC_INTERNAL_ERROR,
+		return rpc_fail(resp, 503, NULL, HC_RPC_INTERNAL_ERROR,
 				"the server is stopping");
 	s = hc_mcp_session_get(srv, sid,
 			       req->identity ? req->identity->sub : NULL);
 	if (!s)
-		return rpc_fail(resp, 404, HC_RPC_INVALID_REQUEST,
+		return rpc_fail(resp, 404, NULL, HC_RPC_INVALID_REQUEST,
 				"Session not found");
 	pthread_mutex_lock(&s->lock);
 	if (s->ended) {
 		pthread_mutex_unlock(&s->lock);
 		hc_mcp_session_put(s);
-		return rpc_fail(resp, 404, HC_RPC_INVALID_REQUEST,
+		return rpc_fail(resp, 404, NULL, HC_RPC_INVALID_REQUEST,
 				"Session not found");
 	}
 	/* The newest GET takes over: a client that lost its stream (its
@@ -407,15 +408,15 @@ static int mcp_delete(struct hc_req *req, struct hc_resp *resp,
 	if (!srv)
 		return HC_OK;
 	if (check_origin(req, why, sizeof(why)) != 0)
-		return rpc_fail(resp, 403, HC_RPC_INVALID_REQUEST, why);
+		return rpc_fail(resp, 403, NULL, HC_RPC_INVALID_REQUEST, why);
 	if (!sid)
-		return rpc_fail(resp, 400, HC_RPC_INVALID_REQUEST,
+		return rpc_fail(resp, 400, NULL, HC_RPC_INVALID_REQUEST,
 				"Bad Request: Mcp-Session-Id header is "
 				"required");
 	if (hc_mcp_session_end(srv, sid,
 			       req->identity ? req->identity->sub : NULL) !=
 	    HC_OK)
-		return rpc_fail(resp, 404, HC_RPC_INVALID_REQUEST,
+		return rpc_fail(resp, 404, NULL, HC_RPC_INVALID_REQUEST,
 				"Session not found");
 	return hc_resp_empty(resp, 204);
 }

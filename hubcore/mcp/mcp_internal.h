@@ -129,6 +129,12 @@ struct hc_mcp_call {
 
 int hc__mcp_error(struct mcp_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * A JSON-RPC error response (new reference). Its id is the request's when
+ * that could be read (a string or an integer), else null, as JSON-RPC 2.0
+ * requires of a parse error or an invalid request.
+ */
+json_t *hc__mcp_error_response(json_t *id, int code, const char *message);
 
 /* Method handlers: fill *result (new reference) or e. */
 typedef int mcp_method_fn(struct hc_mcp_call *call, json_t *params,

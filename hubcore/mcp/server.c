@@ -69,19 +69,22 @@ static json_t *rpc_result(json_t *id, json_t *result)
 			 result);
 }
 
+json_t *hc__mcp_error_response(json_t *id, int code, const char *message)
+{
+	bool known = json_is_string(id) || json_is_integer(id);
+	return json_pack("{sssOs{siss}}", "jsonrpc", "2.0", "id",
+			 known ? id : json_null(), "error", "code", code,
+			 "message", message);
+}
+
 static json_t *rpc_error(json_t *id, struct mcp_error *e)
 {
-	json_t *err = json_pack("{siss}", "code", e->code, "message", e->msg);
-	json_t *r;
+	json_t *r = hc__mcp_error_response(id, e->code, e->msg);
 	if (e->data) {
-		json_object_set_new(err, "data", e->data);
+		json_object_set_new(json_object_get(r, "error"), "data",
+				    e->data);
 		e->data = NULL;
 	}
-	r = json_pack("{ssso}", "jsonrpc", "2.0", "error", err);
-	/* An id that could not be read is left out: the MCP schemas allow
-	 * no null id. */
-	if (r && id && (json_is_string(id) || json_is_integer(id)))
-		json_object_set(r, "id", id);
 	return r;
 }
 
@@ -1340,7 +1343,7 @@ void hc_mcp_handle(struct hc_mcp_server *srv, json_t *msg,
 		hc__mcp_error(&e, HC_RPC_INVALID_REQUEST,
 			      "Invalid Request: no method, and not an answer "
 			      "to a pending request");
-		reply_error(reply, NULL, &e, false);
+		reply_error(reply, id, &e, false);
 		reply->http_status = 400;
 		return;
 	}

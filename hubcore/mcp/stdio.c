@@ -104,9 +104,8 @@ static void dispatch_line(struct stdio_ctx *x, const char *line, size_t len)
 	struct job *j;
 
 	if (hc_json_parse(line, len, &msg, &err) != HC_OK) {
-		json_t *e = json_pack("{sss{siss}}", "jsonrpc", "2.0", "error",
-				      "code", HC_RPC_PARSE_ERROR, "message",
-				      err.msg);
+		json_t *e = hc__mcp_error_response(NULL, HC_RPC_PARSE_ERROR,
+						   err.msg);
 		write_line(x, e);
 		json_decref(e);
 		return;
@@ -176,10 +175,8 @@ int hc_mcp_serve_stdio(struct hc_mcp_server *srv, int in_fd, int out_fd,
 			struct hc_slice s =
 				hc_slice_trim(hc_slice_from(in.data, len));
 			if (skipping) {
-				json_t *e = json_pack(
-					"{sss{siss}}", "jsonrpc", "2.0", "error",
-					"code", HC_RPC_INVALID_REQUEST,
-					"message",
+				json_t *e = hc__mcp_error_response(
+					NULL, HC_RPC_INVALID_REQUEST,
 					"Invalid Request: message longer than "
 					"16 MiB");
 				write_line(&x, e);

@@ -1,5 +1,6 @@
 /*
- * text.c - slugs, identifiers, timestamps and base64url (hubcore/util.h).
+ * text.c - slugs, identifiers, timestamps, base64url and UTF-8
+ * (hubcore/util.h).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -363,4 +364,44 @@ bool hc_jws_compact_ok(const char *s, size_t max)
 			return false;
 	}
 	return n == len && seg[0] > 0 && seg[1] > 0 && seg[2] > 0;
+}
+
+size_t hc_utf8_char(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned cp;
+	size_t n;
+	if (!len)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (i >= len || (p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+bool hc_utf8_valid(const char *s, size_t len)
+{
+	while (len) {
+		size_t n = hc_utf8_char(s, len);
+		if (!n)
+			return false;
+		s += n;
+		len -= n;
+	}
+	return true;
 }

@@ -10,26 +10,45 @@
 #include "hubcore/util.h"
 #include "hubcore/view.h"
 
+/* The entity for a byte HTML must not carry as it is, or NULL. */
+static const char *entity(char c)
+{
+	switch (c) {
+	case '&': return "&amp;";
+	case '<': return "&lt;";
+	case '>': return "&gt;";
+	case '"': return "&quot;";
+	case '\'': return "&#39;";
+	default: return NULL;
+	}
+}
+
 int hc_html_esc(struct hc_buf *b, const char *s)
 {
-	const char *run = s;
+	const char *run = s, *end;
 	int rc = HC_OK;
 	if (!s)
 		return HC_OK;
-	for (; *s && rc == HC_OK; s++) {
-		const char *ent;
-		switch (*s) {
-		case '&': ent = "&amp;"; break;
-		case '<': ent = "&lt;"; break;
-		case '>': ent = "&gt;"; break;
-		case '"': ent = "&quot;"; break;
-		case '\'': ent = "&#39;"; break;
-		default: continue;
+	end = s + strlen(s);
+	while (s < end && rc == HC_OK) {
+		const char *ent = entity(*s);
+		size_t n = 1;
+		/* the pages are UTF-8: a byte that starts no character
+		 * becomes U+FFFD REPLACEMENT CHARACTER */
+		if (!ent && (unsigned char)*s >= 0x80) {
+			n = hc_utf8_char(s, (size_t)(end - s));
+			if (!n) {
+				ent = "\xef\xbf\xbd";
+				n = 1;
+			}
 		}
-		rc = hc_buf_add(b, run, (size_t)(s - run));
-		if (rc == HC_OK)
-			rc = hc_buf_adds(b, ent);
-		run = s + 1;
+		if (ent) {
+			rc = hc_buf_add(b, run, (size_t)(s - run));
+			if (rc == HC_OK)
+				rc = hc_buf_adds(b, ent);
+			run = s + n;
+		}
+		s += n;
 	}
 	return rc == HC_OK ? hc_buf_add(b, run, (size_t)(s - run)) : rc;
 }

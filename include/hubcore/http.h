@@ -125,9 +125,15 @@ void hc_req_client_addr(const struct hc_req *req, char *out, size_t size);
 /*
  * The fields of an application/x-www-form-urlencoded body as a JSON object
  * of strings (a field given twice is HC_EINVAL naming it; a field with a
- * NUL byte too). HC_EMEDIA for another content type.
+ * NUL byte too; one whose name or value is not UTF-8 HC_EBADREQ naming
+ * it). HC_EMEDIA for another content type.
  */
 int hc_req_form(const struct hc_req *req, json_t **out, struct hc_err *err);
+/*
+ * The query's parameters as a JSON object of strings. One given twice, or
+ * whose name or value is not UTF-8, is HC_EPARAM naming it.
+ */
+int hc_req_query(const struct hc_req *req, json_t **out, struct hc_err *err);
 
 /*
  * Parse the body as a JSON object (HC_EMEDIA for a content type other than
@@ -189,6 +195,9 @@ struct hc_server_options {
 	unsigned threads;     /* worker threads; 0 = default (4) */
 	size_t max_body;      /* bytes; 0 = default (1 MiB) */
 	unsigned max_connections; /* 0 = default (1024) */
+	/* connections at once from one client address, so that one client
+	 * cannot take them all; 0 = default (256) */
+	unsigned max_per_address;
 	unsigned timeout_s;   /* idle connection timeout; 0 = default (30) */
 	unsigned drain_s;     /* on stop, how long requests in flight may
 				 take to finish; 0 = default (15) */

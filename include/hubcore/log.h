@@ -2,7 +2,8 @@
  * hubcore/log.h - line-oriented logging to a stream (stderr by default).
  *
  * One struct hc_log per hub, passed in the hub context; no global logger.
- * Each record is one line: "2026-12-03T16:42:39.123Z info dev-hub: msg".
+ * Each record is one line: "2026-12-03T16:42:39.123Z info dev-hub: msg",
+ * written to the stream's descriptor with one write(2).
  * Never log secrets or whole request bodies.
  */
 #ifndef HUBCORE_LOG_H
@@ -20,6 +21,11 @@ enum hc_log_level {
 	HC_LOG_ERROR,
 	HC_LOG_NOTICE,
 };
+
+/* The longest line, newline included: PIPE_BUF, so that a line written to
+ * a pipe other processes write to as well (the hubs of `foshub up`) is
+ * never mixed with theirs. A longer one is cut, ending in " [truncated]". */
+#define HC_LOG_LINE_MAX 4096
 
 struct hc_log {
 	FILE *out;

@@ -79,4 +79,14 @@ size_t hc_base64url_decode(const char *in, size_t len, void *out,
  */
 bool hc_jws_compact_ok(const char *s, size_t max);
 
+/*
+ * The length (1 to 4) of the well-formed UTF-8 character that s[0..len)
+ * starts with, or 0 when it starts with none: a stray continuation byte,
+ * an overlong form, a surrogate, a value past U+10FFFF, or a character
+ * cut short. A NUL byte is a character (U+0000).
+ */
+size_t hc_utf8_char(const char *s, size_t len);
+/* True when s[0..len) is well-formed UTF-8. */
+bool hc_utf8_valid(const char *s, size_t len);
+
 #endif

@@ -40,7 +40,9 @@ struct hc_conn;
 /* ---- HTML ------------------------------------------------------------------ */
 
 /* Append s escaped for HTML text and quoted attribute values (& < > " '
- * become entities). NULL appends nothing. */
+ * become entities); each byte of it that starts no well-formed UTF-8
+ * character becomes U+FFFD, as the pages are UTF-8. NULL appends
+ * nothing. */
 int hc_html_esc(struct hc_buf *b, const char *s);
 
 /*

@@ -80,8 +80,9 @@ def foshub_bin():
     return os.environ.get("FOSHUB_BIN", os.path.join(ROOT, "build", "foshub"))
 
 
-def run_cli(*args, env=None, timeout=60):
-    """Run `foshub ARGS`; return (exit status, stdout, stderr)."""
+def run_cli(*args, env=None, timeout=60, input=None):
+    """Run `foshub ARGS` (input on its stdin); return (exit status, stdout,
+    stderr)."""
     e = dict(os.environ)
     e.pop("FOSHUB_DB", None)
     e.pop("FOSHUB_LISTEN", None)
@@ -92,7 +93,7 @@ def run_cli(*args, env=None, timeout=60):
     if env:
         e.update(env)
     p = subprocess.run([foshub_bin(), *args], capture_output=True, text=True,
-                       timeout=timeout, env=e, cwd=ROOT)
+                       timeout=timeout, env=e, cwd=ROOT, input=input)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -31,7 +31,8 @@ class Help(unittest.TestCase):
             self.assertEqual(code, 0, args)
             self.assertTrue(out.startswith("usage: foshub "), out)
         code, out, _ = run_cli("serve", "--help")
-        for opt in ("--listen", "--db", "FOSHUB_DB", "FOSHUB_LISTEN"):
+        for opt in ("--listen", "--db", "FOSHUB_DB", "FOSHUB_LISTEN",
+                    "--max-per-address"):
             self.assertIn(opt, out)
 
     def test_usage_errors(self):
@@ -39,6 +40,10 @@ class Help(unittest.TestCase):
                           (("serve",), "which hub"),
                           (("serve", "nope"), "unknown hub 'nope'"),
                           (("serve", "dev", "--threads", "0"), "--threads"),
+                          (("serve", "dev", "--max-per-address", "0"),
+                           "--max-per-address must be 1 to 1024"),
+                          (("serve", "dev", "--max-per-address", "1025"),
+                           "--max-per-address must be 1 to 1024"),
                           (("serve", "dev", "--bogus"), "--bogus"),
                           (("workplan", "import"), "no workplan files"),
                           (("workplan",), "needs a subcommand"),

@@ -8,6 +8,7 @@ hold the server.
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import sqlite3
@@ -182,6 +183,56 @@ class Overload(unittest.TestCase):
             hub.cleanup()
 
 
+def half_open(port, n, source="127.0.0.1"):
+    """n connections that each sent part of a request header, never the
+    rest (slowloris)."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                     source_address=(source, 0))
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        except OSError:
+            pass  # already closed by the server
+        socks.append(s)
+    return socks
+
+
+def closed_by_server(socks, wait):
+    """For each socket, whether the server closed it within wait
+    seconds."""
+    closed = [False] * len(socks)
+    index = {s.fileno(): i for i, s in enumerate(socks)}
+    poll = select.poll()
+    for fd in index:
+        poll.register(fd, select.POLLIN)
+    deadline = time.monotonic() + wait
+    while index and time.monotonic() < deadline:
+        left = deadline - time.monotonic()
+        for fd, _ in poll.poll(max(left, 0) * 1000):
+            try:
+                closed[index[fd]] = socks[index[fd]].recv(1) == b""
+            except OSError:  # reset
+                closed[index[fd]] = True
+            poll.unregister(fd)
+            del index[fd]
+    return closed
+
+
+def healthz_from(port, source, timeout=5):
+    """GET /healthz from the source address; its status, or None when the
+    connection was closed without an answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0))
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return None
+    finally:
+        conn.close()
+
+
 class SlowClients(unittest.TestCase):
     def test_idle_and_slow_connections_do_not_hold_the_server(self):
         hub = Hub().start()
@@ -196,6 +247,52 @@ class SlowClients(unittest.TestCase):
                 r = hub.get("/healthz")
                 self.assertEqual(r.status, 200)
             self.assertEqual(hub.get("/tasks?limit=1").status, 200)
+        finally:
+            for s in socks:
+                s.close()
+            hub.stop()
+            hub.cleanup()
+
+    def test_one_address_cannot_take_every_connection(self):
+        """--max-per-address: past it, a client's new connections are
+        closed at once; another address (127.0.0.2, also loopback) is
+        still answered, and the client is again once it lets go."""
+        hub = Hub(args=("--max-per-address", "8")).start()
+        socks = []
+        try:
+            socks = half_open(hub.port, 24)
+            closed = closed_by_server(socks, 2)
+            self.assertEqual(closed.count(True), 16, closed)
+            t0 = time.monotonic()
+            self.assertEqual(healthz_from(hub.port, "127.0.0.2"), 200)
+            self.assertLess(time.monotonic() - t0, 2)
+            self.assertIsNone(healthz_from(hub.port, "127.0.0.1"))
+            for s in socks:
+                s.close()
+            socks = []
+            deadline = time.monotonic() + 10
+            while (healthz_from(hub.port, "127.0.0.1") != 200 and
+                   time.monotonic() < deadline):
+                time.sleep(0.1)
+            self.assertEqual(healthz_from(hub.port, "127.0.0.1"), 200)
+        finally:
+            for s in socks:
+                s.close()
+            hub.stop()
+            hub.cleanup()
+
+    def test_more_half_open_connections_than_the_server_takes(self):
+        """The report: 1,100 half-sent requests from one address, more
+        than the 1,024 connections a hub takes; with the default limit
+        per address another address is still answered at once."""
+        hub = Hub().start()
+        socks = []
+        try:
+            socks = half_open(hub.port, 1100)
+            t0 = time.monotonic()
+            self.assertEqual(healthz_from(hub.port, "127.0.0.2"), 200)
+            self.assertLess(time.monotonic() - t0, 2)
+            self.assertEqual(closed_by_server(socks, 2).count(False), 256)
         finally:
             for s in socks:
                 s.close()

@@ -297,6 +297,11 @@ class Errors(HubTestCase):
                 self.assertProblem(self.hub.post(path, body=body), 422, field)
         r = self.hub.patch("/tasks/CUST-WP-0025-T01", body={"status": "nope"})
         self.assertProblem(r, 422, "status")
+        # the refusal names the task's workstream, read from the task
+        r = self.hub.patch("/tasks/CUST-WP-0025-T01", body={"phase": "99"})
+        p = self.assertProblem(r, 422, "phase")
+        self.assertEqual(p["detail"], "field 'phase': workstream "
+                         "'CUST-WP-0025' has no phase '99'")
         r = self.hub.patch("/tasks/CUST-WP-0025-T01", body={"workstream": "X"})
         self.assertProblem(r, 422, "workstream")
         self.assertUnchanged()
@@ -472,8 +477,11 @@ class Writes(HubTestCase):
         r = self.hub.patch("/tasks/" + tid, body={"title": "still editable"})
         self.assertEqual(r.status, 200, r)
         # ... but cannot be moved to a phase that does not exist
-        self.assertProblem(self.hub.patch("/tasks/" + tid,
-                                          body={"phase": "3"}), 422, "phase")
+        p = self.assertProblem(self.hub.patch("/tasks/" + tid,
+                                              body={"phase": "3"}),
+                               422, "phase")
+        self.assertEqual(p["detail"], "field 'phase': workstream 'PH-WP-1' "
+                         "has no phase '3'")
 
     def test_repos(self):
         r = self.hub.post("/repos", body={

@@ -340,6 +340,24 @@ class FinRunwayTest(unittest.TestCase):
         self.assertEqual(s.resp.getheader("Content-Type"), "application/problem+json")
         s.close()
 
+    def test_text_that_is_not_utf8_is_replaced(self):
+        """A page is UTF-8: bytes of a query value that are not (echoed by
+        the error) come out as U+FFFD, not raw."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.hub.port,
+                                          timeout=30)
+        try:
+            conn.request("GET", "/runway?domain=%ff%3Cb%3E%c3%a9%e2%82")
+            r = conn.getresponse()
+            raw = r.read()
+        finally:
+            conn.close()
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.getheader("Content-Type"),
+                         "text/html; charset=utf-8")
+        body = raw.decode("utf-8")  # strict: raises on a stray byte
+        self.assertIn("no domain &#39;\ufffd&lt;b&gt;\u00e9\ufffd\ufffd&#39;",
+                      body)
+
     def test_stream_follows_a_balance(self):
         s = Stream(self.hub, "/runway?domain=ops")
         try:

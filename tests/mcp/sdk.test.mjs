@@ -73,6 +73,7 @@ describe('session start over stdio (the smoke test)', () => {
     assert.equal(out[1].result.structuredContent.tasks.total, 26);
     assert.deepEqual(out[2].result.supportedVersions, [MODERN]);
     assert.equal(out[3].error.code, -32700);
+    assert.equal(out[3].id, null); // JSON-RPC 2.0: null when unreadable
   });
 
   test('v2 client pinned to 2026-07-28 over stdio', async () => {
@@ -385,6 +386,7 @@ describe('HTTP transport rules', () => {
     const garbage = await post(hub.url, '{"jsonrpc": "2.0", ', h);
     assert.equal(garbage.status, 400);
     assert.equal(garbage.json.error.code, -32700);
+    assert.equal(garbage.json.id, null);
 
     const batch = await post(hub.url, [discover], h);
     assert.equal(batch.status, 400);

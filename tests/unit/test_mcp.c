@@ -238,15 +238,31 @@ static void test_session_era_on_stdio(void **state)
 		   "\"server/discover\"}");
 	assert_int_equal(error_code(r), HC_RPC_METHOD_NOT_FOUND);
 	json_decref(r);
-	/* malformed messages */
+	/* malformed messages: the error carries the request's id when it
+	 * could be read, else null (JSON-RPC 2.0 §5) */
 	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
 	assert_int_equal(error_code(r), HC_RPC_INVALID_REQUEST);
+	assert_true(json_is_null(json_object_get(r, "id")));
+	json_decref(r);
+	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}");
+	assert_int_equal(error_code(r), HC_RPC_INVALID_REQUEST);
+	assert_true(json_is_null(json_object_get(r, "id")));
 	json_decref(r);
 	r = rpc(f, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
 	assert_int_equal(error_code(r), HC_RPC_INVALID_REQUEST);
+	assert_true(json_is_null(json_object_get(r, "id")));
 	json_decref(r);
 	r = rpc(f, "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}");
 	assert_int_equal(error_code(r), HC_RPC_INVALID_REQUEST);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
+	json_decref(r);
+	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":1}");
+	assert_int_equal(error_code(r), HC_RPC_INVALID_REQUEST);
+	assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
+	json_decref(r);
+	r = rpc(f, "{\"jsonrpc\":\"2.0\",\"id\":\"q\"}");
+	assert_int_equal(error_code(r), HC_RPC_INVALID_REQUEST);
+	assert_string_equal(json_string_value(json_object_get(r, "id")), "q");
 	json_decref(r);
 }
 

@@ -1,12 +1,14 @@
 /*
- * test_util.c - slugs, cursors, paths, ids, timestamps, base64url, buffers
- * and error formatting.
+ * test_util.c - slugs, cursors, paths, ids, timestamps, base64url, buffers,
+ * error formatting and log lines.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hubcore/buf.h"
+#include "hubcore/log.h"
 #include "hubcore/util.h"
 #include "testutil.h"
 
@@ -212,6 +214,94 @@ static void test_err_format(void **state)
 	assert_int_equal(hc_status_http(9999), 500);
 }
 
+/* Log a record of a and b through a pipe; returns what arrived
+ * (malloc'd). */
+static char *log_through_pipe(const char *a, const char *b)
+{
+	struct hc_log log;
+	char *got = calloc(1, 2 * HC_LOG_LINE_MAX);
+	int fds[2];
+	ssize_t n;
+	FILE *f;
+	assert_non_null(got);
+	assert_int_equal(pipe(fds), 0);
+	f = fdopen(fds[1], "w");
+	assert_non_null(f);
+	hc_log_init(&log, f, "t", HC_LOG_DEBUG);
+	hc_log(&log, HC_LOG_INFO, "%s%s", a, b);
+	hc_log_release(&log);
+	fclose(f); /* the write end: read() below ends after the line */
+	n = read(fds[0], got, 2 * HC_LOG_LINE_MAX - 1);
+	assert_true(n > 0);
+	assert_int_equal(read(fds[0], got + n, 1), 0); /* nothing more */
+	close(fds[0]);
+	return got;
+}
+
+static void test_log_lines(void **state)
+{
+	char *long_arg = malloc(2 * HC_LOG_LINE_MAX);
+	char *got;
+	size_t len, body;
+	assert_non_null(long_arg);
+	got = log_through_pipe("a ", "b\nc\x1b[2J");
+	/* "YYYY-MM-DDTHH:MM:SS.mmmZ info t: ..." */
+	assert_int_equal(got[HC_TIME_LEN - 1], 'Z');
+	assert_string_equal(got + HC_TIME_LEN, " info t: a b\\x0ac\\x1b[2J\n");
+	free(got);
+	/* too long: cut to the limit, marked, still one line */
+	memset(long_arg, 'x', 2 * HC_LOG_LINE_MAX - 1);
+	long_arg[2 * HC_LOG_LINE_MAX - 1] = '\0';
+	got = log_through_pipe("", long_arg);
+	len = strlen(got);
+	assert_int_equal(len, HC_LOG_LINE_MAX);
+	assert_string_equal(got + len - 13, " [truncated]\n");
+	assert_ptr_equal(strchr(got, '\n'), got + len - 1);
+	free(got);
+	/* a cut never splits a character's UTF-8 bytes */
+	for (size_t i = 0; i + 2 < 2 * HC_LOG_LINE_MAX; i += 2)
+		memcpy(long_arg + i, "\xc3\xa9", 2); /* U+00E9 */
+	long_arg[2 * HC_LOG_LINE_MAX - 2] = '\0';
+	for (int shift = 0; shift < 2; shift++) {
+		got = log_through_pipe(shift ? "x" : "", long_arg);
+		len = strlen(got);
+		assert_true(len <= HC_LOG_LINE_MAX);
+		assert_string_equal(got + len - 13, " [truncated]\n");
+		body = len - 13 - (HC_TIME_LEN + 9) - (size_t)shift;
+		assert_int_equal(body % 2, 0);
+		assert_int_equal((unsigned char)got[len - 14], 0xa9);
+		free(got);
+	}
+	free(long_arg);
+}
+
+static void test_utf8(void **state)
+{
+	/* well-formed characters of each length, U+0000 included */
+	assert_int_equal(hc_utf8_char("a", 1), 1);
+	assert_int_equal(hc_utf8_char("", 1), 1);
+	assert_int_equal(hc_utf8_char("\xc3\xa9", 2), 2);
+	assert_int_equal(hc_utf8_char("\xe2\x82\xac", 3), 3);
+	assert_int_equal(hc_utf8_char("\xf0\x9f\x98\x80", 4), 4);
+	assert_int_equal(hc_utf8_char("\xf4\x8f\xbf\xbf", 4), 4); /* max */
+	assert_int_equal(hc_utf8_char("\xed\x9f\xbf", 3), 3); /* U+D7FF */
+	/* none: stray, overlong, surrogate, too big, cut short, empty */
+	assert_int_equal(hc_utf8_char("\xff", 1), 0);
+	assert_int_equal(hc_utf8_char("\x80", 1), 0);
+	assert_int_equal(hc_utf8_char("\xc0\xaf", 2), 0);
+	assert_int_equal(hc_utf8_char("\xe0\x9f\xbf", 3), 0);
+	assert_int_equal(hc_utf8_char("\xf0\x8f\xbf\xbf", 4), 0);
+	assert_int_equal(hc_utf8_char("\xed\xa0\x80", 3), 0);
+	assert_int_equal(hc_utf8_char("\xf4\x90\x80\x80", 4), 0);
+	assert_int_equal(hc_utf8_char("\xe2\x82\xac", 2), 0);
+	assert_int_equal(hc_utf8_char("\xe2\x41\xac", 3), 0);
+	assert_int_equal(hc_utf8_char("a", 0), 0);
+	assert_true(hc_utf8_valid("ünïcode \xe2\x82\xac", 13));
+	assert_true(hc_utf8_valid("", 0));
+	assert_false(hc_utf8_valid("ok\xff", 3));
+	assert_false(hc_utf8_valid("ok\xc3", 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +315,8 @@ int main(void)
 		cmocka_unit_test(test_buf_limit),
 		cmocka_unit_test(test_slice),
 		cmocka_unit_test(test_err_format),
+		cmocka_unit_test(test_log_lines),
+		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,29 @@ static void test_escape(void **state)
 	assert_int_equal(hc_html_esc(&b, NULL), HC_OK);
 	assert_int_equal(hc_html_esc(&b, "plain ünïcode"), HC_OK);
 	assert_string_equal(b.data, "plain ünïcode");
+	/* the pages are UTF-8: what is not becomes U+FFFD, byte by byte;
+	 * well-formed characters of every length are kept */
+	hc_buf_reset(&b);
+	assert_int_equal(hc_html_esc(&b, "<\xff>a\xc3\xa9\xe2\x82\xac"
+					 "\xf0\x9f\x98\x80"),
+			 HC_OK);
+	assert_string_equal(b.data, "&lt;\xef\xbf\xbd&gt;a\xc3\xa9\xe2\x82\xac"
+				    "\xf0\x9f\x98\x80");
+	hc_buf_reset(&b);
+	/* overlong '/', a surrogate, a stray continuation byte, past
+	 * U+10FFFF, and a character cut short by the end */
+	assert_int_equal(hc_html_esc(&b, "\xc0\xaf|\xed\xa0\x80|\x80|"
+					 "\xf4\x90\x80\x80|x\xe2\x82"),
+			 HC_OK);
+	assert_string_equal(b.data, "\xef\xbf\xbd\xef\xbf\xbd|"
+				    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+				    "\xef\xbf\xbd|"
+				    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+				    "\xef\xbf\xbd|x\xef\xbf\xbd\xef\xbf\xbd");
+	/* and through the builder */
+	hc_buf_reset(&b);
+	assert_int_equal(hc_html(&b, "<p>%s</p>", "no domain '\xff'"), HC_OK);
+	assert_string_equal(b.data, "<p>no domain &#39;\xef\xbf\xbd&#39;</p>");
 	hc_buf_release(&b);
 }
 
