@@ -109,6 +109,21 @@ static const struct child *find_child(const struct child *cs, size_t n,
 	return NULL;
 }
 
+/* Does the wiring connect c to another hub started? */
+static bool has_peer(const struct child *c, const struct child *cs, size_t n)
+{
+	const char *me = c->def->short_name;
+	for (size_t i = 0; i < HC_COUNT(wiring); i++) {
+		if (strcmp(wiring[i].from, me) == 0 &&
+		    find_child(cs, n, wiring[i].to))
+			return true;
+		if (strcmp(wiring[i].to, me) == 0 &&
+		    find_child(cs, n, wiring[i].from))
+			return true;
+	}
+	return false;
+}
+
 /* VAR/HUB.yaml: the events of one hub, wired to the others started. */
 static int write_hub_config(struct child *c, const struct child *cs, size_t n,
 			    const char *var)
@@ -127,8 +142,14 @@ static int write_hub_config(struct child *c, const struct child *cs, size_t n,
 	fprintf(f, "# %s's configuration, written by `foshub up` on every "
 		   "start:\n# the events between the hubs it started "
 		   "(docs/events.md). To change it,\n# copy it and run "
-		   "`foshub serve %s --config COPY` yourself.\nevents:\n",
+		   "`foshub serve %s --config COPY` yourself.\n",
 		c->def->name, me);
+	if (!has_peer(c, cs, n)) {
+		/* an empty 'events:' would be null, not a mapping */
+		fprintf(f, "events: {} # no other hub started\n");
+		goto done;
+	}
+	fprintf(f, "events:\n");
 	if (strcmp(me, "dev") == 0 && find_child(cs, n, "fin"))
 		fprintf(f, "  # the canon (System 5): runway alerts escalate "
 			   "here\n  escalation_domain: custodian\n");
@@ -160,6 +181,7 @@ static int write_hub_config(struct child *c, const struct child *cs, size_t n,
 		senders = true;
 		fprintf(f, "    - hub: %s\n", from->def->name);
 	}
+done:
 	if (fclose(f) != 0)
 		return -1;
 	c->config = c->config_buf;

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -440,7 +441,65 @@ def free_base():
     raise AssertionError("no free ports")
 
 
+class UpRun:
+    """`foshub up` in the background, its output (stdout and stderr) read
+    by a thread so that a test can wait for a line without hanging."""
+
+    def __init__(self, base, var, *args):
+        env = dict(os.environ)
+        for k in ("FOSHUB_DB", "FOSHUB_LISTEN", "FOSHUB_POLICY_DIR",
+                  "FOSHUB_IDP_CONFIG", "FOSHUB_AUTH_ISSUERS"):
+            env.pop(k, None)
+        self.lines = []
+        self.p = subprocess.Popen(
+            [foshub_bin(), "up", "--base-port", str(base), "--var", var,
+             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, cwd=ROOT, env=env)
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.lines.append(line)
+
+    def out(self):
+        return "".join(self.lines)
+
+    def wait_for(self, text, timeout=60):
+        """True once text is in the output; False after timeout."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.out():
+                return True
+            time.sleep(0.05)
+        return text in self.out()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            code = self.p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            code = self.p.wait()
+        self.t.join(timeout=10)
+        return code
+
+
 class Up(unittest.TestCase):
+    def test_up_one_hub_alone(self):
+        # no other hub to wire it to: its VAR/HUB.yaml is still valid
+        d = tempfile.mkdtemp(prefix="foshub-up-")
+        u = UpRun(free_base(), d, "--hubs", "dev")
+        try:
+            self.assertTrue(u.wait_for("stop with Ctrl-C"), u.out())
+            self.assertIn("dev-hub is ready", u.out())
+            self.assertEqual(u.stop(), 0, u.out())
+            self.assertNotIn("restarting", u.out())
+        finally:
+            u.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_up_probe_restart_stop(self):
         d = tempfile.mkdtemp(prefix="foshub-up-")
         base = free_base()
