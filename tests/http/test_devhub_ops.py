@@ -6,6 +6,7 @@ escaping, mcp-config migrate on a realistic ~/.claude.json, the deprecated
 state-hub name, and `foshub up` started, probed, a hub killed and
 restarted, and stopped."""
 
+import http.server
 import json
 import os
 import random
@@ -465,14 +466,15 @@ class UpRun:
     def out(self):
         return "".join(self.lines)
 
-    def wait_for(self, text, timeout=60):
-        """True once text is in the output; False after timeout."""
+    def wait_for(self, text, timeout=60, since=0):
+        """True once text is in the output (from offset since on); False
+        after timeout."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if text in self.out():
+            if text in self.out()[since:]:
                 return True
             time.sleep(0.05)
-        return text in self.out()
+        return text in self.out()[since:]
 
     def stop(self):
         if self.p.poll() is None:
@@ -486,7 +488,97 @@ class UpRun:
         return code
 
 
+class Impostor:
+    """Another process on a hub's port, answering 200 to every GET."""
+
+    def __init__(self, port, timeout=3):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b'{"status": "ready"}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.srv = http.server.ThreadingHTTPServer(
+                    ("127.0.0.1", port), Handler)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.01)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
 class Up(unittest.TestCase):
+    def test_up_refuses_a_busy_port(self):
+        # another instance holds ops-hub's port: up says which address,
+        # exits non-zero, and starts nothing
+        d = tempfile.mkdtemp(prefix="foshub-up-")
+        var = os.path.join(d, "var")
+        base = free_base()
+        s = socket.socket()
+        s.bind(("127.0.0.1", base + 2))
+        s.listen(1)
+        try:
+            code, out, err = run_cli("up", "--base-port", str(base), "--var",
+                                     var, "--hubs", "dev,ops,fin")
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("cannot start ops-hub: 127.0.0.1:%d: Address "
+                          "already in use" % (base + 2), err)
+            self.assertIn("nothing started", err)
+            self.assertNotIn("started", out)
+            self.assertNotIn("running", out)
+            self.assertFalse(os.path.exists(var))
+            for off in (1, 3):
+                with self.assertRaises(OSError):
+                    socket.create_connection(("127.0.0.1", base + off),
+                                             timeout=2).close()
+        finally:
+            s.close()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_up_ready_only_when_its_own_hub_answers(self):
+        # dev-hub dies and another process takes its port before the
+        # restart: that process's 200 on /readyz is not dev-hub being
+        # ready; once the port is free again, dev-hub is
+        d = tempfile.mkdtemp(prefix="foshub-up-")
+        base = free_base()
+        u = UpRun(base, d, "--hubs", "dev")
+        imp = None
+        try:
+            self.assertTrue(u.wait_for("stop with Ctrl-C"), u.out())
+            pid = int(re.search(r"started dev-hub \(pid (\d+)\)",
+                                u.out()).group(1))
+            os.kill(pid, signal.SIGKILL)
+            imp = Impostor(base + 1)
+            mark = len(u.out())
+            self.assertTrue(u.wait_for("cannot listen on 127.0.0.1:%d"
+                                       % (base + 1), timeout=20, since=mark),
+                            u.out())
+            time.sleep(2)
+            self.assertNotIn("dev-hub is ready", u.out()[mark:])
+            imp.close()
+            imp = None
+            self.assertTrue(u.wait_for("dev-hub is ready", since=mark),
+                            u.out())
+            self.assertEqual(u.stop(), 0, u.out())
+        finally:
+            if imp:
+                imp.close()
+            u.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_up_one_hub_alone(self):
         # no other hub to wire it to: its VAR/HUB.yaml is still valid
         d = tempfile.mkdtemp(prefix="foshub-up-")
