@@ -485,11 +485,17 @@ static void print_urls(const struct child *cs, size_t n, bool all_ready,
 		       "  the pages sign you in through the IdP when "
 		       "SECRETS/hub-portal.secret is there (--secrets-dir)\n",
 		       idp->port, idp->port, idp->port + 1);
-	else if (idp)
-		printf("log in: identity checks are off (--no-auth)\n");
+	else if (n && cs[0].no_auth)
+		printf("log in: none, identity checks are off (--no-auth): "
+		       "anyone who can reach 127.0.0.1 may read and write\n");
 	else
-		printf("log in: no identity provider in this federation; the "
-		       "hubs answer on loopback without login\n");
+		printf("log in: the hubs accept only tokens from %s, which up "
+		       "did not start (no --idp-config): every call but health "
+		       "and metadata is refused (401) until an IdP answers "
+		       "there; for local use without login: foshub up "
+		       "--no-auth\n",
+		       n && cs[0].issuer[0] ? cs[0].issuer
+					    : getenv("FOSHUB_AUTH_ISSUERS"));
 	printf("stop with Ctrl-C (SIGINT) or SIGTERM\n");
 }
 
@@ -611,6 +617,9 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'",
 				       argv[optind]);
+	/* as serve reads it: the children inherit it */
+	if (getenv("FOSHUB_AUTH") && strcmp(getenv("FOSHUB_AUTH"), "off") == 0)
+		no_auth = true;
 	if (!realpath("/proc/self/exe", self)) {
 		fprintf(stderr, "foshub: error: cannot find my own binary\n");
 		return 1;

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 from harness import DATA, EXAMPLE, Hub, HubTestCase, ROOT, foshub_bin, run_cli
@@ -449,7 +450,7 @@ class UpRun:
     def __init__(self, base, var, *args):
         env = dict(os.environ)
         for k in ("FOSHUB_DB", "FOSHUB_LISTEN", "FOSHUB_POLICY_DIR",
-                  "FOSHUB_IDP_CONFIG", "FOSHUB_AUTH_ISSUERS"):
+                  "FOSHUB_IDP_CONFIG", "FOSHUB_AUTH_ISSUERS", "FOSHUB_AUTH"):
             env.pop(k, None)
         self.lines = []
         self.p = subprocess.Popen(
@@ -580,12 +581,22 @@ class Up(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
     def test_up_one_hub_alone(self):
-        # no other hub to wire it to: its VAR/HUB.yaml is still valid
+        # no other hub to wire it to: its VAR/HUB.yaml is still valid.
+        # No --idp-config: the hub still wants tokens from the IdP on the
+        # base port, which up did not start, and up says so
         d = tempfile.mkdtemp(prefix="foshub-up-")
-        u = UpRun(free_base(), d, "--hubs", "dev")
+        base = free_base()
+        u = UpRun(base, d, "--hubs", "dev")
         try:
             self.assertTrue(u.wait_for("stop with Ctrl-C"), u.out())
             self.assertIn("dev-hub is ready", u.out())
+            self.assertIn("log in: the hubs accept only tokens from "
+                          "http://127.0.0.1:%d, which up did not start"
+                          % base, u.out())
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                urllib.request.urlopen("http://127.0.0.1:%d/whoami"
+                                       % (base + 1), timeout=10)
+            self.assertEqual(cm.exception.code, 401)
             self.assertEqual(u.stop(), 0, u.out())
             self.assertNotIn("restarting", u.out())
         finally:
