@@ -460,6 +460,19 @@ const char *cli_hub_names(void)
 	return "dev, fin, ops, idp";
 }
 
+const char *cli_mcp_hub_names(char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < HC_COUNT(hubs) && len < size; i++) {
+		if (!hubs[i]->mcp)
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					len ? ", " : "", hubs[i]->short_name);
+	}
+	return buf;
+}
+
 void cli_error(const struct hc_err *err)
 {
 	char msg[1024];

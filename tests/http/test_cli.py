@@ -38,6 +38,12 @@ class Help(unittest.TestCase):
         for args, msg in ((("frobnicate",), "unknown command"),
                           (("serve",), "which hub"),
                           (("serve", "nope"), "unknown hub 'nope'"),
+                          # mcp names only the hubs it serves
+                          (("mcp", "idp"), "idp has no MCP tools; one of: "
+                                           "dev, fin, ops\n"),
+                          (("mcp", "nope"), "unknown hub 'nope'; one of: "
+                                            "dev, fin, ops\n"),
+                          (("mcp",), "which hub? one of: dev, fin, ops\n"),
                           (("serve", "dev", "--threads", "0"), "--threads"),
                           (("serve", "dev", "--bogus"), "--bogus"),
                           (("workplan", "import"), "no workplan files"),
