@@ -503,12 +503,57 @@ const char *cli_db(const char *opt, const struct hc_hub_def *def)
 	return def->default_db;
 }
 
+/* Words of text from column `col` on, wrapped before column 78 and
+ * continued at column `indent`. */
+static void print_wrapped(FILE *out, const char *text, int col, int indent)
+{
+	while (*text) {
+		int len = (int)strcspn(text, " ");
+		if (col > indent && col + 1 + len > 78) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", len, text);
+		col += len;
+		text += len;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
+/* The hubs, by port: what each is for, from the hubs table. */
+static void usage_hubs(FILE *out)
+{
+	bool done[HC_COUNT(hubs)] = { false };
+	for (size_t k = 0; k < HC_COUNT(hubs); k++) {
+		size_t m = HC_COUNT(hubs);
+		const char *port;
+		int col;
+		for (size_t i = 0; i < HC_COUNT(hubs); i++)
+			if (!done[i] &&
+			    (m == HC_COUNT(hubs) ||
+			     cli_hub_port_offset(hubs[i]) <
+				     cli_hub_port_offset(hubs[m])))
+				m = i;
+		done[m] = true;
+		port = strrchr(hubs[m]->default_listen, ':');
+		col = fprintf(out, "  %-4s %-8s %-5s ", hubs[m]->short_name,
+			      hubs[m]->name, port ? port + 1 : "");
+		print_wrapped(out, hubs[m]->description, col, col);
+	}
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: foshub [--version] [--help] COMMAND [ARGS]\n\n"
-		     "The hubs of a federated organisation: dev-hub for "
-		     "development\ncoordination, on one HTTP API per hub.\n\n"
-		     "commands:\n");
+		     "The hubs of a federated organisation, each its own HTTP "
+		     "API on its port\n(`foshub serve HUB`; MCP too but for "
+		     "the IdP); `foshub up` runs them all:\n");
+	usage_hubs(out);
+	fprintf(out, "\ncommands:\n");
 	for (size_t i = 0; i < HC_COUNT(commands); i++)
 		fprintf(out, "  %-26s %s\n", commands[i].name,
 			commands[i].summary);

@@ -23,6 +23,14 @@ class Help(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertIn("serve", out)
         self.assertIn("workplan import", out)
+        # every hub, not only dev-hub, with its port and what it is for
+        for line in ("  idp  idp      8000  NetKingdom IdP",
+                     "  dev  dev-hub  8001  Development coordination",
+                     "  ops  ops-hub  8002  Runtime operations",
+                     "  fin  fin-hub  8003  Resource viability"):
+            self.assertIn(line, out)
+        hubs = out.split("commands:")[0]
+        self.assertTrue(all(len(l) < 80 for l in hubs.splitlines()), hubs)
 
     def test_subcommand_help(self):
         for args in (("serve", "--help"), ("workplan", "import", "--help"),
