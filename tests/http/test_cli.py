@@ -6,10 +6,11 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import unittest
 
-from harness import DATA, EXAMPLE, EXAMPLES, Hub, run_cli
+from harness import DATA, EXAMPLE, EXAMPLES, Hub, foshub_bin, run_cli
 
 
 class Help(unittest.TestCase):
@@ -41,6 +42,28 @@ class Help(unittest.TestCase):
         code, out, _ = run_cli("serve", "--help")
         for opt in ("--listen", "--db", "FOSHUB_DB", "FOSHUB_LISTEN"):
             self.assertIn(opt, out)
+
+    def test_db_default_is_each_hubs_own_file(self):
+        # what the code does (db status names the database it opens, in
+        # an empty directory) is what serve --help and mcp --help say
+        _, serve_help, _ = run_cli("serve", "--help")
+        _, mcp_help, _ = run_cli("mcp", "--help")
+        d = tempfile.mkdtemp(prefix="foshub-cli-")
+        try:
+            for hub, name in (("dev", "dev-hub"), ("ops", "ops-hub"),
+                              ("fin", "fin-hub"), ("idp", "idp")):
+                p = subprocess.run([foshub_bin(), "db", "status", hub],
+                                   capture_output=True, text=True, cwd=d,
+                                   env={k: v for k, v in os.environ.items()
+                                        if k != "FOSHUB_DB"}, timeout=60)
+                self.assertEqual(p.stdout.splitlines()[0],
+                                 "database sqlite:var/%s.db (sqlite)" % name,
+                                 p.stdout + p.stderr)
+                self.assertIn("var/%s.db" % name, serve_help)
+                if hub != "idp":
+                    self.assertIn("var/%s.db" % name, mcp_help)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_usage_errors(self):
         for args, msg in ((("frobnicate",), "unknown command"),
