@@ -475,16 +475,16 @@ static void print_urls(const struct child *cs, size_t n, bool all_ready,
 		printf("log in: the hubs check tokens from the IdP at "
 		       "http://127.0.0.1:%u (docs/iam-profile.md).\n"
 		       "  a token for curl, from a service account of the IdP's "
-		       "file:\n"
+		       "file, for one hub (HUB_URL, above; another hub refuses "
+		       "it):\n"
 		       "    FOSHUB_AUTH_CLIENT_ID=ID FOSHUB_AUTH_CLIENT_SECRET=S "
-		       "foshub token --issuer http://127.0.0.1:%u "
-		       "http://127.0.0.1:%u\n"
+		       "foshub token --issuer http://127.0.0.1:%u HUB_URL\n"
 		       "  MCP clients log in through the IdP's page by "
 		       "themselves; users and clients: foshub idp add-user, "
 		       "foshub idp add-client\n"
 		       "  the pages sign you in through the IdP when "
 		       "SECRETS/hub-portal.secret is there (--secrets-dir)\n",
-		       idp->port, idp->port, idp->port + 1);
+		       idp->port, idp->port);
 	else if (n && cs[0].no_auth)
 		printf("log in: none, identity checks are off (--no-auth): "
 		       "anyone who can reach 127.0.0.1 may read and write\n");
