@@ -204,6 +204,30 @@ class Consistency(unittest.TestCase):
     def test_markdown_form(self):
         self.roundtrip(os.path.join(DATA, "workplans", "CUST-WP-0025.md"), "plan.md", False)
 
+    def test_nothing_to_check(self):
+        # no PATH and no registered repo, or paths without workplan
+        # files: not "0 findings" and success, but what to name instead
+        empty = os.path.join(self.dir, "empty")
+        os.makedirs(empty)
+        for verb in ("check", "fix"):
+            code, out, err = run_cli("workplan", verb, "--db", self.db)
+            self.assertEqual(code, 2, out + err)
+            self.assertIn("nothing to %s: no PATH given, and no repo "
+                          "registered" % verb, err)
+            self.assertIn("foshub workplan %s PATH..." % verb, err)
+            self.assertNotIn("0 findings", err)
+            code, out, err = run_cli("workplan", verb, "--db", self.db, empty)
+            self.assertEqual(code, 2, out + err)
+            self.assertIn("nothing to %s: no workplan files" % verb, err)
+        # a file given is checked, even when all is well
+        code, out, err = run_cli("workplan", "import", "--db", self.db,
+                                 EXAMPLE)
+        self.assertEqual(code, 0, err)
+        code, out, err = run_cli("workplan", "check", "--db", self.db,
+                                 EXAMPLE)
+        self.assertIn("in 1 file", err)
+        self.assertNotIn("nothing to check", err)
+
     def test_duplicate_and_registered_repos(self):
         a = os.path.join(self.dir, "repo", "workplans")
         os.makedirs(a)
