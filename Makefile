@@ -306,7 +306,8 @@ run: $(FOSHUB)
 	fi
 	@echo "IdP test fixtures (examples/idp/idp.yaml): user alice / alice-dev-password;" \
 	     "a token for curl: FOSHUB_AUTH_CLIENT_ID=dev-hub" \
-	     "FOSHUB_AUTH_CLIENT_SECRET=devhub-dev-secret $(FOSHUB) token http://127.0.0.1:8001"
+	     "FOSHUB_AUTH_CLIENT_SECRET=devhub-dev-secret $(FOSHUB) token http://127.0.0.1:8001" \
+	     "(dev-hub; each hub wants its own: 8002 ops-hub, 8003 fin-hub)"
 	$(FOSHUB) up --var $(VAR) --idp-config examples/idp/idp.yaml \
 		--secrets-dir examples/idp/secrets
 

@@ -17,8 +17,10 @@ struct cli_command {
 
 /* The hubs foshub can serve, by short name ("dev"). */
 const struct hc_hub_def *cli_hub(const char *short_name);
-/* "dev" or "dev, ops" for messages. */
+/* "dev, fin, ops, idp": every hub's short name, for messages. */
 const char *cli_hub_names(void);
+/* "dev, fin, ops": the hubs that serve MCP, written into buf. */
+const char *cli_mcp_hub_names(char *buf, size_t size);
 /* The hubs table, in order (for `up` and `mcp-config add`). */
 size_t cli_hub_count(void);
 const struct hc_hub_def *cli_hub_at(size_t i);

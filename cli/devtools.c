@@ -97,6 +97,34 @@ static int run_on_files(struct hc_conn *c, const struct wp_opts *o,
 		      : dh_wp_check(c, files, n, repo, where, rep, err);
 }
 
+/*
+ * Nothing was looked at: no workplan file in the PATHs given, or no PATH
+ * and no registered repo with a path on this machine. Say so and how to
+ * name something, rather than "0 findings"; exit status 2, as for a
+ * usage error, since nothing can be vouched for.
+ */
+static int nothing_to_check(const struct cli_command *cmd, bool paths_given,
+			    const char *host)
+{
+	const char *verb = strchr(cmd->name, ' ') + 1;
+	if (paths_given)
+		fprintf(stderr, "foshub: nothing to %s: no workplan files "
+				"(*.md, *.txt) in the paths given\n",
+			verb);
+	else
+		fprintf(stderr,
+			"foshub: nothing to %s: no PATH given, and no repo "
+			"registered in dev-hub's database has a path on this "
+			"machine (%s)\n"
+			"name workplan files or directories: foshub %s "
+			"PATH...\n"
+			"or register repos with their path here (POST /repos "
+			"with host_paths, MCP register_repo; "
+			"docs/operator.md)\n",
+			verb, host, cmd->name);
+	return 2;
+}
+
 static int cli_workplan_consistency(const struct cli_command *cmd, int argc,
 				    char **argv, bool fix)
 {
@@ -116,7 +144,7 @@ static int cli_workplan_consistency(const struct cli_command *cmd, int argc,
 	struct hc_conn *c = NULL;
 	char host[256];
 	int ch, rc = HC_OK, status;
-	size_t files = 0;
+	size_t files = 0, repos_here = 0;
 
 	opterr = 0;
 	optind = 1;
@@ -187,6 +215,7 @@ static int cli_workplan_consistency(const struct cli_command *cmd, int argc,
 					hc_json_str(repo, "name"), host);
 				continue;
 			}
+			repos_here++;
 			for (const char *const *d = dh_workplan_dirs; *d;
 			     d++) {
 				char *p = NULL;
@@ -213,6 +242,10 @@ static int cli_workplan_consistency(const struct cli_command *cmd, int argc,
 		cli_error(&err);
 		dh_report_release(&rep);
 		return 1;
+	}
+	if (optind < argc ? files == 0 : repos_here == 0) {
+		dh_report_release(&rep);
+		return nothing_to_check(cmd, optind < argc, host);
 	}
 	if (!fix)
 		fprintf(stderr, "foshub: %zu finding%s in %zu file%s\n",

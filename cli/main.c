@@ -25,8 +25,10 @@ static const struct cli_command commands[] = {
 	  "                      8003 fin; env FOSHUB_LISTEN;\n"
 	  "                      port 0 picks a free port)\n"
 	  "  --db URL            database, sqlite:PATH or postgresql://...\n"
-	  "                      (default: sqlite:var/dev-hub.db; env\n"
-	  "                      FOSHUB_DB; see docs/deploy.md)\n"
+	  "                      (env FOSHUB_DB; see docs/deploy.md;\n"
+	  "                      default: the hub's own file under var/:\n"
+	  "                      sqlite:var/dev-hub.db, var/ops-hub.db,\n"
+	  "                      var/fin-hub.db or var/idp.db)\n"
 	  "  --threads N         worker threads (default 4)\n"
 	  "  --max-body BYTES    largest request body (default 1048576)\n"
 	  "  --max-per-address N connections at once from one client\n"
@@ -88,8 +90,9 @@ static const struct cli_command commands[] = {
 	  "\n"
 	  "options:\n"
 	  "  --db URL          database, sqlite:PATH or postgresql://...\n"
-	  "                    (default: sqlite:var/dev-hub.db; env\n"
-	  "                    FOSHUB_DB)\n"
+	  "                    (env FOSHUB_DB; default: the hub's own file,\n"
+	  "                    sqlite:var/dev-hub.db, var/ops-hub.db or\n"
+	  "                    var/fin-hub.db)\n"
 	  "  --mcp-tools SET   full (default), core, or a comma-separated\n"
 	  "                    list of tool names (env FOSHUB_MCP_TOOLS)\n"
 	  "  --log-level LEVEL debug, info, warn (default) or error\n"
@@ -279,10 +282,14 @@ static const struct cli_command commands[] = {
 	  "side, status, priority or title drift, state_hub ids missing,\n"
 	  "different, duplicated or belonging to another row, a workplan id\n"
 	  "given by two files, a workstream imported from another file. One\n"
-	  "line per finding (file:line: message); the exit status is 1 when\n"
-	  "there is any. Without PATH, every registered repo is checked: its\n"
-	  "workplans/ and docs/workplans/ directories at its path on this\n"
-	  "machine, and its workstreams that no file gives.\n"
+	  "line per finding (file:line: message). Without PATH, every\n"
+	  "registered repo is checked: its workplans/ and docs/workplans/\n"
+	  "directories at its path on this machine, and its workstreams that\n"
+	  "no file gives.\n"
+	  "\n"
+	  "exit status: 0 consistent, 1 findings or an error, 2 a usage\n"
+	  "error or nothing to check (no PATH and no registered repo with a\n"
+	  "path here, or no workplan file in the PATHs: said on stderr).\n"
 	  "\n"
 	  "options:\n"
 	  "  --db URL     database (default: sqlite:var/dev-hub.db; env\n"
@@ -301,7 +308,9 @@ static const struct cli_command commands[] = {
 	  "those lines change; every other byte and the line endings are\n"
 	  "kept. A file is replaced atomically (temporary file and rename)\n"
 	  "after keeping FILE.bak. Files whose ids belong to other rows are\n"
-	  "not fixed (exit status 1). Without PATH, every registered repo.\n"
+	  "not fixed (exit status 1). Without PATH, every registered repo;\n"
+	  "nothing to fix (no PATH and no repo with a path here, or no\n"
+	  "workplan file in the PATHs) is exit status 2.\n"
 	  "\n"
 	  "options:\n"
 	  "  --dry-run    say what would be done, change nothing\n"
@@ -383,11 +392,13 @@ static const struct cli_command commands[] = {
 	  "                 [--ready-timeout SECONDS] [--idp-config FILE]\n"
 	  "                 [--no-auth] [--secrets-dir DIR] [--no-events]\n"
 	  "\n"
-	  "Start every hub (the IdP, dev-hub, ops-hub, fin-hub) as a child\n"
-	  "process `foshub serve HUB` on 127.0.0.1, ports from the base port\n"
-	  "(the IdP on it, dev-hub +1, ops-hub +2, fin-hub +3), databases\n"
-	  "under the var directory; wait until each answers /readyz; print\n"
-	  "the URLs and how to log in. A hub that dies is reported and\n"
+	  "Start every hub (the IdP when its file is given, dev-hub,\n"
+	  "ops-hub, fin-hub) as a child process `foshub serve HUB` on\n"
+	  "127.0.0.1, ports from the base port (the IdP on it, dev-hub +1,\n"
+	  "ops-hub +2, fin-hub +3), databases under the var directory; wait\n"
+	  "until each answers /readyz; print the URLs and how to log in. A\n"
+	  "port already in use (another `foshub up`?) is named and nothing\n"
+	  "is started (exit status 1). A hub that dies is reported and\n"
 	  "started again after 1 s, doubling up to 30 s while it keeps\n"
 	  "dying. Ctrl-C or SIGTERM stops them all.\n"
 	  "\n"
@@ -400,9 +411,7 @@ static const struct cli_command commands[] = {
 	  "  --idp-config FILE    the IdP's file (env FOSHUB_IDP_CONFIG);\n"
 	  "                       without one the IdP is not started\n"
 	  "  --no-auth            run every hub without identity checks\n"
-	  "                       (local use only); otherwise the hubs\n"
-	  "                       trust the IdP at http://127.0.0.1:BASE\n"
-	  "                       (or FOSHUB_AUTH_ISSUERS)\n"
+	  "                       (env FOSHUB_AUTH=off; local use only)\n"
 	  "  --secrets-dir DIR    DIR/HUB.secret is the secret of the service\n"
 	  "                       account named after the hub (dev-hub, ...),\n"
 	  "                       for its events to the others, and\n"
@@ -412,7 +421,14 @@ static const struct cli_command commands[] = {
 	  "                       FOSHUB_SECRETS_DIR)\n"
 	  "  --no-events          do not wire the hubs' events to each other\n"
 	  "                       (by default VAR/HUB.yaml is written on\n"
-	  "                       every start: docs/events.md)\n" },
+	  "                       every start: docs/events.md)\n"
+	  "\n"
+	  "Identity: unless --no-auth, every hub accepts only tokens from\n"
+	  "the IdP at http://127.0.0.1:BASE (or the issuers of\n"
+	  "FOSHUB_AUTH_ISSUERS). Without --idp-config up does not start\n"
+	  "that IdP, so every call but health and metadata is refused (401)\n"
+	  "until one answers there: give --idp-config, run your own IdP\n"
+	  "there, or use --no-auth.\n" },
 };
 
 static const struct hc_hub_def *const hubs[] = { &devhub_def, &finhub_def,
@@ -456,6 +472,19 @@ const char *cli_hub_names(void)
 	return "dev, fin, ops, idp";
 }
 
+const char *cli_mcp_hub_names(char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < HC_COUNT(hubs) && len < size; i++) {
+		if (!hubs[i]->mcp)
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+					len ? ", " : "", hubs[i]->short_name);
+	}
+	return buf;
+}
+
 void cli_error(const struct hc_err *err)
 {
 	char msg[1024];
@@ -486,12 +515,57 @@ const char *cli_db(const char *opt, const struct hc_hub_def *def)
 	return def->default_db;
 }
 
+/* Words of text from column `col` on, wrapped before column 78 and
+ * continued at column `indent`. */
+static void print_wrapped(FILE *out, const char *text, int col, int indent)
+{
+	while (*text) {
+		int len = (int)strcspn(text, " ");
+		if (col > indent && col + 1 + len > 78) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		}
+		fprintf(out, "%.*s", len, text);
+		col += len;
+		text += len;
+		text += strspn(text, " ");
+	}
+	fputc('\n', out);
+}
+
+/* The hubs, by port: what each is for, from the hubs table. */
+static void usage_hubs(FILE *out)
+{
+	bool done[HC_COUNT(hubs)] = { false };
+	for (size_t k = 0; k < HC_COUNT(hubs); k++) {
+		size_t m = HC_COUNT(hubs);
+		const char *port;
+		int col;
+		for (size_t i = 0; i < HC_COUNT(hubs); i++)
+			if (!done[i] &&
+			    (m == HC_COUNT(hubs) ||
+			     cli_hub_port_offset(hubs[i]) <
+				     cli_hub_port_offset(hubs[m])))
+				m = i;
+		done[m] = true;
+		port = strrchr(hubs[m]->default_listen, ':');
+		col = fprintf(out, "  %-4s %-8s %-5s ", hubs[m]->short_name,
+			      hubs[m]->name, port ? port + 1 : "");
+		print_wrapped(out, hubs[m]->description, col, col);
+	}
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: foshub [--version] [--help] COMMAND [ARGS]\n\n"
-		     "The hubs of a federated organisation: dev-hub for "
-		     "development\ncoordination, on one HTTP API per hub.\n\n"
-		     "commands:\n");
+		     "The hubs of a federated organisation, each its own HTTP "
+		     "API on its port\n(`foshub serve HUB`; MCP too but for "
+		     "the IdP); `foshub up` runs them all:\n");
+	usage_hubs(out);
+	fprintf(out, "\ncommands:\n");
 	for (size_t i = 0; i < HC_COUNT(commands); i++)
 		fprintf(out, "  %-26s %s\n", commands[i].name,
 			commands[i].summary);

@@ -45,6 +45,7 @@ int cli_mcp(const struct cli_command *cmd, int argc, char **argv)
 	const char *db = NULL;
 	struct hc_hub *hub = NULL;
 	struct hc_err err = { 0 };
+	char names[64];
 	int c, rc;
 
 	opterr = 0;
@@ -79,14 +80,19 @@ int cli_mcp(const struct cli_command *cmd, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage_error(cmd, "which hub? one of: %s",
-				       cli_hub_names());
+				       cli_mcp_hub_names(names, sizeof(names)));
 	if (optind + 1 < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'",
 				       argv[optind + 1]);
 	def = cli_hub(argv[optind]);
-	if (!def || !def->mcp)
+	if (!def)
 		return cli_usage_error(cmd, "unknown hub '%s'; one of: %s",
-				       argv[optind], cli_hub_names());
+				       argv[optind],
+				       cli_mcp_hub_names(names, sizeof(names)));
+	if (!def->mcp)
+		return cli_usage_error(cmd, "%s has no MCP tools; one of: %s",
+				       def->name,
+				       cli_mcp_hub_names(names, sizeof(names)));
 	cfg.db_url = cli_db(db, def);
 	/* stdout carries the protocol and nothing else: logs go to stderr */
 	if (hc_hub_open(&hub, def, &cfg, &err) != HC_OK ||

@@ -5,12 +5,15 @@
  * running this same binary with `serve NAME`, on 127.0.0.1 at the base
  * port plus the hub's offset (its default port minus 8000: the IdP 8000,
  * dev-hub 8001, ops-hub 8002, fin-hub 8003), with its SQLite database
- * under the var directory. up waits until each answers GET /readyz, prints
- * the URLs and how to log in, then supervises: a hub that dies is reported
- * and started again after a delay that doubles on every quick death (1 s
- * up to 30 s; a hub that ran for a minute starts over at 1 s). SIGINT or
- * SIGTERM stops every hub with SIGTERM (SIGKILL after 15 s) and up exits
- * 0 when all stopped cleanly.
+ * under the var directory. A port already taken (another federation
+ * running) makes up refuse with the address before it starts anything. up
+ * waits until each hub answers GET /readyz, its own process being the one
+ * listening on its port (another process answering there does not count),
+ * prints the URLs and how to log in, then supervises: a hub that dies is
+ * reported and started again after a delay that doubles on every quick
+ * death (1 s up to 30 s; a hub that ran for a minute starts over at 1 s).
+ * SIGINT or SIGTERM stops every hub with SIGTERM (SIGKILL after 15 s) and
+ * up exits 0 when all stopped cleanly.
  *
  * The hubs are wired to each other by default (docs/events.md): up writes
  * each hub's configuration to VAR/HUB.yaml on every start, with the
@@ -22,6 +25,7 @@
  * itself die (PR_SET_PDEATHSIG).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -84,6 +88,7 @@ struct child {
 	int64_t next_start; /* ms; when to start it again (pid 0) */
 	int64_t backoff;
 	bool ready;
+	bool impostor_told; /* said another process answers on its port */
 	unsigned restarts;
 	int last_status;
 };
@@ -109,6 +114,21 @@ static const struct child *find_child(const struct child *cs, size_t n,
 	return NULL;
 }
 
+/* Does the wiring connect c to another hub started? */
+static bool has_peer(const struct child *c, const struct child *cs, size_t n)
+{
+	const char *me = c->def->short_name;
+	for (size_t i = 0; i < HC_COUNT(wiring); i++) {
+		if (strcmp(wiring[i].from, me) == 0 &&
+		    find_child(cs, n, wiring[i].to))
+			return true;
+		if (strcmp(wiring[i].to, me) == 0 &&
+		    find_child(cs, n, wiring[i].from))
+			return true;
+	}
+	return false;
+}
+
 /* VAR/HUB.yaml: the events of one hub, wired to the others started. */
 static int write_hub_config(struct child *c, const struct child *cs, size_t n,
 			    const char *var)
@@ -127,8 +147,14 @@ static int write_hub_config(struct child *c, const struct child *cs, size_t n,
 	fprintf(f, "# %s's configuration, written by `foshub up` on every "
 		   "start:\n# the events between the hubs it started "
 		   "(docs/events.md). To change it,\n# copy it and run "
-		   "`foshub serve %s --config COPY` yourself.\nevents:\n",
+		   "`foshub serve %s --config COPY` yourself.\n",
 		c->def->name, me);
+	if (!has_peer(c, cs, n)) {
+		/* an empty 'events:' would be null, not a mapping */
+		fprintf(f, "events: {} # no other hub started\n");
+		goto done;
+	}
+	fprintf(f, "events:\n");
 	if (strcmp(me, "dev") == 0 && find_child(cs, n, "fin"))
 		fprintf(f, "  # the canon (System 5): runway alerts escalate "
 			   "here\n  escalation_domain: custodian\n");
@@ -160,6 +186,7 @@ static int write_hub_config(struct child *c, const struct child *cs, size_t n,
 		senders = true;
 		fprintf(f, "    - hub: %s\n", from->def->name);
 	}
+done:
 	if (fclose(f) != 0)
 		return -1;
 	c->config = c->config_buf;
@@ -199,6 +226,118 @@ static bool probe_ready(unsigned port)
 	}
 	close(fd);
 	return ok;
+}
+
+/*
+ * Is 127.0.0.1:PORT free for a hub? Tried the way the hub binds it (with
+ * SO_REUSEADDR: a port left in TIME_WAIT by a stopped hub is free; one
+ * that another process listens on is not). 0, or the errno of the bind.
+ */
+static int port_busy(unsigned port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port) };
+	int on = 1, e = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		e = errno;
+	close(fd);
+	return e;
+}
+
+/* Refuse to start when a hub's address is taken: say which, for all. */
+static bool ports_free(const struct child *cs, size_t n)
+{
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		int e = port_busy(cs[i].port);
+		if (!e)
+			continue;
+		fprintf(stderr, "foshub: error: cannot start %s: "
+				"127.0.0.1:%u: %s\n",
+			cs[i].def->name, cs[i].port, strerror(e));
+		ok = false;
+	}
+	if (!ok)
+		fprintf(stderr, "foshub: nothing started; is another `foshub "
+				"up` running? Stop it, or choose other ports "
+				"with --base-port\n");
+	return ok;
+}
+
+/*
+ * Is the socket listening on 127.0.0.1:PORT one of pid's? Then an answer
+ * on that port is the child's own, not another process's. Read from
+ * /proc/net/tcp (LISTEN entries of the port) and /proc/PID/fd. 1 yes,
+ * 0 no, -1 when /proc cannot tell (then the answer is taken as it is).
+ */
+static int child_listens(pid_t pid, unsigned port)
+{
+	unsigned long inodes[8];
+	size_t ni = 0;
+	char line[512], path[64], link[64];
+	struct dirent *de;
+	FILE *f = fopen("/proc/net/tcp", "r");
+	DIR *dir;
+	int found = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && ni < HC_COUNT(inodes)) {
+		unsigned long addr, inode;
+		unsigned lport, state;
+		/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+		if (sscanf(line, " %*u: %lx:%x %*x:%*x %x %*x:%*x %*x:%*x %*x "
+				 "%*u %*u %lu",
+			   &addr, &lport, &state, &inode) == 4 &&
+		    state == 0x0A && lport == port &&
+		    (uint32_t)addr == htonl(INADDR_LOOPBACK))
+			inodes[ni++] = inode;
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = ni ? opendir(path) : NULL;
+	if (!dir)
+		return ni ? -1 : 0;
+	while (!found && (de = readdir(dir))) {
+		char fd_path[320];
+		ssize_t len;
+		snprintf(fd_path, sizeof(fd_path), "%s/%s", path, de->d_name);
+		len = readlink(fd_path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		for (size_t i = 0; i < ni && !found; i++) {
+			char want[40];
+			snprintf(want, sizeof(want), "socket:[%lu]", inodes[i]);
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * Is the child ready: alive (not reaped), answering GET /readyz with 200,
+ * and the one listening on its port? An answer from another process on
+ * the port (another federation) does not count; it is reported once.
+ */
+static bool child_ready(struct child *c)
+{
+	int mine;
+	if (!c->pid || !probe_ready(c->port))
+		return false;
+	mine = child_listens(c->pid, c->port);
+	if (mine == 0 && !c->impostor_told) {
+		printf("foshub up: 127.0.0.1:%u answers, but not %s (pid %d) "
+		       "listens there: another process has the port\n",
+		       c->port, c->def->name, (int)c->pid);
+		c->impostor_told = true;
+	}
+	return mine != 0;
 }
 
 static int spawn(struct child *c, const char *self, const sigset_t *mask)
@@ -259,6 +398,7 @@ static int spawn(struct child *c, const char *self, const sigset_t *mask)
 	c->pid = pid;
 	c->started = now_ms();
 	c->ready = false;
+	c->impostor_told = false;
 	return 0;
 }
 
@@ -287,6 +427,7 @@ static void reap(struct child *cs, size_t n, bool stopping)
 			if (c->pid != pid)
 				continue;
 			c->pid = 0;
+			c->ready = false;
 			c->last_status = status;
 			if (stopping)
 				break;
@@ -307,10 +448,16 @@ static void reap(struct child *cs, size_t n, bool stopping)
 	}
 }
 
-static void print_urls(const struct child *cs, size_t n)
+static void print_urls(const struct child *cs, size_t n, bool all_ready,
+		       long timeout_s)
 {
 	const struct child *idp = NULL;
-	printf("foshub up: the federation is running\n");
+	if (all_ready)
+		printf("foshub up: the federation is running\n");
+	else
+		printf("foshub up: not every hub is ready after %ld s (still "
+		       "waiting; see the messages above)\n",
+		       timeout_s);
 	for (size_t i = 0; i < n; i++) {
 		const struct child *c = &cs[i];
 		if (strcmp(c->def->short_name, "idp") == 0)
@@ -328,21 +475,27 @@ static void print_urls(const struct child *cs, size_t n)
 		printf("log in: the hubs check tokens from the IdP at "
 		       "http://127.0.0.1:%u (docs/iam-profile.md).\n"
 		       "  a token for curl, from a service account of the IdP's "
-		       "file:\n"
+		       "file, for one hub (HUB_URL, above; another hub refuses "
+		       "it):\n"
 		       "    FOSHUB_AUTH_CLIENT_ID=ID FOSHUB_AUTH_CLIENT_SECRET=S "
-		       "foshub token --issuer http://127.0.0.1:%u "
-		       "http://127.0.0.1:%u\n"
+		       "foshub token --issuer http://127.0.0.1:%u HUB_URL\n"
 		       "  MCP clients log in through the IdP's page by "
 		       "themselves; users and clients: foshub idp add-user, "
 		       "foshub idp add-client\n"
 		       "  the pages sign you in through the IdP when "
 		       "SECRETS/hub-portal.secret is there (--secrets-dir)\n",
-		       idp->port, idp->port, idp->port + 1);
-	else if (idp)
-		printf("log in: identity checks are off (--no-auth)\n");
+		       idp->port, idp->port);
+	else if (n && cs[0].no_auth)
+		printf("log in: none, identity checks are off (--no-auth): "
+		       "anyone who can reach 127.0.0.1 may read and write\n");
 	else
-		printf("log in: no identity provider in this federation; the "
-		       "hubs answer on loopback without login\n");
+		printf("log in: the hubs accept only tokens from %s, which up "
+		       "did not start (no --idp-config): every call but health "
+		       "and metadata is refused (401) until an IdP answers "
+		       "there; for local use without login: foshub up "
+		       "--no-auth\n",
+		       n && cs[0].issuer[0] ? cs[0].issuer
+					    : getenv("FOSHUB_AUTH_ISSUERS"));
 	printf("stop with Ctrl-C (SIGINT) or SIGTERM\n");
 }
 
@@ -464,13 +617,11 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(cmd, "unexpected argument '%s'",
 				       argv[optind]);
+	/* as serve reads it: the children inherit it */
+	if (getenv("FOSHUB_AUTH") && strcmp(getenv("FOSHUB_AUTH"), "off") == 0)
+		no_auth = true;
 	if (!realpath("/proc/self/exe", self)) {
 		fprintf(stderr, "foshub: error: cannot find my own binary\n");
-		return 1;
-	}
-	if (mkdir(var, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "foshub: error: %s: cannot create: %s\n", var,
-			strerror(errno));
 		return 1;
 	}
 	/* the hubs, by port */
@@ -530,6 +681,14 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 			cs[k] = cs[k - 1];
 			cs[k - 1] = t;
 		}
+	/* before anything is written or started */
+	if (!ports_free(cs, n))
+		return 1;
+	if (mkdir(var, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "foshub: error: %s: cannot create: %s\n", var,
+			strerror(errno));
+		return 1;
+	}
 	/* after sorting: config points into the child itself */
 	for (size_t i = 0; i < n && !no_events; i++)
 		if (cs[i].def->events &&
@@ -576,7 +735,7 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 					c->next_start = now_ms() + c->backoff;
 				}
 			}
-			if (c->pid && !c->ready && probe_ready(c->port)) {
+			if (!c->ready && child_ready(c)) {
 				c->ready = true;
 				printf("foshub up: %s is ready at "
 				       "http://127.0.0.1:%u\n",
@@ -586,7 +745,7 @@ int cli_up(const struct cli_command *cmd, int argc, char **argv)
 		}
 		if (!announced && (all_ready || now_ms() > ready_deadline)) {
 			announced = true;
-			print_urls(cs, n);
+			print_urls(cs, n, all_ready, timeout_s);
 		}
 	}
 }

@@ -66,6 +66,40 @@ static int check_domain(struct hc_view *v, struct hc_err *err)
 
 /* ---- runway ----------------------------------------------------------------- */
 
+/*
+ * When the cash runs out, in the terms fin-hub computes it with
+ * (docs/fin-hub.md): cash_out_month is the first projected month whose
+ * closing balance is below zero, so the month before it is the last one
+ * the cash covers, even when it closes at exactly zero.
+ */
+static int cash_out_html(struct hc_buf *b, const json_t *w)
+{
+	const char *out = hc_json_str(w, "cash_out_month");
+	const char *prev = NULL, *month;
+	json_t *m;
+	size_t i;
+	if (!out)
+		return HC_OK;
+	json_array_foreach(json_object_get(w, "projection"), i, m)
+	{
+		month = hc_json_str(m, "month");
+		if (!month || strcmp(month, out) == 0)
+			break;
+		prev = month;
+	}
+	if (prev)
+		return hc_html(b,
+			       " <strong>The projected balance goes below zero "
+			       "in %s: %s is the last month the cash "
+			       "covers.</strong>",
+			       out, prev);
+	return hc_html(b,
+		       " <strong>The projected balance goes below zero in %s, "
+		       "the first month projected: the cash does not cover "
+		       "it.</strong>",
+		       out);
+}
+
 static int runway_one(struct hc_view *v, struct hc_buf *b, const json_t *acc)
 {
 	const char *domain = hc_json_str(acc, "domain");
@@ -118,9 +152,8 @@ static int runway_one(struct hc_view *v, struct hc_buf *b, const json_t *acc)
 		     gross, avg,
 		     hc_json_str(json_object_get(w, "variable_costs"), "trend"),
 		     hc_json_str(acc, "as_of"));
-	if (rc == HC_OK && hc_json_str(w, "cash_out_month"))
-		rc = hc_html(b, " <strong>Cash runs out in %s.</strong>",
-			     hc_json_str(w, "cash_out_month"));
+	if (rc == HC_OK)
+		rc = cash_out_html(b, w);
 	if (rc == HC_OK)
 		rc = hc_html_raw(b, "</p>");
 	n = json_array_size(json_object_get(w, "projection"));

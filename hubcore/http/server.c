@@ -8,14 +8,18 @@
  * one line with its status and duration.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hubcore/auth.h"
 #include "hubcore/auth/auth_internal.h"
@@ -35,6 +39,7 @@ struct hc_server {
 	struct hc_hub *hub;
 	struct hc_server_options opt;
 	unsigned port;
+	int listen_fd; /* ours: libmicrohttpd leaves it open on quiesce */
 	pthread_mutex_t pipes_lock;
 	struct hc_pipe *pipes; /* live streaming bodies, closed on stop */
 	bool stopping;
@@ -692,12 +697,52 @@ int hc_listen_check(const char *listen, struct hc_err *err)
 	return parse_listen(listen, &ss, &v6, err);
 }
 
+/*
+ * Bind and listen on the address ourselves, so that a failure names the
+ * address and the reason (libmicrohttpd's own message names the port
+ * argument of MHD_start_daemon, 0 here). Returns the socket, or -1 with
+ * err set.
+ */
+static int listen_socket(const char *addr, const struct sockaddr_storage *ss,
+			 bool v6, unsigned *port, struct hc_err *err)
+{
+	socklen_t len = v6 ? sizeof(struct sockaddr_in6)
+			   : sizeof(struct sockaddr_in);
+	struct sockaddr_storage bound;
+	int on = 1, e;
+	int fd = socket(v6 ? AF_INET6 : AF_INET,
+			SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* as libmicrohttpd does: a restart need not wait for TIME_WAIT,
+	 * and [::]:PORT is IPv6 only */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+			      sizeof(on)) != 0) ||
+	    bind(fd, (const struct sockaddr *)ss, len) != 0 ||
+	    listen(fd, SOMAXCONN) != 0)
+		goto fail;
+	len = sizeof(bound);
+	if (getsockname(fd, (struct sockaddr *)&bound, &len) != 0)
+		goto fail;
+	*port = ntohs(bound.ss_family == AF_INET6
+			      ? ((struct sockaddr_in6 *)&bound)->sin6_port
+			      : ((struct sockaddr_in *)&bound)->sin_port);
+	return fd;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	hc_err_field(err, HC_EIO, "listen", "cannot listen on %s: %s", addr,
+		     strerror(e));
+	return -1;
+}
+
 int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 		    const struct hc_server_options *opt, struct hc_err *err)
 {
 	struct hc_server *srv = calloc(1, sizeof(*srv));
 	struct sockaddr_storage ss = { 0 };
-	const union MHD_DaemonInfo *info;
 	unsigned flags;
 	bool v6 = false;
 	int rc;
@@ -723,6 +768,11 @@ int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 		free(srv);
 		return rc;
 	}
+	srv->listen_fd = listen_socket(opt->listen, &ss, v6, &srv->port, err);
+	if (srv->listen_fd < 0) {
+		free(srv);
+		return err->status;
+	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 		MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
 		(v6 ? MHD_USE_IPv6 : 0);
@@ -731,7 +781,7 @@ int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, access_cb, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, hub,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
 		MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)(srv->opt.threads > 1 ? srv->opt.threads : 0),
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
@@ -748,15 +798,14 @@ int hc_server_start(struct hc_server **out, struct hc_hub *hub,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
+		close(srv->listen_fd);
 		pthread_mutex_destroy(&srv->pipes_lock);
 		free(srv);
 		return hc_err_field(err, HC_EIO, "listen",
-				    "cannot listen on %s (address in use or "
-				    "not available)",
+				    "cannot serve on %s (the HTTP server did "
+				    "not start; see the log above)",
 				    opt->listen);
 	}
-	info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : 0;
 	*out = srv;
 	return HC_OK;
 }
@@ -772,7 +821,10 @@ void hc_server_stop(struct hc_server *srv)
 		return;
 	/* No new connections; streams (SSE) end; requests in flight, a body
 	 * still arriving included, finish, for up to drain_s seconds. */
-	MHD_quiesce_daemon(srv->daemon);
+	/* the listening socket is ours again once quiesced: closed after
+	 * MHD_stop_daemon, as its threads may still look at it until then
+	 * (-1 when quiescing failed: libmicrohttpd closes it itself) */
+	srv->listen_fd = MHD_quiesce_daemon(srv->daemon);
 	break_pipes(srv);
 	/* let the polling threads act on the resumed connections: broken
 	 * streams end at once, closed ones once their last bytes are sent
@@ -795,6 +847,8 @@ void hc_server_stop(struct hc_server *srv)
 				    left, srv->opt.drain_s);
 	}
 	MHD_stop_daemon(srv->daemon);
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
 	/* Writers still hold pipes that point here: wait for them to see the
 	 * broken pipes and let go (they are told to stop before this). */
 	for (int i = 0; i < 1000; i++) {

@@ -6,10 +6,11 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import unittest
 
-from harness import DATA, EXAMPLE, EXAMPLES, Hub, run_cli
+from harness import DATA, EXAMPLE, EXAMPLES, Hub, foshub_bin, run_cli
 
 
 class Help(unittest.TestCase):
@@ -23,6 +24,14 @@ class Help(unittest.TestCase):
         self.assertEqual(code, 0)
         self.assertIn("serve", out)
         self.assertIn("workplan import", out)
+        # every hub, not only dev-hub, with its port and what it is for
+        for line in ("  idp  idp      8000  NetKingdom IdP",
+                     "  dev  dev-hub  8001  Development coordination",
+                     "  ops  ops-hub  8002  Runtime operations",
+                     "  fin  fin-hub  8003  Resource viability"):
+            self.assertIn(line, out)
+        hubs = out.split("commands:")[0]
+        self.assertTrue(all(len(l) < 80 for l in hubs.splitlines()), hubs)
 
     def test_subcommand_help(self):
         for args in (("serve", "--help"), ("workplan", "import", "--help"),
@@ -35,10 +44,38 @@ class Help(unittest.TestCase):
                     "--max-per-address"):
             self.assertIn(opt, out)
 
+    def test_db_default_is_each_hubs_own_file(self):
+        # what the code does (db status names the database it opens, in
+        # an empty directory) is what serve --help and mcp --help say
+        _, serve_help, _ = run_cli("serve", "--help")
+        _, mcp_help, _ = run_cli("mcp", "--help")
+        d = tempfile.mkdtemp(prefix="foshub-cli-")
+        try:
+            for hub, name in (("dev", "dev-hub"), ("ops", "ops-hub"),
+                              ("fin", "fin-hub"), ("idp", "idp")):
+                p = subprocess.run([foshub_bin(), "db", "status", hub],
+                                   capture_output=True, text=True, cwd=d,
+                                   env={k: v for k, v in os.environ.items()
+                                        if k != "FOSHUB_DB"}, timeout=60)
+                self.assertEqual(p.stdout.splitlines()[0],
+                                 "database sqlite:var/%s.db (sqlite)" % name,
+                                 p.stdout + p.stderr)
+                self.assertIn("var/%s.db" % name, serve_help)
+                if hub != "idp":
+                    self.assertIn("var/%s.db" % name, mcp_help)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_usage_errors(self):
         for args, msg in ((("frobnicate",), "unknown command"),
                           (("serve",), "which hub"),
                           (("serve", "nope"), "unknown hub 'nope'"),
+                          # mcp names only the hubs it serves
+                          (("mcp", "idp"), "idp has no MCP tools; one of: "
+                                           "dev, fin, ops\n"),
+                          (("mcp", "nope"), "unknown hub 'nope'; one of: "
+                                            "dev, fin, ops\n"),
+                          (("mcp",), "which hub? one of: dev, fin, ops\n"),
                           (("serve", "dev", "--threads", "0"), "--threads"),
                           (("serve", "dev", "--max-per-address", "0"),
                            "--max-per-address must be 1 to 1024"),
@@ -247,7 +284,10 @@ class Serve(unittest.TestCase):
                                    "sqlite:" + os.path.join(d, "x.db"),
                                    "--listen", "127.0.0.1:%d" % port)
             self.assertEqual(code, 1)
-            self.assertIn("cannot listen on 127.0.0.1:%d" % port, err)
+            self.assertIn("cannot listen on 127.0.0.1:%d: Address already "
+                          "in use" % port, err)
+            # libmicrohttpd's own message named the port argument (0)
+            self.assertNotIn("port 0", err)
             code, _, err = run_cli("serve", "dev", "--db",
                                    "sqlite:" + os.path.join(d, "x.db"),
                                    "--listen", "localhost")

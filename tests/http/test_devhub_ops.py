@@ -6,6 +6,7 @@ escaping, mcp-config migrate on a realistic ~/.claude.json, the deprecated
 state-hub name, and `foshub up` started, probed, a hub killed and
 restarted, and stopped."""
 
+import http.server
 import json
 import os
 import random
@@ -15,8 +16,10 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 from harness import DATA, EXAMPLE, Hub, HubTestCase, ROOT, foshub_bin, run_cli
@@ -200,6 +203,30 @@ class Consistency(unittest.TestCase):
 
     def test_markdown_form(self):
         self.roundtrip(os.path.join(DATA, "workplans", "CUST-WP-0025.md"), "plan.md", False)
+
+    def test_nothing_to_check(self):
+        # no PATH and no registered repo, or paths without workplan
+        # files: not "0 findings" and success, but what to name instead
+        empty = os.path.join(self.dir, "empty")
+        os.makedirs(empty)
+        for verb in ("check", "fix"):
+            code, out, err = run_cli("workplan", verb, "--db", self.db)
+            self.assertEqual(code, 2, out + err)
+            self.assertIn("nothing to %s: no PATH given, and no repo "
+                          "registered" % verb, err)
+            self.assertIn("foshub workplan %s PATH..." % verb, err)
+            self.assertNotIn("0 findings", err)
+            code, out, err = run_cli("workplan", verb, "--db", self.db, empty)
+            self.assertEqual(code, 2, out + err)
+            self.assertIn("nothing to %s: no workplan files" % verb, err)
+        # a file given is checked, even when all is well
+        code, out, err = run_cli("workplan", "import", "--db", self.db,
+                                 EXAMPLE)
+        self.assertEqual(code, 0, err)
+        code, out, err = run_cli("workplan", "check", "--db", self.db,
+                                 EXAMPLE)
+        self.assertIn("in 1 file", err)
+        self.assertNotIn("nothing to check", err)
 
     def test_duplicate_and_registered_repos(self):
         a = os.path.join(self.dir, "repo", "workplans")
@@ -440,7 +467,166 @@ def free_base():
     raise AssertionError("no free ports")
 
 
+class UpRun:
+    """`foshub up` in the background, its output (stdout and stderr) read
+    by a thread so that a test can wait for a line without hanging."""
+
+    def __init__(self, base, var, *args):
+        env = dict(os.environ)
+        for k in ("FOSHUB_DB", "FOSHUB_LISTEN", "FOSHUB_POLICY_DIR",
+                  "FOSHUB_IDP_CONFIG", "FOSHUB_AUTH_ISSUERS", "FOSHUB_AUTH"):
+            env.pop(k, None)
+        self.lines = []
+        self.p = subprocess.Popen(
+            [foshub_bin(), "up", "--base-port", str(base), "--var", var,
+             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, cwd=ROOT, env=env)
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.lines.append(line)
+
+    def out(self):
+        return "".join(self.lines)
+
+    def wait_for(self, text, timeout=60, since=0):
+        """True once text is in the output (from offset since on); False
+        after timeout."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.out()[since:]:
+                return True
+            time.sleep(0.05)
+        return text in self.out()[since:]
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            code = self.p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            code = self.p.wait()
+        self.t.join(timeout=10)
+        return code
+
+
+class Impostor:
+    """Another process on a hub's port, answering 200 to every GET."""
+
+    def __init__(self, port, timeout=3):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b'{"status": "ready"}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.srv = http.server.ThreadingHTTPServer(
+                    ("127.0.0.1", port), Handler)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.01)
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
 class Up(unittest.TestCase):
+    def test_up_refuses_a_busy_port(self):
+        # another instance holds ops-hub's port: up says which address,
+        # exits non-zero, and starts nothing
+        d = tempfile.mkdtemp(prefix="foshub-up-")
+        var = os.path.join(d, "var")
+        base = free_base()
+        s = socket.socket()
+        s.bind(("127.0.0.1", base + 2))
+        s.listen(1)
+        try:
+            code, out, err = run_cli("up", "--base-port", str(base), "--var",
+                                     var, "--hubs", "dev,ops,fin")
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("cannot start ops-hub: 127.0.0.1:%d: Address "
+                          "already in use" % (base + 2), err)
+            self.assertIn("nothing started", err)
+            self.assertNotIn("started", out)
+            self.assertNotIn("running", out)
+            self.assertFalse(os.path.exists(var))
+            for off in (1, 3):
+                with self.assertRaises(OSError):
+                    socket.create_connection(("127.0.0.1", base + off),
+                                             timeout=2).close()
+        finally:
+            s.close()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_up_ready_only_when_its_own_hub_answers(self):
+        # dev-hub dies and another process takes its port before the
+        # restart: that process's 200 on /readyz is not dev-hub being
+        # ready; once the port is free again, dev-hub is
+        d = tempfile.mkdtemp(prefix="foshub-up-")
+        base = free_base()
+        u = UpRun(base, d, "--hubs", "dev")
+        imp = None
+        try:
+            self.assertTrue(u.wait_for("stop with Ctrl-C"), u.out())
+            pid = int(re.search(r"started dev-hub \(pid (\d+)\)",
+                                u.out()).group(1))
+            os.kill(pid, signal.SIGKILL)
+            imp = Impostor(base + 1)
+            mark = len(u.out())
+            self.assertTrue(u.wait_for("cannot listen on 127.0.0.1:%d"
+                                       % (base + 1), timeout=20, since=mark),
+                            u.out())
+            time.sleep(2)
+            self.assertNotIn("dev-hub is ready", u.out()[mark:])
+            imp.close()
+            imp = None
+            self.assertTrue(u.wait_for("dev-hub is ready", since=mark),
+                            u.out())
+            self.assertEqual(u.stop(), 0, u.out())
+        finally:
+            if imp:
+                imp.close()
+            u.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_up_one_hub_alone(self):
+        # no other hub to wire it to: its VAR/HUB.yaml is still valid.
+        # No --idp-config: the hub still wants tokens from the IdP on the
+        # base port, which up did not start, and up says so
+        d = tempfile.mkdtemp(prefix="foshub-up-")
+        base = free_base()
+        u = UpRun(base, d, "--hubs", "dev")
+        try:
+            self.assertTrue(u.wait_for("stop with Ctrl-C"), u.out())
+            self.assertIn("dev-hub is ready", u.out())
+            self.assertIn("log in: the hubs accept only tokens from "
+                          "http://127.0.0.1:%d, which up did not start"
+                          % base, u.out())
+            with self.assertRaises(urllib.error.HTTPError) as cm:
+                urllib.request.urlopen("http://127.0.0.1:%d/whoami"
+                                       % (base + 1), timeout=10)
+            self.assertEqual(cm.exception.code, 401)
+            self.assertEqual(u.stop(), 0, u.out())
+            self.assertNotIn("restarting", u.out())
+        finally:
+            u.stop()
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_up_probe_restart_stop(self):
         d = tempfile.mkdtemp(prefix="foshub-up-")
         base = free_base()

@@ -331,6 +331,36 @@ class FinRunwayTest(unittest.TestCase):
         self.assertNotIn('id="rw-ops"', one.body)
         self.assertIn("No cash account for this domain", one.body)
 
+    def test_cash_out_wording_follows_its_definition(self):
+        # cash_out_month is the first month closing below zero
+        # (docs/fin-hub.md): a month closing at exactly zero is the last
+        # the cash covers, and the page says both
+        h = self.hub
+        for name, balance in (("lab", 5000000), ("broke", 100000)):
+            self.assertEqual(h.post("/domains", {"name": name}).status, 201)
+            self.assertEqual(h.post("/accounts", {
+                "domain": name, "balance": balance, "currency": "EUR",
+                "as_of": "2026-05-01"}).status, 201)
+            self.assertEqual(h.post("/commitments", {
+                "domain": name, "currency": "EUR", "type": "salary",
+                "vendor": "Staff", "amount": 500000, "cadence": "monthly",
+                "start_date": "2026-01-01"}).status, 201)
+        w = h.get("/runway/lab").json()
+        self.assertEqual(w["cash_out_month"], "2027-03")
+        feb = [m for m in w["projection"] if m["month"] == "2027-02"][0]
+        self.assertEqual(feb["balance_end"], 0)
+        page = h.get("/runway?domain=lab").body
+        self.assertIn("The projected balance goes below zero in 2027-03: "
+                      "2027-02 is the last month the cash covers.", page)
+        self.assertNotIn("Cash runs out", page)
+        page = h.get("/runway?domain=broke").body
+        self.assertIn("The projected balance goes below zero in 2026-05, "
+                      "the first month projected: the cash does not cover "
+                      "it.", page)
+        # ops closes its twelfth month at exactly zero: never below
+        self.assertIsNone(h.get("/runway/ops").json()["cash_out_month"])
+        self.assertNotIn("below zero", h.get("/runway?domain=ops").body)
+
     def test_bad_domain(self):
         r = self.hub.get("/runway?domain=nope")
         self.assertEqual(r.status, 404, r)
