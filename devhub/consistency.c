@@ -146,7 +146,8 @@ int dh_paths_add(struct dh_paths *p, const char *path, struct hc_err *err)
 		}
 	}
 	closedir(d);
-	qsort(p->v + first, p->n - first, sizeof(char *), cmp_str);
+	if (p->n > first) /* p->v is NULL while nothing was found */
+		qsort(p->v + first, p->n - first, sizeof(char *), cmp_str);
 	return HC_OK;
 }
 
